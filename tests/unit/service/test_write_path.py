@@ -1,0 +1,92 @@
+"""The write path: decide against the stored state, append with the version read, retry safely."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from calendar_service.domain import AddNote, Cancel, CommandRefused, Confirm, Reschedule
+from calendar_service.eventstore import ConcurrencyError
+from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.service import Envelope, handle, load, stream_of
+from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
+
+NOW = datetime(2024, 4, 25, 7, 17, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def test_handle_appends_the_decided_events_with_actor_and_known_at() -> None:
+    store = MemoryEventStore()
+    known = datetime(2024, 4, 24, 22, 17, tzinfo=UTC)
+    outcome = handle(store, invitation(), Envelope(actor="officer.kim", known_at=known), clock)
+    stored = store.read_stream(stream_of(str(DAVOS)))
+    assert [event.type for event in stored] == ["InvitationReceived"]
+    assert stored[0].actor == "officer.kim"
+    assert stored[0].known_at == known
+    assert outcome.version == 1
+    assert outcome.state is not None
+    assert outcome.state.id == DAVOS
+
+
+def test_refused_command_appends_nothing_and_says_why() -> None:
+    store = MemoryEventStore()
+    envelope = Envelope(actor="officer.kim")
+    handle(store, invitation(), envelope, clock)
+    handle(store, Cancel(engagement_id=DAVOS, reason="postponed by the host"), envelope, clock)
+    head = store.head()
+    with pytest.raises(
+        CommandRefused, match="cannot confirm engagement 'summer-davos-2024-dalian'"
+    ):
+        handle(store, Confirm(engagement_id=DAVOS), envelope, clock)
+    assert store.head() == head
+
+
+def test_stale_if_match_version_is_refused_and_nothing_written() -> None:
+    store = MemoryEventStore()
+    envelope = Envelope(actor="officer.kim")
+    handle(store, invitation(), envelope, clock)
+    with pytest.raises(ConcurrencyError, match="at version 1, not the expected 0"):
+        handle(
+            store,
+            Reschedule(engagement_id=DAVOS, when=DAVOS_DATES),
+            envelope,
+            clock,
+            expected_version=0,
+        )
+    assert store.head() == 1
+
+
+def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> None:
+    store = MemoryEventStore()
+    envelope = Envelope(actor="officer.kim", command_id=uuid4())
+    first = handle(store, invitation(), envelope, clock)
+    again = handle(store, invitation(), envelope, clock)
+    assert store.head() == 1
+    assert again.duplicate
+    assert again.positions == first.positions
+    assert again.version == first.version
+
+
+def test_concurrent_writers_without_if_match_lose_no_update() -> None:
+    store = MemoryEventStore()
+    handle(store, invitation(), Envelope(actor="seed"), clock)
+    notes = [f"note {n}" for n in range(40)]
+
+    def add(text: str) -> None:
+        handle(store, AddNote(engagement_id=DAVOS, text=text), Envelope(actor="w"), clock)
+
+    threads = [threading.Thread(target=add, args=(text,)) for text in notes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    state, version = load(store, str(DAVOS))
+    assert version == 41
+    assert state is not None
+    assert sorted(state.notes) == sorted(notes)

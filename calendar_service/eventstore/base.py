@@ -20,13 +20,14 @@ records with `prepare_batch` so validation is identical, and add it to the contr
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from uuid import UUID, uuid4
+from uuid import UUID, SafeUUID, uuid4
 
 MAX_EVENT_BYTES = 64 * 1024
 """Largest JSON `data` of one event, in UTF-8 bytes. An engagement's notes fit many times over."""
@@ -190,7 +191,16 @@ class EventStore(Protocol):
 
 
 def iter_all(store: EventStore, after: int = 0, page_size: int = 1000) -> Iterator[StoredEvent]:
-    """Every event after `after`, page by page, so memory stays bounded by one page."""
+    """Every event after `after`, page by page, so memory stays bounded by one page.
+
+    A store with its own `iter_all(after, page_size)` streams instead: it fetches a page of
+    rows and decodes each as it is yielded, so a thousand decoded events never sit in memory
+    at once (holding them is what wakes the cyclic GC: over a third of a replay's time).
+    """
+    streaming = getattr(store, "iter_all", None)
+    if streaming is not None:
+        yield from streaming(after, page_size)
+        return
     while True:
         page = store.read_all(after, page_size)
         yield from page
@@ -212,6 +222,57 @@ def to_micros(moment: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     return _EPOCH + micros * _MICROSECOND
+
+
+def uuid_from_store(text: str) -> UUID:
+    """A UUID from canonical text a store wrote itself (validated then), without UUID()'s parse.
+
+    UUID() strips braces and "urn:uuid:", checks the length and builds through its keyword
+    handling: 0.7 µs, a tenth of decoding an event. This is what it leaves at the end.
+    """
+    value = object.__new__(UUID)
+    object.__setattr__(value, "int", int(text.replace("-", ""), 16))
+    object.__setattr__(value, "is_safe", SafeUUID.unknown)
+    return value
+
+
+def stored_event(
+    position: int,
+    stream: str,
+    version: int,
+    event_id: UUID,
+    type: str,
+    schema_version: int,
+    data: dict[str, Any],
+    recorded_at: datetime,
+    known_at: datetime,
+    actor: str,
+    correlation_id: UUID | None,
+    causation_id: UUID | None,
+) -> StoredEvent:
+    """StoredEvent(...) without the frozen dataclass __init__ (one object.__setattr__ per
+    field, 0.9 µs): the same instance, equal and hashable alike, built from its __dict__, as
+    eventsourcing's Mapper builds its events. For adapters' read loops."""
+    event = object.__new__(StoredEvent)
+    object.__setattr__(
+        event,
+        "__dict__",
+        {
+            "position": position,
+            "stream": stream,
+            "version": version,
+            "event_id": event_id,
+            "type": type,
+            "schema_version": schema_version,
+            "data": data,
+            "recorded_at": recorded_at,
+            "known_at": known_at,
+            "actor": actor,
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+        },
+    )
+    return event
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -263,7 +324,7 @@ def prepare_batch(
 def _prepare(event: NewEvent) -> PreparedEvent:
     if not isinstance(event, NewEvent):
         raise InvalidEventData(f"{event!r} is not a NewEvent")
-    if not isinstance(event.type, str) or EVENT_TYPE_PATTERN.fullmatch(event.type) is None:
+    if not isinstance(event.type, str) or not _is_event_type(event.type):
         raise InvalidEventData(
             f"event type {event.type!r} is not valid: use a CamelCase name such as "
             "'EngagementRescheduled' (letters and digits, up to 100)"
@@ -274,7 +335,7 @@ def _prepare(event: NewEvent) -> PreparedEvent:
         raise InvalidEventData(
             f"event {event.type} has schema_version {event.schema_version}: versions start at 1"
         )
-    if not isinstance(event.actor, str) or ACTOR_PATTERN.fullmatch(event.actor) is None:
+    if not isinstance(event.actor, str) or not _is_actor(event.actor):
         raise InvalidEventData(
             f"event {event.type} has actor {event.actor!r}: give 1-200 printable characters"
         )
@@ -290,19 +351,36 @@ def _prepare(event: NewEvent) -> PreparedEvent:
     )
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+"""One encoder for every append: json.dumps with options builds a new encoder per call."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_event_type(name: str) -> bool:
+    """Memoised: a log has a few dozen type names, and the regex costs more than the lookup."""
+    return EVENT_TYPE_PATTERN.fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_actor(actor: str) -> bool:
+    return ACTOR_PATTERN.fullmatch(actor) is not None
+
+
 def _encode_data(event: NewEvent) -> str:
-    if not isinstance(event.data, Mapping):
+    data = event.data
+    # type() first: isinstance against the Mapping ABC costs more than the rest of the check
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidEventData(
-            f"event {event.type} data is a {type(event.data).__name__}, not a JSON object"
+            f"event {event.type} data is a {type(data).__name__}, not a JSON object"
         )
     try:
-        encoded = json.dumps(event.data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as error:
+        encoded = _JSON.encode(data)
+        size = len(encoded.encode("utf-8"))
+    except (TypeError, ValueError) as error:  # UnicodeEncodeError (a lone surrogate) included
         raise InvalidEventData(
             f"event {event.type} data is not JSON-serialisable ({error}): "
             "use strings, numbers, booleans, lists and objects only"
         ) from None
-    size = len(encoded.encode("utf-8"))
     if size > MAX_EVENT_BYTES:
         raise EventTooLarge(event.type, size)
     return encoded

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from calendar_service.eventstore.base import (
     AppendResult,
@@ -38,8 +37,10 @@ from calendar_service.eventstore.base import (
     check_stream_id,
     from_micros,
     prepare_batch,
+    stored_event,
     to_micros,
     utc_now,
+    uuid_from_store,
 )
 from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
 
@@ -141,18 +142,24 @@ class SqliteEventStore:
         stream, prepared, expected = prepare_batch(stream, events, expected_version)
         conn = self._conn()
         with self._errors_named(), _immediate(conn):
-            stored = _stored_positions(conn, [p.event_id for p in prepared])
-            if stored:
-                return _duplicate(conn, stream, prepared, stored)
             head, current = conn.execute(_HEAD_AND_VERSION, (stream,)).fetchone()
             if expected is not None and expected != current:
+                # a retry of an append that landed arrives stale: answer it as a duplicate
+                stored = _stored_positions(conn, [p.event_id for p in prepared])
+                if stored:
+                    return _duplicate(conn, stream, prepared, stored)
                 raise ConcurrencyError(stream, expected, current)
             first = head + 1
             rows = _rows(stream, current, first, to_micros(self._clock()), prepared)
-            if len(rows) == 1:
-                conn.execute(_INSERT, rows[0])
-            else:
-                conn.executemany(_INSERT, rows)
+            try:
+                _insert(conn, rows)
+            except sqlite3.IntegrityError:
+                # UNIQUE(event_id) met a stored id (the version was checked above, in this
+                # transaction); nothing of this batch is left, so look the ids up here
+                stored = _stored_positions(conn, [p.event_id for p in prepared])
+                if not stored:
+                    raise
+                return _duplicate(conn, stream, prepared, stored)
         positions = tuple(range(first, first + len(prepared)))
         return AppendResult(stream, positions, current + len(prepared))
 
@@ -170,6 +177,20 @@ class SqliteEventStore:
         with self._errors_named():
             rows = self._conn().execute(_READ_ALL, (max(after, 0), limit)).fetchall()
         return self._decode(rows)
+
+    def iter_all(self, after: int = 0, page_size: int = 1000) -> Iterator[StoredEvent]:
+        """Every event after `after`: a page of rows at a time, each decoded as it is yielded.
+
+        What `base.iter_all` uses for this store. Rows hold no containers, so a page of them
+        costs the GC nothing; a page of decoded events (a dict tree each) costs it a lot.
+        """
+        while True:
+            with self._errors_named():
+                rows = self._conn().execute(_READ_ALL, (max(after, 0), page_size)).fetchall()
+            yield from self._decoded(rows)
+            if len(rows) < page_size:
+                return
+            after = rows[-1][0]
 
     def head(self) -> int:
         """See `EventStore.head`."""
@@ -230,12 +251,15 @@ class SqliteEventStore:
             raise StoreUnavailable(f"SQLite event store {self._path}: {error}") from error
 
     def _decode(self, rows: list[tuple[Any, ...]]) -> list[StoredEvent]:
+        return list(self._decoded(rows))
+
+    def _decoded(self, rows: list[tuple[Any, ...]]) -> Iterator[StoredEvent]:
         """StoredEvents from rows in `_SELECT` order, upcast; one datetime per instant.
 
         Builds StoredEvent directly rather than through `decode_event`, with the same meaning
         (the contract suite holds both to it): a positional loop is about 4 µs an event faster.
         """
-        events, upcast = [], self._upcasters.upcast if self._upcasters else None
+        upcast = self._upcasters.upcast if self._upcasters else None
         loads, seen_us, seen_at = json.loads, -1, from_micros(0)
         for (
             position,
@@ -253,22 +277,21 @@ class SqliteEventStore:
         ) in rows:
             if recorded_us != seen_us:
                 seen_us, seen_at = recorded_us, from_micros(recorded_us)
-            event = StoredEvent(
+            event = stored_event(
                 position,
                 stream,
                 version,
-                UUID(event_id),
+                uuid_from_store(event_id),
                 type_,
                 schema_version,
                 loads(data),
                 seen_at,
                 seen_at if known_us is None else from_micros(known_us),
                 actor,
-                None if correlation is None else UUID(correlation),
-                None if causation is None else UUID(causation),
+                None if correlation is None else uuid_from_store(correlation),
+                None if causation is None else uuid_from_store(causation),
             )
-            events.append(upcast(event) if upcast else event)
-        return events
+            yield upcast(event) if upcast else event
 
 
 @contextmanager
@@ -312,6 +335,25 @@ def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
             f"SQLite event store {path} cannot use WAL mode (journal_mode is {mode}): "
             "put it on a local file system"
         )
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """INSERT the rows: all of them, or (raising) none.
+
+    A failed row undoes only its own statement, so the rows executemany wrote before it would
+    stay in the transaction; a savepoint takes them back out. One row needs none.
+    """
+    if len(rows) == 1:
+        conn.execute(_INSERT, rows[0])
+        return
+    conn.execute("SAVEPOINT rows")
+    try:
+        conn.executemany(_INSERT, rows)
+    except BaseException:
+        conn.execute("ROLLBACK TO rows")
+        raise
+    finally:
+        conn.execute("RELEASE rows")
 
 
 def _stored_positions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, str]]:

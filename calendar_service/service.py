@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4, uuid5
 
-from calendar_service.domain import Command, Engagement, Event, decide, evolve, replay
+from calendar_service.domain import (
+    Command,
+    Engagement,
+    Event,
+    InvalidValue,
+    decide,
+    evolve,
+    replay,
+)
 from calendar_service.domain.events import event_from_data
 from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
 
@@ -74,6 +82,7 @@ def handle(
     """
     engagement_id = str(command.engagement_id)
     stream = stream_of(engagement_id)
+    _check_known_at(envelope, clock())
     for attempt in range(1, MAX_ATTEMPTS + 1):
         stored = store.read_stream(stream)
         if envelope.command_id is not None and (done := _already_done(stored, envelope)):
@@ -97,6 +106,18 @@ def handle(
             engagement_id, result.version, result.positions, tuple(events), state, result.duplicate
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_known_at(envelope: Envelope, now: datetime) -> None:
+    """The office cannot have learned a fact after it is being recorded."""
+    known_at = envelope.known_at
+    if known_at is not None and (known_at.tzinfo is None or known_at > now):
+        raise InvalidValue(
+            "known_at",
+            known_at.isoformat(),
+            "give the time zone and a moment no later than now: it is when the office "
+            "learned the fact, which cannot be in the future",
+        )
 
 
 def _already_done(stored: Sequence[StoredEvent], envelope: Envelope) -> Outcome | None:

@@ -329,7 +329,8 @@ def _set(
 ) -> list[Event]:
     match command:
         case SetReminderPolicy(policy=policy):
-            _require_status(command, state, ACTIVE)
+            # a held engagement still has follow-ups (report, thank-you letters) to remind of
+            _require_status(command, state, NOT_CANCELLED)
             _require_change(command, state, state.reminder_policy == policy, "that is its policy")
             return [_event(ReminderPolicyChanged, command, policy=policy)]
         case RecordAgreement(agreement=agreement):
@@ -337,7 +338,7 @@ def _set(
             _check_agreement(command, state, now)
             return [_event(AgreementSigned, command, agreement=agreement)]
         case SetDeadline(deadline=deadline):
-            _require_status(command, state, ACTIVE)
+            _require_status(command, state, NOT_CANCELLED)
             _require_change(command, state, deadline in state.deadlines, "it is already set")
             return [_event(DeadlineSet, command, deadline=deadline)]
         case ChangeAudience(audience=audience):

@@ -30,6 +30,7 @@ from calendar_service.domain import (
     EngagementRescheduled,
     EventStatus,
     ExactWhen,
+    ExplicitDeadline,
     ImpreciseWhen,
     InvalidValue,
     InvitationReceived,
@@ -47,6 +48,7 @@ from calendar_service.domain import (
     RemoveParticipant,
     Reschedule,
     ReviewInvitation,
+    SetDeadline,
     Source,
     decide,
     evolve,
@@ -228,6 +230,22 @@ def test_a_held_engagement_cannot_be_moved_or_cancelled_but_can_be_refined() -> 
     morning = AllDayWhen.on(date(2024, 4, 24), "Asia/Seoul", PartOfDay.MORNING)
     refined, _ = run([Refine(engagement_id=meeting, when=morning)], NOW, start=state)
     assert refined.when == morning
+
+
+def test_a_held_engagement_still_takes_follow_up_deadlines_but_a_cancelled_one_does_not() -> None:
+    day = AllDayWhen.on(date(2024, 4, 24), "Asia/Seoul")
+    meeting = EngagementId("hao-peng-visit-dodamso-2024-04-24")
+    held, _ = run(
+        [scheduled(day, meeting, kind=EngagementKind.MEETING), MarkHeld(engagement_id=meeting)]
+    )
+    review = ExplicitDeadline(
+        key="agreement-review", due=date(2024, 10, 24), basis="six months after signing"
+    )
+    followed, _ = run([SetDeadline(engagement_id=meeting, deadline=review)], NOW, start=held)
+    assert review in followed.deadlines
+    cancelled, _ = run([scheduled(DAVOS_DATES), Cancel(engagement_id=DAVOS, reason="postponed")])
+    with pytest.raises(CommandRefused, match=r"cannot set a deadline for .* it is cancelled"):
+        decide(cancelled, SetDeadline(engagement_id=DAVOS, deadline=review), NOW)
 
 
 def test_marking_held_before_the_start_is_refused() -> None:

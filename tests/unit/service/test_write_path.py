@@ -8,7 +8,14 @@ from uuid import uuid4
 
 import pytest
 
-from calendar_service.domain import AddNote, Cancel, CommandRefused, Confirm, Reschedule
+from calendar_service.domain import (
+    AddNote,
+    Cancel,
+    CommandRefused,
+    Confirm,
+    InvalidValue,
+    Reschedule,
+)
 from calendar_service.eventstore import ConcurrencyError
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.service import Envelope, handle, load, stream_of
@@ -90,3 +97,12 @@ def test_concurrent_writers_without_if_match_lose_no_update() -> None:
     assert version == 41
     assert state is not None
     assert sorted(state.notes) == sorted(notes)
+
+
+def test_known_at_in_the_future_is_refused_and_nothing_written() -> None:
+    store = MemoryEventStore()
+    tomorrow = datetime(2024, 4, 26, tzinfo=UTC)
+    refusal = r"known_at '2024-04-26T00:00:00\+00:00'.*cannot be in the future"
+    with pytest.raises(InvalidValue, match=refusal):
+        handle(store, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock)
+    assert store.head() == 0

@@ -4,7 +4,7 @@ ctypes). Each parser's view is normalised to `Parsed`, and the tests assert valu
 
 ical.js: `tests/js/` pins it; it is installed there with npm on first use. Without node and
 npm the ical.js tests fail under CI=true and are skipped, with the reason, elsewhere. libical:
-the runtime library `libical.so.3` (Debian: libical3); skipped, with the reason, when missing.
+the runtime library `libical.so.3` (Debian: libical3, which .ci/run installs); the same rule.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import vobject
@@ -339,7 +339,7 @@ class LibIcal:
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-def _missing(what: str) -> None:
+def _missing(what: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} (CI=true: a missing parser is a failure)")
     pytest.skip(f"PARSER MISSING, its tests are skipped: {what}")
@@ -385,9 +385,7 @@ def libical() -> LibIcal:
     try:
         library = ctypes.CDLL(name)
     except OSError:
-        pytest.skip(
-            "PARSER MISSING, libical tests are skipped: no libical.so.3 (apt-get install libical3)"
-        )
+        _missing("no libical.so.3 (apt-get install libical3)")
     return LibIcal(library)
 
 

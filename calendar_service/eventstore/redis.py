@@ -9,8 +9,10 @@ Keys, all under `prefix` (one prefix is one log; prefixes must not nest)::
 
 One Lua script checks idempotency and the expected version and writes, atomically: Redis runs
 a script to the end before serving anyone else, and checks come before the first write, so a
-refused append writes nothing. `recorded_at` comes from the server's `TIME`, so every host
-agrees on the clock. Positions are gap-free, so `read_all` fetches them by number with no scan.
+refused append writes nothing. One run of it carries up to a hundred appends (`append_many`),
+taken in order, each checked against the log as the ones before it left it, each landing whole
+or not at all. `recorded_at` comes from the server's `TIME`, so every host agrees on the clock.
+Positions are gap-free, so `read_all` fetches them by number with no scan.
 
 Every write is idempotent by event id, which is why a connection error may be retried: a retry
 of an append that did land returns its positions with `duplicate=True`.
@@ -21,6 +23,7 @@ Sentinel). The store refuses a Redis that keeps nothing on disk unless `allow_ep
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -70,9 +73,10 @@ RECORD_FIELDS = (
     "data",
 )
 """The items of a stored record, in order. `data` is the event's JSON object itself (not a string
-holding it), so one parse reads a record. The script writes the first two; the rest arrive
-pre-encoded. Stream ids, event ids and type names are validated to need no JSON escaping, which
-is also what lets the script read a record's stream with a pattern instead of a JSON parser."""
+holding it), so one parse reads a record. The script writes the first three; the rest arrive
+pre-encoded, event id first (see `_record_tail`). Stream ids, event ids and type names are
+validated to need no JSON escaping, which is also what lets the script read a record's stream
+with a pattern instead of a JSON parser."""
 
 _JSON_STRING = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -91,47 +95,133 @@ end
 _APPEND_LUA = (
     _LUA_HMGET
     + """
--- KEYS: log, head, ids, stream.  ARGV: expected version ('' = any), stream,
--- then per event: id, record tail (the record's JSON array after version and recorded_at).
+-- KEYS: log, head, ids, then the stream key of each append, in order.
+-- ARGV: the length of the stream keys' prefix, then per append: its expected version
+-- ('' = any), its event count n, and n record tails (a record's JSON text after its stream).
+-- Reply: the first position this call gives out, then per append in order: its new version
+-- (it landed, on the next positions), or a table saying why not (see `_refusal`).
+-- Appends run one after another, each seeing the ones before: every check is done, and every
+-- record built, before the first write, so an append that is refused writes nothing.
 if redis.replicate_commands then redis.replicate_commands() end
-local log, head, ids, stream_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local n = (#ARGV - 2) / 2
-local event_ids = {}
-for i = 1, n do event_ids[i] = ARGV[1 + 2 * i] end
-local stored, missing = hmget(ids, event_ids, n), 0
-for i = 1, n do if not stored[i] then missing = missing + 1 end end
-if missing < n then
-  if missing > 0 then return {'mixed'} end
-  local records = hmget(log, stored, n)
-  for i = 1, n do
-    if string.match(records[i], '^%[%d+,%d+,"([^"]*)"') ~= ARGV[2] then return {'elsewhere'} end
+local log, head, ids = KEYS[1], KEYS[2], KEYS[3]
+local skip, appends = tonumber(ARGV[1]), #KEYS - 3
+local event_ids, n, cursor = {}, 0, 2
+for j = 1, appends do
+  local count = tonumber(ARGV[cursor + 1])
+  for i = cursor + 2, cursor + 1 + count do
+    n = n + 1
+    event_ids[n] = string.sub(ARGV[i], 2, 37)
   end
-  local reply = {'duplicate', redis.call('LLEN', stream_key)}
-  for i = 1, n do reply[i + 2] = stored[i] end
-  return reply
+  cursor = cursor + 2 + count
 end
-local current = redis.call('LLEN', stream_key)
-if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return {'stale', current} end
-local first = tonumber(redis.call('GET', head) or '0') + 1
-local now = redis.call('TIME')
-local recorded_at = now[1] .. string.format('%06d', tonumber(now[2]))
-for start = 1, n, CHUNK do
-  local records, positions, id_positions = {}, {}, {}
-  for i = start, math.min(start + CHUNK - 1, n) do
-    local position = string.format('%d', first + i - 1)
-    local version = string.format('%d', current + i)
-    records[#records + 1] = position
-    records[#records + 1] = '[' .. version .. ',' .. recorded_at .. ',' .. ARGV[2 + 2 * i]
-    positions[#positions + 1] = position
-    id_positions[#id_positions + 1] = event_ids[i]
-    id_positions[#id_positions + 1] = position
+local stored = hmget(ids, event_ids, n)
+local versions, landed_at, landed_in = {}, {}, {}
+local records, id_positions, pushes, pushed = {}, {}, {}, {}
+local reply, next_position, recorded_at = {0}, nil, nil
+local function version_of(key)
+  local version = versions[key]
+  if version == nil then
+    version = redis.pcall('LLEN', key)
+    if type(version) == 'table' then return nil, version.err end
+    versions[key] = version
   end
-  redis.call('HSET', log, unpack(records))
-  redis.call('RPUSH', stream_key, unpack(positions))
-  redis.call('HSET', ids, unpack(id_positions))
+  return version
 end
-redis.call('SET', head, string.format('%d', first + n - 1))
-return {'ok', current + n, first}
+local e
+e, cursor = 0, 2
+for j = 1, appends do
+  local key = KEYS[3 + j]
+  local stream = string.sub(key, skip + 1)
+  local expected, count = ARGV[cursor], tonumber(ARGV[cursor + 1])
+  local tails = cursor + 1
+  cursor = cursor + 2 + count
+  local positions, missing = {}, 0
+  for i = 1, count do
+    local position = stored[e + i] or landed_at[event_ids[e + i]]
+    if position then positions[i] = position else missing = missing + 1 end
+  end
+  if missing == count then
+    local current, err = version_of(key)
+    if current == nil then
+      reply[j + 1] = {'error', err}
+    elseif expected ~= '' and tonumber(expected) ~= current then
+      reply[j + 1] = {'stale', current}
+    else
+      if next_position == nil then
+        next_position = tonumber(redis.call('GET', head) or '0') + 1
+        reply[1] = next_position
+        local now = redis.call('TIME')
+        recorded_at = now[1] .. string.format('%06d', tonumber(now[2]))
+      end
+      local middle = ',' .. recorded_at .. ',"' .. stream .. '",'
+      local pushing = pushes[key]
+      if pushing == nil then
+        pushing = {}
+        pushes[key] = pushing
+        pushed[#pushed + 1] = key
+      end
+      for i = 1, count do
+        local position = string.format('%d', next_position)
+        local id = event_ids[e + i]
+        records[#records + 1] = position
+        records[#records + 1] = '[' .. string.format('%d', current + i) .. middle .. ARGV[tails + i]
+        id_positions[#id_positions + 1] = id
+        id_positions[#id_positions + 1] = position
+        pushing[#pushing + 1] = position
+        landed_at[id], landed_in[id] = position, stream
+        next_position = next_position + 1
+      end
+      versions[key] = current + count
+      reply[j + 1] = current + count
+    end
+  elseif missing > 0 then
+    reply[j + 1] = {'mixed'}
+  else
+    local elsewhere, earlier, wanted = false, {}, 0
+    for i = 1, count do
+      local in_stream = landed_in[event_ids[e + i]]
+      if in_stream == nil then
+        wanted = wanted + 1
+        earlier[wanted] = positions[i]
+      elseif in_stream ~= stream then
+        elsewhere = true
+      end
+    end
+    -- a hundred records at a time: they may be large, and only their stream is wanted
+    for start = 1, wanted, 100 do
+      if elsewhere then break end
+      local found = redis.call('HMGET', log, unpack(earlier, start, math.min(start + 99, wanted)))
+      for i = 1, #found do
+        if string.match(found[i], '^%[%d+,%d+,"([^"]*)"') ~= stream then elsewhere = true end
+      end
+    end
+    if elsewhere then
+      reply[j + 1] = {'elsewhere'}
+    else
+      local current, err = version_of(key)
+      if current == nil then
+        reply[j + 1] = {'error', err}
+      else
+        local duplicate = {'duplicate', current}
+        for i = 1, count do duplicate[i + 2] = positions[i] end
+        reply[j + 1] = duplicate
+      end
+    end
+  end
+  e = e + count
+end
+if next_position ~= nil then
+  local function write(command, key, items)
+    for start = 1, #items, CHUNK do
+      redis.call(command, key, unpack(items, start, math.min(start + CHUNK - 1, #items)))
+    end
+  end
+  write('HSET', log, records)
+  for _, key in ipairs(pushed) do write('RPUSH', key, pushes[key]) end
+  write('HSET', ids, id_positions)
+  redis.call('SET', head, string.format('%d', next_position - 1))
+end
+return reply
 """
 )
 
@@ -190,10 +280,19 @@ class RedisEventStore:
     ) -> AppendResult:
         """See `EventStore.append`. One script call: checks and writes are atomic together."""
         stream, prepared, expected = prepare_batch(stream, events, expected_version)
-        keys, args = self._append_call(stream, prepared, expected)
-        with self._errors_named("append to " + repr(stream), writing=True):
-            reply = self._append_script(keys=keys, args=args)
-        return _append_outcome(stream, len(prepared), expected, reply)
+        call = _Call(self._log, self._head, self._ids, self._stream_prefix)
+        call.add(stream, *_tails(prepared), expected)
+        action = "append to " + repr(stream)
+        with self._errors_named(action, writing=True):
+            try:
+                reply = self._command("EVALSHA", self._append_script.sha, *call.command())
+            except redis.exceptions.NoScriptError:  # the server forgot it: nothing ran
+                self._append_script.sha = _text(self._client.script_load(_APPEND_LUA))
+                reply = self._command("EVALSHA", self._append_script.sha, *call.command())
+        [outcome] = call.outcomes(reply)
+        if isinstance(outcome, EventStoreError):
+            raise outcome
+        return outcome
 
     def append_many(
         self, batches: Sequence[tuple[str, Sequence[NewEvent], int | None]]
@@ -201,34 +300,35 @@ class RedisEventStore:
         """Several appends in one round trip, each atomic on its own, results in batch order.
 
         A batch refused for its content or version gets its error in its slot; the others
-        still land. A connection failure raises `StoreUnavailable` for the whole call (any of
-        the batches may have landed; retrying them is safe, as every write is idempotent).
+        still land. The appends run in order, each seeing the ones before it (a retry of an
+        earlier batch in the same call is a duplicate). A connection failure raises
+        `StoreUnavailable` for the whole call (any of the batches may have landed; retrying
+        them is safe, as every write is idempotent).
+
+        Consecutive appends share one script call (up to `APPENDS_PER_CALL` of them,
+        `ARGS_PER_CALL` arguments and `CHARS_PER_CALL` of records), so the server runs one
+        script per hundred small appends rather than one per append; the calls go in one
+        pipeline.
         """
-        results: list[AppendResult | EventStoreError | None] = []
-        calls: list[tuple[int, str, int, int | None, list[str], list[str]]] = []
+        results: list[AppendResult | EventStoreError | None] = [None] * len(batches)
+        calls: list[_Call] = []
+        call: _Call | None = None
         for index, (stream, events, expected_version) in enumerate(batches):
             try:
                 checked, prepared, expected = prepare_batch(stream, events, expected_version)
             except InvalidAppend as error:
-                results.append(error)
-                continue
-            results.append(None)
-            calls.append(
-                (
-                    index,
-                    checked,
-                    len(prepared),
-                    expected,
-                    *self._append_call(checked, prepared, expected),
-                )
-            )
-        replies = self._evalsha_pipelined([(keys, args) for *_, keys, args in calls])
-        for (index, stream, count, expected, _, _), reply in zip(calls, replies, strict=True):
-            try:
-                results[index] = _append_outcome(stream, count, expected, reply)
-            except EventStoreError as error:
                 results[index] = error
-        return [r for r in results if r is not None]
+                continue
+            tails, chars = _tails(prepared)
+            if call is None or not call.takes(tails, chars):
+                call = _Call(self._log, self._head, self._ids, self._stream_prefix)
+                calls.append(call)
+            call.add(checked, tails, chars, expected, index)
+        replies = self._evalsha_pipelined(calls)
+        for call, reply in zip(calls, replies, strict=True):
+            for index, outcome in zip(call.indexes, call.outcomes(reply), strict=True):
+                results[index] = outcome
+        return cast(list[AppendResult | EventStoreError], results)
 
     def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         """See `EventStore.read_stream`. One script call: LRANGE, then HMGET of the records."""
@@ -268,29 +368,26 @@ class RedisEventStore:
         """Close the connection pool."""
         self._client.close()
 
-    def _append_call(
-        self, stream: str, prepared: list[PreparedEvent], expected: int | None
-    ) -> tuple[list[str], list[str]]:
-        keys = [self._log, self._head, self._ids, self._stream_prefix + stream]
-        args = ["" if expected is None else str(expected), stream]
-        for p in prepared:
-            args += [p.event_id, _record_tail(stream, p)]
-        return keys, args
-
-    def _evalsha_pipelined(self, calls: list[tuple[list[str], list[str]]]) -> list[Any]:
+    def _evalsha_pipelined(self, calls: list[_Call]) -> list[Any]:
         """Run the append script once per call in one round trip; replies in call order.
 
         A NOSCRIPT reply means that call ran nothing, so only those are sent again after loading
-        the script (the server was restarted or flushed its script cache).
+        the script (the server was restarted or flushed its script cache). Should another client
+        load it while ours are in flight, a call sent again lands after later ones that ran:
+        every append is still checked against the log as it then stands, so it may be refused as
+        stale, never written on a stale version.
         """
         replies: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
         for attempt in range(2):
+            if not pending:
+                break
             with self._errors_named("pipelined append", writing=True):
                 pipe = self._client.pipeline(transaction=False)
                 for index in pending:
-                    keys, args = calls[index]
-                    pipe.evalsha(self._append_script.sha, len(keys), *keys, *args)
+                    pipe.execute_command(  # type: ignore[no-untyped-call]
+                        "EVALSHA", self._append_script.sha, *calls[index].command()
+                    )
                 answers = pipe.execute(raise_on_error=False)
             for index, answer in zip(pending, answers, strict=True):
                 replies[index] = answer
@@ -356,37 +453,131 @@ class RedisEventStore:
         return events
 
 
-def _record_tail(stream: str, p: PreparedEvent) -> str:
-    """A record's JSON text after its first two items (see `RECORD_FIELDS`)."""
-    known_at = "null" if p.known_at_us is None else str(p.known_at_us)
+APPENDS_PER_CALL = 100
+"""Most appends one script call carries: the server serves no one else while it runs."""
+ARGS_PER_CALL = 4000
+"""About the most arguments one script call carries; a bigger single append goes alone."""
+CHARS_PER_CALL = 1 << 20
+"""About the most record text one script call carries; a bigger single append goes alone."""
+
+
+class _Call:
+    """One run of the append script: consecutive appends, with what reading its reply needs."""
+
+    __slots__ = (
+        "_stream_prefix",
+        "args",
+        "chars",
+        "counts",
+        "expected",
+        "indexes",
+        "keys",
+        "streams",
+    )
+
+    def __init__(self, log: str, head: str, ids: str, stream_prefix: str) -> None:
+        self.keys = [log, head, ids]
+        # the script cuts stream ids out of their keys, counting bytes
+        self.args: list[str | int] = [len(stream_prefix.encode())]
+        self.chars = 0
+        self.streams: list[str] = []
+        self.counts: list[int] = []
+        self.expected: list[int | None] = []
+        self.indexes: list[int] = []
+        self._stream_prefix = stream_prefix
+
+    def takes(self, tails: list[str], chars: int) -> bool:
+        """Whether an append of these record tails fits in this call (an empty call takes any)."""
+        return not self.streams or (
+            len(self.streams) < APPENDS_PER_CALL
+            and len(self.keys) + len(self.args) + len(tails) + 3 <= ARGS_PER_CALL
+            and self.chars + chars <= CHARS_PER_CALL
+        )
+
+    def add(
+        self, stream: str, tails: list[str], chars: int, expected: int | None, index: int = 0
+    ) -> None:
+        self.keys.append(self._stream_prefix + stream)
+        self.args += ["" if expected is None else expected, len(tails)]
+        self.args += tails
+        self.chars += chars
+        self.streams.append(stream)
+        self.counts.append(len(tails))
+        self.expected.append(expected)
+        self.indexes.append(index)
+
+    def command(self) -> list[str | int]:
+        """EVALSHA's arguments after the script's SHA."""
+        return [len(self.keys), *self.keys, *self.args]
+
+    def outcomes(self, reply: Any) -> list[AppendResult | EventStoreError]:
+        """Each append's result, or the error it stands for, in order."""
+        if isinstance(reply, Exception):
+            return [
+                StoreUnavailable(f"Redis refused the append to {stream!r}: {reply}")
+                for stream in self.streams
+            ]
+        if not isinstance(reply, list) or len(reply) != len(self.streams) + 1:
+            return [
+                StoreUnavailable(f"Redis append script gave an unknown reply {reply!r}")
+                for _ in self.streams
+            ]
+        outcomes: list[AppendResult | EventStoreError] = []
+        position = int(reply[0])
+        for stream, count, expected, answer in zip(
+            self.streams, self.counts, self.expected, reply[1:], strict=True
+        ):
+            if type(answer) is int:  # it landed, on the call's next `count` positions
+                outcomes.append(
+                    AppendResult(stream, tuple(range(position, position + count)), answer)
+                )
+                position += count
+            else:
+                outcomes.append(_refusal(stream, expected, answer))
+        return outcomes
+
+
+def _tails(prepared: list[PreparedEvent]) -> tuple[list[str], int]:
+    """The batch's record tails and their total length."""
+    tails = [_record_tail(p) for p in prepared]
+    return tails, sum(map(len, tails))
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_string(text: str) -> str:
+    """`text` as a JSON string; memoised, as a log has few actors."""
+    return _JSON_STRING(text)
+
+
+def _record_tail(p: PreparedEvent) -> str:
+    """A record's JSON text after its first three items (see `RECORD_FIELDS`). It starts with
+    the event id, which the script reads at characters 2-37 (a canonical UUID is 36 long)."""
+    known_at = "null" if p.known_at_us is None else p.known_at_us
     correlation = "null" if p.correlation_id is None else f'"{p.correlation_id}"'
     causation = "null" if p.causation_id is None else f'"{p.causation_id}"'
     return (
-        f'"{stream}","{p.event_id}","{p.type}",{p.schema_version},{known_at},'
-        f"{_JSON_STRING(p.actor)},{correlation},{causation},{p.data_json}]"
+        f'"{p.event_id}","{p.type}",{p.schema_version},{known_at},'
+        f"{_json_string(p.actor)},{correlation},{causation},{p.data_json}]"
     )
 
 
-def _append_outcome(stream: str, count: int, expected: int | None, reply: Any) -> AppendResult:
-    """The AppendResult for the script's reply, or the error it stands for."""
-    if isinstance(reply, Exception):
-        raise StoreUnavailable(f"Redis refused the append to {stream!r}: {reply}")
-    tag = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
-    if tag == "ok":
-        first = int(reply[2])
-        return AppendResult(stream, tuple(range(first, first + count)), int(reply[1]))
+def _refusal(stream: str, expected: int | None, answer: Any) -> AppendResult | EventStoreError:
+    """What the script's table for an append that wrote nothing stands for."""
+    tag = _text(answer[0]) if isinstance(answer, list) and answer else None
     if tag == "duplicate":
-        positions = tuple(int(p) for p in reply[2:])
-        return AppendResult(stream, positions, int(reply[1]), duplicate=True)
+        positions = tuple(int(p) for p in answer[2:])
+        return AppendResult(stream, positions, int(answer[1]), duplicate=True)
     if tag == "stale":
-        raise ConcurrencyError(stream, expected if expected is not None else -1, int(reply[1]))
+        return ConcurrencyError(stream, expected if expected is not None else -1, int(answer[1]))
     if tag == "mixed":
-        raise DuplicateEventConflict(
+        return DuplicateEventConflict(
             stream, "the batch mixes event ids already stored with new ones"
         )
     if tag == "elsewhere":
-        raise DuplicateEventConflict(stream, "an event id is already stored in another stream")
-    raise StoreUnavailable(f"Redis append script gave an unknown reply {reply!r}")
+        return DuplicateEventConflict(stream, "an event id is already stored in another stream")
+    if tag == "error":
+        return StoreUnavailable(f"Redis refused the append to {stream!r}: {_text(answer[1])}")
+    return StoreUnavailable(f"Redis append script gave an unknown reply {answer!r}")
 
 
 def _connect(url: str, where: str) -> redis.Redis:

@@ -80,8 +80,10 @@ class EngagementDetails:
         if self.place is not None:
             check_type("details.place", self.place, Place, "a place")
         check_type("details.audience", self.audience, Audience, "public, staff or restricted")
-        object.__setattr__(self, "participants", tuple(self.participants))
-        object.__setattr__(self, "aliases", tuple(self.aliases))
+        if type(self.participants) is not tuple:  # tuple() of a tuple is that very tuple
+            object.__setattr__(self, "participants", tuple(self.participants))
+        if type(self.aliases) is not tuple:
+            object.__setattr__(self, "aliases", tuple(self.aliases))
         check_participants("details.participants", self.participants)
         check_aliases("details.aliases", self.aliases)
 

@@ -29,6 +29,7 @@ MAX_LONG_TEXT_CHARS = 4000
 MAX_REMINDER_OFFSETS = 10
 MAX_REMINDER_OFFSET = timedelta(days=366)
 LANGUAGES = ("en", "ko", "zh")
+_LANGUAGE_SET = frozenset(LANGUAGES)
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]{1,2000}")
 
@@ -67,32 +68,40 @@ class LocalizedText:
     label: str = field(default="text", compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        present = [(lang, text) for lang, text in self._pairs() if text is not None]
-        if not present:
+        en, ko, zh = self.en, self.ko, self.zh
+        if en is None and ko is None and zh is None:
             raise InvalidValue(self.label, {}, "give it in at least one of en, ko, zh")
-        for lang, text in present:
-            check_text(f"{self.label}.{lang}", text, max_chars=MAX_TEXT_CHARS, newlines=True)
-
-    def _pairs(self) -> tuple[tuple[str, str | None], ...]:
-        return (("en", self.en), ("ko", self.ko), ("zh", self.zh))
+        if en is not None:
+            check_text(f"{self.label}.en", en, max_chars=MAX_TEXT_CHARS, newlines=True)
+        if ko is not None:
+            check_text(f"{self.label}.ko", ko, max_chars=MAX_TEXT_CHARS, newlines=True)
+        if zh is not None:
+            check_text(f"{self.label}.zh", zh, max_chars=MAX_TEXT_CHARS, newlines=True)
 
     def get(self, lang: str) -> str | None:
         """The text in `lang`, or None if it is missing (or `lang` is not en, ko or zh)."""
-        return dict(self._pairs()).get(lang)
+        return getattr(self, lang) if lang in _LANGUAGE_SET else None
 
     def best(self, lang: str) -> str:
         """The text in `lang`, else the first present of en, ko, zh."""
         wanted = self.get(lang)
         if wanted is not None:
             return wanted
-        return next(text for _, text in self._pairs() if text is not None)
+        return next(text for text in (self.en, self.ko, self.zh) if text is not None)
 
     def texts(self) -> tuple[str, ...]:
         """Every present text, in en, ko, zh order."""
-        return tuple(text for _, text in self._pairs() if text is not None)
+        return tuple(text for text in (self.en, self.ko, self.zh) if text is not None)
 
     def to_json(self) -> dict[str, str]:
-        return {lang: text for lang, text in self._pairs() if text is not None}
+        data = {}
+        if self.en is not None:
+            data["en"] = self.en
+        if self.ko is not None:
+            data["ko"] = self.ko
+        if self.zh is not None:
+            data["zh"] = self.zh
+        return data
 
     @classmethod
     def from_json(cls, raw: object, field: str = "text") -> LocalizedText:

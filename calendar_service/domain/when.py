@@ -129,8 +129,9 @@ class ExactWhen:
     def __post_init__(self) -> None:
         check_zone("when.tz", self.tz)
         # Through UTC, so a wall time that does not exist in the zone is normalised as well.
-        start = _aware("when.start", self.start).astimezone(UTC).astimezone(zone(self.tz))
-        end = _aware("when.end", self.end).astimezone(UTC).astimezone(zone(self.tz))
+        shown = zone(self.tz)
+        start = _aware("when.start", self.start).astimezone(UTC).astimezone(shown)
+        end = _aware("when.end", self.end).astimezone(UTC).astimezone(shown)
         if end <= start:
             relation = "before it starts" if end < start else "at the moment it starts"
             raise InvalidWhen(

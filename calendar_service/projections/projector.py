@@ -1,0 +1,129 @@
+"""The projector: every projection of a deployment, over one log and one views store.
+
+`Projector` is what the composition root builds and what the entry points call into: a worker's
+`calendar.project` task is `projector.catch_up(name)`, the CLI's `projections status` is
+`projector.status()`, and `projections rebuild` is `projector.rebuild(name)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from calendar_service.domain import DEFAULT_RULES, DeadlineRules, WorkingDayPredicate
+from calendar_service.eventstore import EventStore
+from calendar_service.projections.audit import AuditProjection
+from calendar_service.projections.base import (
+    DEFAULT_LOCK_TTL,
+    DEFAULT_PAGE_SIZE,
+    CatchUpResult,
+    Progress,
+    Projection,
+    RebuildResult,
+    UnknownProjection,
+    catch_up,
+    rebuild,
+)
+from calendar_service.projections.engagements import CalendarProjection
+from calendar_service.projections.feeds import FeedsProjection
+from calendar_service.projections.reminders_due import RemindersDueProjection
+from calendar_service.projections.staff_tokens import StaffTokensProjection
+from calendar_service.projections.subscriptions import SubscriptionsProjection
+from calendar_service.projections.views import ViewStore, digest
+from calendar_service.reminders import DEFAULT_OFFSETS
+
+PROJECTION_NAMES = ("calendar", "audit", "reminders_due", "feeds", "staff_tokens", "subscriptions")
+"""Every projection, in the order they are caught up and listed."""
+REBUILD_PAGE_SIZE = 10_000
+"""Events per commit of a rebuild: larger than catch-up's, since nobody reads the shadow and
+fewer, larger pages fold each engagement's rows fewer times."""
+
+
+def default_projections(
+    rules: DeadlineRules = DEFAULT_RULES,
+    is_working_day: WorkingDayPredicate | None = None,
+    reminder_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
+) -> list[Projection]:
+    """One of each projection in `PROJECTION_NAMES`, deriving deadlines with `rules`;
+    `reminder_offsets` are the reminders of engagements without a policy of their own."""
+    return [
+        CalendarProjection(rules, is_working_day),
+        AuditProjection(),
+        RemindersDueProjection(rules, is_working_day, reminder_offsets),
+        FeedsProjection(),
+        StaffTokensProjection(),
+        SubscriptionsProjection(),
+    ]
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    checkpoint: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Events in the log the projection has not applied yet (negative: views ahead)."""
+        return self.head - self.checkpoint
+
+
+class Projector:
+    def __init__(
+        self,
+        store: EventStore,
+        views: ViewStore,
+        projections: Sequence[Projection],
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        lock_ttl: float = DEFAULT_LOCK_TTL,
+        rebuild_page_size: int = REBUILD_PAGE_SIZE,
+    ) -> None:
+        self.store, self.views = store, views
+        self._projections = {projection.name: projection for projection in projections}
+        self.page_size, self.lock_ttl = page_size, lock_ttl
+        self.rebuild_page_size = rebuild_page_size
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._projections)
+
+    def projection(self, name: str) -> Projection:
+        found = self._projections.get(name)
+        if found is None:
+            raise UnknownProjection(name, self.names)
+        return found
+
+    def catch_up(self, name: str, on_progress: Progress | None = None) -> CatchUpResult:
+        """Bring `name` to the head of the log (or return at once if another run is at it)."""
+        return catch_up(
+            self.projection(name),
+            self.store,
+            self.views,
+            page_size=self.page_size,
+            lock_ttl=self.lock_ttl,
+            on_progress=on_progress,
+        )
+
+    def catch_up_all(self) -> list[CatchUpResult]:
+        return [self.catch_up(name) for name in self.names]
+
+    def rebuild(self, name: str, on_progress: Progress | None = None) -> RebuildResult:
+        """Rebuild `name` from zero beside the live one and swap it in when complete."""
+        return rebuild(
+            self.projection(name),
+            self.store,
+            self.views,
+            page_size=self.rebuild_page_size,
+            on_progress=on_progress,
+        )
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.store.head()
+        return [ProjectionStatus(name, self.views.checkpoint(name), head) for name in self.names]
+
+    def digest(self, name: str) -> str:
+        """SHA-256 of the projection's canonical dump (see `views.dump`)."""
+        self.projection(name)
+        return digest(self.views, name)

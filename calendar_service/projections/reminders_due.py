@@ -1,0 +1,254 @@
+"""The reminder schedule: what is due when, one row per engagement, offset and schedule version.
+
+Tables (projection name `reminders_due`)::
+
+    reminders  key "{engagement}|{offset}|v{version}"   sort: due instant (UTC)
+    plans      key engagement id                      the state the plan is computed from, the
+                                                      schedule version, every planned instant
+    problems   key position                           events that could not apply
+
+An engagement's plan is: each offset of its reminder policy (or the default, P7D and P1D)
+before its start, while it is tentative or confirmed, the province has not declined, and its
+when is precise to the day; and the morning (09:00) of each of its deadline items, in the
+deadline's own zone (the office's, where the work is done). When the planned instants change,
+the schedule version goes up and the previous version's rows go: rescheduling moves pending
+reminders, cancelling removes them, and a reminder for a superseded time can never be found
+again. A planned instant already past when the event that planned it was recorded is not
+scheduled at all (the seed's 2024 history, any backfill): it is neither sent nor missed.
+
+Outcomes: an event of type ReminderSent, ReminderFailed or ReminderMissed whose data names a
+`reminder_id` sets that row's `status` (pending -> sent | failed | missed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from calendar_service.domain import (
+    DEFAULT_RULES,
+    DeadlineRules,
+    Engagement,
+    WorkingDayPredicate,
+)
+from calendar_service.eventstore import StoredEvent
+from calendar_service.projections._folding import (
+    Entry,
+    decode,
+    engagement_of,
+    entry_from_doc,
+    instant_key,
+    prefetch,
+)
+from calendar_service.projections.base import Batch
+from calendar_service.projections.views import Doc, ViewStore
+from calendar_service.reminders import DEADLINE_MORNING, DEFAULT_OFFSETS, Planned, reminder_id
+from calendar_service.reminders import plan as plan_reminders
+
+NAME = "reminders_due"
+REMINDERS, PLANS = "reminders", "plans"
+OUTCOMES = {"ReminderSent": "sent", "ReminderFailed": "failed", "ReminderMissed": "missed"}
+__all__ = [
+    "DEADLINE_MORNING",
+    "DEFAULT_OFFSETS",
+    "NAME",
+    "PLANS",
+    "REMINDERS",
+    "Planned",
+    "RemindersDueProjection",
+    "due_between",
+    "pending",
+    "reminder",
+    "reminder_id",
+    "reminders_of",
+]
+
+
+@dataclass
+class Plan:
+    basis: tuple[object, ...] | None = None
+    version: int = 0
+    items: dict[str, str] = field(default_factory=dict)
+    reminder_ids: list[str] = field(default_factory=list)
+
+
+def _basis(state: Engagement) -> tuple[object, ...]:
+    """Everything the planned instants depend on."""
+    return (
+        state.kind,
+        state.direction,
+        state.participation,
+        state.status,
+        state.when,
+        state.reminder_policy,
+        state.deadlines,
+    )
+
+
+class RemindersDueProjection:
+    name = NAME
+
+    def __init__(
+        self,
+        rules: DeadlineRules = DEFAULT_RULES,
+        is_working_day: WorkingDayPredicate | None = None,
+        default_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
+    ) -> None:
+        if is_working_day is None:
+            from calendar_service.domain.workdays import korean_working_days
+
+            is_working_day = korean_working_days()
+        self._rules = rules
+        self._is_working_day = is_working_day
+        self._default_offsets = default_offsets
+
+    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
+        prefetch(events, batch, PLANS)
+
+    def apply(self, event: StoredEvent, batch: Batch) -> None:
+        if event.type in OUTCOMES:
+            _record_outcome(event, batch)
+            return
+        engagement_id = engagement_of(event)
+        if engagement_id is None:
+            return
+        domain = decode(event, batch)
+        if domain is None:
+            return
+        entry = batch.touched.get(engagement_id) or batch.cache.get(engagement_id)
+        if entry is None:
+            entry = _load(batch, engagement_id)
+        if not entry.fold(event, domain, batch):
+            return
+        batch.touched[engagement_id] = entry
+        assert entry.state is not None
+        plan: Plan = entry.extra
+        basis = _basis(entry.state)
+        if basis == plan.basis:
+            return
+        plan.basis = basis
+        planned = self.plan(entry.state)
+        items = {p.label: instant_key(p.due) for p in planned}
+        if items != plan.items:
+            self._reschedule(batch, entry, plan, planned, items, event.recorded_at)
+
+    def flush(self, batch: Batch) -> None:
+        for engagement_id, entry in batch.touched.items():
+            if entry.state is None:
+                continue
+            plan: Plan = entry.extra
+            doc = {
+                "id": engagement_id,
+                "engagement": entry.state.to_json(),
+                **entry.coordinates(),
+                "schedule_version": plan.version,
+                "items": plan.items,
+                "reminder_ids": plan.reminder_ids,
+            }
+            batch.put(PLANS, engagement_id, doc)
+            batch.cache[engagement_id] = entry
+
+    def plan(self, state: Engagement) -> list[Planned]:
+        """Every instant a reminder is planned for, whether or not it is already past (the
+        rules are `calendar_service.reminders.plan`'s)."""
+        return plan_reminders(
+            state,
+            offsets=self._default_offsets,
+            rules=self._rules,
+            is_working_day=self._is_working_day,
+        )
+
+    @staticmethod
+    def _reschedule(
+        batch: Batch,
+        entry: Entry,
+        plan: Plan,
+        planned: list[Planned],
+        items: dict[str, str],
+        recorded_at: datetime,
+    ) -> None:
+        for stale in plan.reminder_ids:
+            batch.delete(REMINDERS, stale)
+        plan.version += 1
+        plan.items, plan.reminder_ids = items, []
+        policy = entry.state.reminder_policy if entry.state is not None else None
+        channels = sorted(c.value for c in policy.channels) if policy is not None else []
+        for item in planned:
+            if item.due <= recorded_at:
+                continue
+            rid = reminder_id(entry.id, item.label, plan.version)
+            plan.reminder_ids.append(rid)
+            due = instant_key(item.due)
+            doc = {
+                "reminder_id": rid,
+                "engagement_id": entry.id,
+                "offset": item.label,
+                "rule": item.rule,
+                "schedule_version": plan.version,
+                "due_at": due,
+                "channels": channels,
+                "status": "pending",
+            }
+            batch.put(REMINDERS, rid, doc, due)
+
+
+def _load(batch: Batch, engagement_id: str) -> Entry:
+    doc = batch.get(PLANS, engagement_id)
+    entry = entry_from_doc(engagement_id, doc)
+    if doc is None or entry.state is None:
+        entry.extra = Plan()
+    else:
+        entry.extra = Plan(
+            _basis(entry.state),
+            doc["schedule_version"],
+            dict(doc["items"]),
+            list(doc["reminder_ids"]),
+        )
+    return entry
+
+
+def _record_outcome(event: StoredEvent, batch: Batch) -> None:
+    rid = event.data.get("reminder_id")
+    if not isinstance(rid, str):
+        return
+    doc = batch.get(REMINDERS, rid)
+    if doc is None:
+        return
+    updated = {**doc, "status": OUTCOMES[event.type], "outcome_position": event.position}
+    batch.put(REMINDERS, rid, updated, doc["due_at"])
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def due_between(
+    views: ViewStore, start: datetime, end: datetime, *, limit: int | None = None
+) -> list[Doc]:
+    """Reminders due in [start, end), by due instant, whatever their status."""
+    found = views.range(NAME, REMINDERS, instant_key(start), instant_key(end), limit)
+    return [json.loads(doc) for _, _, doc in found]
+
+
+def pending(views: ViewStore, until: datetime, *, limit: int | None = None) -> list[Doc]:
+    """Reminders not yet sent, failed or missed, due before `until`."""
+    found = views.range(NAME, REMINDERS, "", instant_key(until))
+    docs = [doc for _, _, text in found if (doc := json.loads(text))["status"] == "pending"]
+    return docs if limit is None else docs[:limit]
+
+
+def reminder(views: ViewStore, rid: str) -> Doc | None:
+    """The reminder row, or None if it is not (or no longer) scheduled."""
+    found = views.get(NAME, REMINDERS, [rid]).get(rid)
+    return None if found is None else dict(json.loads(found))
+
+
+def reminders_of(views: ViewStore, engagement_id: str) -> list[Doc]:
+    """The engagement's scheduled reminders (current schedule version), by due instant."""
+    found = views.get(NAME, PLANS, [engagement_id]).get(engagement_id)
+    if found is None:
+        return []
+    ids = json.loads(found)["reminder_ids"]
+    rows = views.get(NAME, REMINDERS, ids)
+    docs = [json.loads(rows[rid]) for rid in ids if rid in rows]
+    return sorted(docs, key=lambda doc: (doc["due_at"], doc["reminder_id"]))

@@ -1,0 +1,143 @@
+"""The staff tokens projection: token hash -> who it acts as, so the API authenticates in one read.
+
+Tables (projection name `staff_tokens`)::
+
+    hashes   key token hash (SHA-256 hex)   the token row: id, actor, admin, revoked, when, by whom
+    tokens   key token id                   sort: created_at   the same row, to list tokens and
+                                                               to find a token's hash on revoke
+    problems key position                   token events that could not apply
+
+Only hashes are kept: nothing here can be turned back into a working token. A revocation must
+take effect at once, so the write path catches this projection up itself before it returns
+(`calendar_service.access`), and the API reads the row on every request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from calendar_service.domain import DomainError, hash_token, token_matches
+from calendar_service.domain.access import (
+    TOKEN_EVENT_TYPES,
+    TOKEN_STREAM_PREFIX,
+    StaffTokenIssued,
+    StaffTokenNotFound,
+    token_event_from_data,
+)
+from calendar_service.eventstore import StoredEvent
+from calendar_service.projections._folding import instant_key, record_problem
+from calendar_service.projections.base import Batch
+from calendar_service.projections.views import Doc, ViewStore
+
+NAME = "staff_tokens"
+HASHES, TOKENS = "hashes", "tokens"
+
+
+class StaffTokensProjection:
+    """Staff tokens by hash and by id, as of the last applied event."""
+
+    name = NAME
+
+    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
+        ids = {event.stream[len(TOKEN_STREAM_PREFIX) :] for event in events if _is_token(event)}
+        batch.load(TOKENS, sorted(ids))
+
+    def apply(self, event: StoredEvent, batch: Batch) -> None:
+        if not _is_token(event):
+            return
+        try:
+            fact = token_event_from_data(event.type, event.data)
+        except DomainError as error:
+            record_problem(batch, event, error)
+            return
+        if isinstance(fact, StaffTokenIssued):
+            doc: Doc = {
+                "token_id": fact.token_id,
+                "actor": fact.actor,
+                "admin": fact.admin,
+                "token_hash": fact.token_hash,
+                "revoked": False,
+                "created_at": instant_key(event.recorded_at),
+                "created_by": event.actor,
+                "revoked_at": None,
+                "revoked_by": None,
+                "reason": None,
+            }
+        else:
+            found = batch.get(TOKENS, fact.token_id)
+            if found is None:
+                missing = StaffTokenNotFound(fact.token_id, "revoke the staff token")
+                record_problem(batch, event, missing)
+                return
+            doc = found | {
+                "revoked": True,
+                "revoked_at": instant_key(event.recorded_at),
+                "revoked_by": event.actor,
+                "reason": fact.reason,
+            }
+        batch.put(TOKENS, doc["token_id"], doc, doc["created_at"])
+        batch.put(HASHES, doc["token_hash"], doc)
+
+    def flush(self, batch: Batch) -> None:
+        pass
+
+
+def _is_token(event: StoredEvent) -> bool:
+    return event.stream.startswith(TOKEN_STREAM_PREFIX) and event.type in TOKEN_EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class StaffTokenRow:
+    """A staff token as the projection holds it (never the token itself)."""
+
+    token_id: str
+    actor: str
+    admin: bool
+    token_hash: str
+    revoked: bool
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> StaffTokenRow:
+        return cls(
+            token_id=doc["token_id"],
+            actor=doc["actor"],
+            admin=doc["admin"],
+            token_hash=doc["token_hash"],
+            revoked=doc["revoked"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            created_by=doc["created_by"],
+            revoked_at=None
+            if doc["revoked_at"] is None
+            else datetime.fromisoformat(doc["revoked_at"]),
+            revoked_by=doc["revoked_by"],
+            reason=doc["reason"],
+        )
+
+
+def token_for_secret(views: ViewStore, token: str) -> StaffTokenRow | None:
+    """The staff token whose secret is `token` (revoked or not), or None. One read by hash;
+    the stored hash is then compared with `hmac.compare_digest`."""
+    token_hash = hash_token(token)
+    found = views.get(NAME, HASHES, [token_hash]).get(token_hash)
+    if found is None:
+        return None
+    row = StaffTokenRow.from_doc(json.loads(found))
+    return row if token_matches(token, row.token_hash) else None
+
+
+def token_by_id(views: ViewStore, token_id: str) -> StaffTokenRow | None:
+    found = views.get(NAME, TOKENS, [token_id]).get(token_id)
+    return None if found is None else StaffTokenRow.from_doc(json.loads(found))
+
+
+def all_tokens(views: ViewStore) -> list[StaffTokenRow]:
+    """Every staff token, oldest first."""
+    rows = [StaffTokenRow.from_doc(json.loads(doc)) for _, _, _, doc in views.rows(NAME, TOKENS)]
+    return sorted(rows, key=lambda row: (row.created_at, row.token_id))

@@ -1,0 +1,385 @@
+"""The SQLite views store: the read side of the embedded mode, in a file beside the event log.
+
+Tables::
+
+    projections (name -> live generation)
+    generations (generation, name, state 'live' | 'building', checkpoint)
+    rows        (generation, tbl, key) -> sort, doc      unique, and indexed by sort
+    leases      (name -> owner, expires_at)              the catch-up lock
+
+`commit` is one `BEGIN IMMEDIATE` transaction whose first statement is the compare-and-set
+of the checkpoint (`UPDATE generations ... WHERE checkpoint = expected`): when it matches no
+row, the transaction is rolled back and nothing is written. Reads resolve the live generation
+in the same statement, and WAL gives each statement a snapshot, so readers never see a batch
+half-written nor a swap half-done. The file uses `synchronous=NORMAL`: a power cut may lose
+the last batches, never tear one, and the checkpoint goes back with them, so catch-up simply
+re-applies them.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from calendar_service.projections.views import (
+    Changes,
+    Generation,
+    Row,
+    ViewsUnavailable,
+    check_name,
+    check_text,
+)
+
+BUSY_TIMEOUT_SECONDS = 30.0
+SCHEMA_VERSION = 1
+_DROP_CHUNK = 20_000
+"""Rows of a retired generation deleted per transaction, so live writers are not held up."""
+_KEY_CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS projections (
+    name       TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS generations (
+    generation INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT    NOT NULL,
+    state      TEXT    NOT NULL CHECK (state IN ('live', 'building', 'retired')),
+    checkpoint INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS rows (
+    generation INTEGER NOT NULL,
+    tbl        TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    sort       TEXT,
+    doc        TEXT    NOT NULL,
+    UNIQUE (generation, tbl, key)
+);
+CREATE INDEX IF NOT EXISTS rows_by_sort ON rows (generation, tbl, sort, key)
+    WHERE sort IS NOT NULL;
+CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    expires_at REAL NOT NULL
+)
+"""
+_LIVE = "(SELECT generation FROM projections WHERE name = ?)"
+_CHECKPOINT = (
+    "SELECT checkpoint FROM generations "
+    "WHERE generation = (SELECT generation FROM projections WHERE name = ?)"
+)
+
+
+class SqliteViewStore:
+    """A `ViewStore` in one SQLite file. Safe to share between threads and processes."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        self._path = Path(path).expanduser()
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        with self._errors_named():
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._conn()
+            with _immediate(conn):
+                found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if found > SCHEMA_VERSION:
+                    raise ViewsUnavailable(
+                        f"views store {self._path} has schema version {found}, newer than this "
+                        f"code's {SCHEMA_VERSION}: upgrade calendar-service or delete the file "
+                        "(it is rebuilt from the event log)"
+                    )
+                if found == 0:
+                    for statement in _SCHEMA.split(";\n"):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("PRAGMA journal_mode = WAL")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def live(self, name: str) -> Generation:
+        check_name("projection", name)
+        conn = self._conn()
+        with self._errors_named():
+            found = self._live_row(conn, name)
+            if found is not None:
+                return found
+            with _immediate(conn):
+                found = self._live_row(conn, name)
+                if found is not None:
+                    return found
+                cursor = conn.execute(
+                    "INSERT INTO generations (name, state) VALUES (?, 'live')", (name,)
+                )
+                number = int(cursor.lastrowid or 0)
+                conn.execute("INSERT INTO projections VALUES (?, ?)", (name, number))
+            return Generation(name, number, 0)
+
+    def checkpoint(self, name: str) -> int:
+        with self._errors_named():
+            row = self._conn().execute(_CHECKPOINT, (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
+        puts, deletes = [], []
+        number = generation.number
+        for (table, key), change in changes.items():
+            if change is None:
+                deletes.append((number, table, key))
+            else:
+                puts.append((number, check_name("table", table), check_text("key", key), *change))
+        conn = self._conn()
+        with self._errors_named(), _immediate(conn):
+            moved = conn.execute(
+                "UPDATE generations SET checkpoint = ? WHERE generation = ? AND checkpoint = ? "
+                "AND state IN ('live', 'building')",
+                (new, number, expected),
+            )
+            if moved.rowcount != 1:
+                return False
+            if puts:
+                conn.executemany(
+                    "INSERT INTO rows (generation, tbl, key, sort, doc) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (generation, tbl, key) DO UPDATE SET sort = excluded.sort, "
+                    "doc = excluded.doc",
+                    puts,
+                )
+            if deletes:
+                conn.executemany(
+                    "DELETE FROM rows WHERE generation = ? AND tbl = ? AND key = ?", deletes
+                )
+        return True
+
+    def get(
+        self, name: str, table: str, keys: Sequence[str], generation: int | None = None
+    ) -> dict[str, str]:
+        found: dict[str, str] = {}
+        conn = self._conn()
+        where, first = self._generation(name, generation)
+        with self._errors_named():
+            for start in range(0, len(keys), _KEY_CHUNK):
+                chunk = list(keys[start : start + _KEY_CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                query = (
+                    f"SELECT key, doc FROM rows WHERE generation = {where} AND tbl = ? "  # noqa: S608 (only "?" marks and a fixed subquery)
+                    f"AND key IN ({marks})"
+                )
+                found.update(conn.execute(query, (first, table, *chunk)).fetchall())
+        return found
+
+    def range(
+        self,
+        name: str,
+        table: str,
+        low: str,
+        high: str,
+        limit: int | None = None,
+        generation: int | None = None,
+    ) -> list[tuple[str, str, str]]:
+        where, first = self._generation(name, generation)
+        query = (
+            f"SELECT sort, key, doc FROM rows WHERE generation = {where} AND tbl = ? "  # noqa: S608 (a fixed subquery)
+            "AND sort >= ? AND sort < ? ORDER BY sort, key LIMIT ?"
+        )
+        with self._errors_named():
+            rows = (
+                self._conn()
+                .execute(query, (first, table, low, high, -1 if limit is None else limit))
+                .fetchall()
+            )
+        return [(str(s), str(k), str(d)) for s, k, d in rows]
+
+    def rows(
+        self, name: str, table: str | None = None, generation: int | None = None
+    ) -> Iterator[Row]:
+        where, first = self._generation(name, generation)
+        conn = self._open_reader()
+        try:
+            conn.execute("BEGIN")  # one snapshot for the whole listing
+            if table is None:
+                cursor = conn.execute(
+                    f"SELECT tbl, key, sort, doc FROM rows WHERE generation = {where} "  # noqa: S608 (a fixed subquery)
+                    "ORDER BY tbl, key",
+                    (first,),
+                )
+            else:
+                cursor = conn.execute(
+                    f"SELECT tbl, key, sort, doc FROM rows WHERE generation = {where} "  # noqa: S608 (a fixed subquery)
+                    "AND tbl = ? ORDER BY key",
+                    (first, table),
+                )
+            yield from cursor
+        finally:
+            conn.close()
+
+    def begin_shadow(self, name: str) -> Generation:
+        check_name("projection", name)
+        conn = self._conn()
+        with self._errors_named(), _immediate(conn):
+            cursor = conn.execute(
+                "INSERT INTO generations (name, state) VALUES (?, 'building')", (name,)
+            )
+        return Generation(name, int(cursor.lastrowid or 0), 0)
+
+    def swap(self, shadow: Generation) -> bool:
+        conn = self._conn()
+        with self._errors_named():
+            with _immediate(conn):
+                row = conn.execute(
+                    "SELECT state, checkpoint FROM generations WHERE generation = ?",
+                    (shadow.number,),
+                ).fetchone()
+                if row is None or row[0] != "building":
+                    return False
+                live = self._live_row(conn, shadow.name)
+                if live is not None and row[1] < live.checkpoint:
+                    return False
+                if live is not None:
+                    conn.execute(
+                        "UPDATE generations SET state = 'retired' WHERE generation = ?",
+                        (live.number,),
+                    )
+                conn.execute(
+                    "UPDATE generations SET state = 'live' WHERE generation = ?", (shadow.number,)
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO projections VALUES (?, ?)",
+                    (shadow.name, shadow.number),
+                )
+            if live is not None:
+                self._drop(conn, live.number)
+        return True
+
+    def discard(self, shadow: Generation) -> None:
+        conn = self._conn()
+        with self._errors_named():
+            with _immediate(conn):
+                retired = conn.execute(
+                    "UPDATE generations SET state = 'retired' "
+                    "WHERE generation = ? AND state = 'building'",
+                    (shadow.number,),
+                ).rowcount
+            if retired:
+                self._drop(conn, shadow.number)
+
+    def try_lock(self, name: str, owner: str, ttl: float) -> bool:
+        conn = self._conn()
+        now = time.time()
+        with self._errors_named(), _immediate(conn):
+            row = conn.execute(
+                "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            conn.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (name, owner, now + ttl))
+        return True
+
+    def refresh_lock(self, name: str, owner: str, ttl: float) -> bool:
+        conn = self._conn()
+        with self._errors_named(), _immediate(conn):
+            cursor = conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?",
+                (time.time() + ttl, name, owner),
+            )
+        return cursor.rowcount == 1
+
+    def unlock(self, name: str, owner: str) -> None:
+        conn = self._conn()
+        with self._errors_named(), _immediate(conn):
+            conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def _live_row(self, conn: sqlite3.Connection, name: str) -> Generation | None:
+        row = conn.execute(
+            "SELECT g.generation, g.checkpoint FROM projections p "
+            "JOIN generations g ON g.generation = p.generation WHERE p.name = ?",
+            (name,),
+        ).fetchone()
+        return None if row is None else Generation(name, int(row[0]), int(row[1]))
+
+    @staticmethod
+    def _generation(name: str, generation: int | None) -> tuple[str, object]:
+        """The SQL for "this generation" and its parameter: the live one resolved in-query."""
+        if generation is None:
+            return _LIVE, name
+        return "?", generation
+
+    def _drop(self, conn: sqlite3.Connection, number: int) -> None:
+        """Delete a retired generation's rows in chunks, then the generation itself."""
+        while True:
+            with _immediate(conn):
+                deleted = conn.execute(
+                    "DELETE FROM rows WHERE rowid IN "
+                    "(SELECT rowid FROM rows WHERE generation = ? LIMIT ?)",
+                    (number, _DROP_CHUNK),
+                ).rowcount
+            if deleted < _DROP_CHUNK:
+                break
+        with _immediate(conn):
+            conn.execute("DELETE FROM generations WHERE generation = ?", (number,))
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid() and not self._closed:
+            return conn
+        with self._lock:
+            if self._closed:
+                raise ViewsUnavailable(f"views store {self._path} is closed")
+            conn = self._connect()
+            self._connections.append(conn)
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """A connection of its own, for a listing that may outlive one call."""
+        with self._errors_named():
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        return conn
+
+    @contextmanager
+    def _errors_named(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError) as error:
+            raise ViewsUnavailable(f"views store {self._path}: {error}") from error
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,372 @@
+"""The reminder scheduler: APScheduler date jobs that mirror the reminder schedule projection.
+
+Run it as `calendar-service scheduler` (`run_process`, the `celery` entry point of the
+`calendar_service.schedulers` group). `calendar-service serve` without a broker runs the same
+scheduler in a thread of the server (`start_embedded`, the `embedded` entry point), where a job
+delivers the reminder itself instead of publishing a task.
+
+- Jobs: one `DateTrigger` job per pending reminder, id = the reminder id, `replace_existing`,
+  an explicit `misfire_grace_time` (= CALENDAR_REMINDER_GRACE; APScheduler's default of one
+  second drops jobs that start late under load), `coalesce`. A job only hands the reminder on
+  (`fire`): `send_task("calendar.deliver_reminder", [reminder_id])`, or in the embedded mode
+  `deliver_with_retries`. No Celery ETA or countdown, no celery beat.
+- Job store: persistent, and only a cache (`calendar_service.scheduling.Reconciler` rebuilds it
+  from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL seconds):
+  `RedisJobStore` under the deployment's prefix with a Redis store, `SQLAlchemyJobStore` in a
+  SQLite file beside a SQLite store (`var/events.jobs.db`).
+- One active scheduler: the `scheduler` claim (SET NX PX), renewed every third of
+  CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and waits; a
+  scheduler that cannot renew steps down (pauses its jobs) before its lock can expire.
+- Safety net: every CALENDAR_SCHEDULER_NUDGE_INTERVAL seconds it nudges every projection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import uuid4
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import BaseJobStore, JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.redis import RedisJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from calendar_service.bootstrap import (
+    Container,
+    build,
+    check_broker,
+    open_claims,
+    redis_prefix,
+    reminder_delivery,
+    sqlite_path,
+)
+from calendar_service.claims import Claims
+from calendar_service.config import Settings
+from calendar_service.delivery import Deliverer, deliver_with_retries
+from calendar_service.logs import configure_logging
+from calendar_service.scheduling import LeaderLock, Reconciler
+
+logger = logging.getLogger("workers.scheduler")
+
+DELIVER_REMINDER = "calendar.deliver_reminder"
+POLL_SECONDS = 0.2
+"""How often the active scheduler looks at the reminder schedule's checkpoint."""
+REFIRE_CHECK_SECONDS = 2.0
+"""How often overdue, still pending reminders are looked at even if the schedule did not move."""
+_SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+_hand_on: Callable[[str], None] | None = None
+
+
+def fire(reminder_id: str) -> None:
+    """The job every reminder runs, stored in the job store by reference (keep its name)."""
+    if _hand_on is None:
+        raise RuntimeError("no reminder scheduler is active in this process")
+    _hand_on(reminder_id)
+
+
+class ApsJobTable:
+    """`JobTable` over an APScheduler scheduler's default job store."""
+
+    def __init__(self, scheduler: BackgroundScheduler, misfire_grace: int) -> None:
+        self._scheduler, self._misfire = scheduler, misfire_grace
+
+    def jobs(self) -> dict[str, datetime]:
+        return {
+            job.id: job.next_run_time.astimezone(UTC)
+            for job in self._scheduler.get_jobs()
+            if job.next_run_time is not None
+        }
+
+    def put(self, job_id: str, run_at: datetime) -> None:
+        self._scheduler.add_job(
+            fire,
+            trigger=DateTrigger(run_date=run_at, timezone=UTC),
+            args=[job_id],
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            misfire_grace_time=self._misfire,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def remove(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
+
+
+class ReminderScheduler:
+    """One scheduler instance: a standby until it holds the lock, then active until it stops
+    or loses the lock."""
+
+    def __init__(
+        self,
+        container: Container,
+        claims: Claims,
+        hand_on: Callable[[str], None],
+        jobstore: BaseJobStore,
+        *,
+        name: str | None = None,
+        threads: int = 20,
+    ) -> None:
+        settings = container.settings
+        self.container, self.settings = container, settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
+        self.lock = LeaderLock(claims, self.name, settings.scheduler_lock_ttl)
+        self._claims, self._hand_on, self._jobstore, self._threads = (
+            claims,
+            hand_on,
+            jobstore,
+            threads,
+        )
+        self._aps: BackgroundScheduler | None = None
+        self._reconciler: Reconciler | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for the lock, schedule while holding it; return once `stop` is set."""
+        standby_said = False
+        try:
+            while not stop.is_set():
+                if not self._try_acquire():
+                    if not standby_said:
+                        logger.info(
+                            "scheduler %s: standby, another scheduler is active (%s holds the "
+                            "scheduler lock); waiting to take over",
+                            self.name,
+                            self.lock.holder(),
+                        )
+                        standby_said = True
+                    stop.wait(self.settings.scheduler_lock_ttl / 3)
+                    continue
+                standby_said = False
+                logger.info("scheduler %s: active (holds the scheduler lock)", self.name)
+                try:
+                    self._activate()
+                    self._serve(stop)
+                except Exception:
+                    logger.exception("scheduler %s: failed; stepping down", self.name)
+                    stop.wait(1.0)
+                finally:
+                    self._deactivate()
+        finally:
+            if self._aps is not None:
+                self._aps.shutdown(wait=False)
+            self.lock.release()
+            logger.info("scheduler %s: stopped", self.name)
+
+    def _try_acquire(self) -> bool:
+        try:
+            return self.lock.acquire()
+        except Exception as error:
+            logger.warning("scheduler %s: cannot reach the lock: %s", self.name, error)
+            return False
+
+    def _activate(self) -> None:
+        global _hand_on
+        _hand_on = self._hand_on
+        settings = self.settings
+        if self._aps is None:
+            grace = max(1, int(settings.reminder_grace.total_seconds()))
+            self._aps = BackgroundScheduler(
+                jobstores={"default": self._jobstore},
+                executors={"default": ThreadPoolExecutor(self._threads)},
+                job_defaults={"misfire_grace_time": grace, "coalesce": True, "max_instances": 1},
+                timezone=UTC,
+                jobstore_retry_interval=1,
+            )
+            self._reconciler = Reconciler(
+                self.container.views,
+                self.container.store,
+                ApsJobTable(self._aps, grace),
+                grace=settings.reminder_grace,
+                horizon=settings.scheduler_horizon,
+                refire_after=timedelta(seconds=max(1.0, settings.reminder_claim_ttl)),
+                clock=self.container.clock,
+            )
+            self._aps.start(paused=True)
+        assert self._reconciler is not None
+        done = self._reconciler.full()
+        logger.info("scheduler %s: reconciled at start: %s", self.name, done)
+        self._aps.resume()
+
+    def _deactivate(self) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.pause()
+
+    def _serve(self, stop: threading.Event) -> None:
+        settings, reconciler = self.settings, self._reconciler
+        assert reconciler is not None
+        ttl = settings.scheduler_lock_ttl
+        now = time.monotonic()
+        renewed = now
+        next_renew, next_full = now + ttl / 3, now + settings.scheduler_reconcile_interval
+        next_nudge, next_refire = now, now + REFIRE_CHECK_SECONDS
+        while not stop.wait(POLL_SECONDS):
+            now = time.monotonic()
+            if now >= next_renew:
+                next_renew = now + ttl / 3
+                try:
+                    if not self.lock.acquire():
+                        logger.warning("scheduler %s: lost the scheduler lock", self.name)
+                        return
+                    renewed = now
+                except Exception as error:
+                    logger.warning("scheduler %s: lock not renewed: %s", self.name, error)
+                    if now - renewed > ttl * 0.6:
+                        logger.warning(
+                            "scheduler %s: stepping down before the lock expires", self.name
+                        )
+                        return
+            try:
+                if now >= next_full:
+                    next_full = now + settings.scheduler_reconcile_interval
+                    logger.info("scheduler %s: reconciled: %s", self.name, reconciler.full())
+                else:
+                    force = now >= next_refire
+                    if force:
+                        next_refire = now + REFIRE_CHECK_SECONDS
+                    reconciler.incremental(force=force)
+                if now >= next_nudge:
+                    next_nudge = now + settings.scheduler_nudge_interval
+                    self.container.nudge_all()
+            except Exception as error:
+                logger.warning("scheduler %s: reconciliation failed: %s", self.name, error)
+
+
+def jobstore_for(settings: Settings) -> BaseJobStore:
+    """Redis beside a Redis store (its prefix), SQLite beside a SQLite one, else memory."""
+    url = settings.store
+    parts = urlsplit(url)
+    if parts.scheme in ("redis", "rediss"):
+        prefix = redis_prefix(url)
+        connect: dict[str, Any] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 6379,
+            "socket_connect_timeout": 3,
+            "socket_timeout": 10,
+        }
+        if parts.password:
+            connect["password"] = unquote(parts.password)
+        if parts.username:
+            connect["username"] = unquote(parts.username)
+        if parts.scheme == "rediss":
+            connect["ssl"] = True
+        return RedisJobStore(
+            db=int(parts.path.strip("/") or 0),
+            jobs_key=f"{prefix}:scheduler:jobs",
+            run_times_key=f"{prefix}:scheduler:run_times",
+            **connect,
+        )
+    if parts.scheme == "sqlite":
+        events = sqlite_path(url)
+        path = Path(events.with_name(f"{events.stem}.jobs{events.suffix}")).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLAlchemyJobStore(url=f"sqlite:///{path}")
+    return MemoryJobStore()
+
+
+def _publisher(settings: Settings) -> Callable[[str], None]:
+    from workers.celery_app import producer_app, queue_name
+
+    producer, queue = producer_app(settings), queue_name(settings)
+
+    def publish(reminder_id: str) -> None:
+        producer.send_task(
+            DELIVER_REMINDER,
+            args=[reminder_id],
+            queue=queue,
+            retry=True,
+            retry_policy=_SEND_RETRY,
+        )
+
+    return publish
+
+
+def run_process(settings: Settings) -> None:
+    """`calendar-service scheduler`: run until SIGTERM or SIGINT. With a broker, jobs publish
+    `calendar.deliver_reminder`; without one, they deliver in this process."""
+    configure_logging(settings)
+    check_broker(settings)  # a broker that does not answer stops start-up, in one line
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    deliverer: Deliverer | None = None
+    if settings.broker is None:
+        container = build(settings)
+        deliverer = reminder_delivery(container)
+        hand_on = _delivering(deliverer)
+    else:
+        from calendar_service.projections import PROJECTION_NAMES
+        from workers.nudge import celery_nudger
+
+        container = build(settings, nudger=celery_nudger(settings, PROJECTION_NAMES))
+        hand_on = _publisher(settings)
+    claims = open_claims(settings)
+    try:
+        ReminderScheduler(container, claims, hand_on, jobstore_for(settings)).run(stop)
+    finally:
+        if deliverer is not None:
+            deliverer.close()
+        claims.close()
+        container.close()
+
+
+def _delivering(deliverer: Deliverer) -> Callable[[str], None]:
+    def deliver(reminder_id: str) -> None:
+        result = deliver_with_retries(deliverer, reminder_id)
+        logger.info("reminder %s: %s %s", reminder_id, result.state, result.detail)
+
+    return deliver
+
+
+@dataclass
+class EmbeddedScheduler:
+    """The scheduler thread of `calendar-service serve`; `stop()` ends it."""
+
+    scheduler: ReminderScheduler
+    thread: threading.Thread
+    deliverer: Deliverer
+    claims: Claims
+    _stop: threading.Event
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.thread.join(timeout)
+        self.deliverer.close()
+        self.claims.close()
+
+
+def start_embedded(container: Container, *, name: str | None = None) -> EmbeddedScheduler:
+    """The embedded mode: the same scheduler in a thread, delivering in this process."""
+    settings = container.settings
+    deliverer = reminder_delivery(container)
+    claims = open_claims(settings)
+    scheduler = ReminderScheduler(
+        container, claims, _delivering(deliverer), jobstore_for(settings), name=name, threads=10
+    )
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=scheduler.run, args=(stop,), name="reminder-scheduler", daemon=True
+    )
+    thread.start()
+    return EmbeddedScheduler(scheduler, thread, deliverer, claims, stop)

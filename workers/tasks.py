@@ -1,0 +1,129 @@
+"""Thin Celery tasks with stable names: each body makes one call into `calendar_service`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from celery.signals import worker_ready, worker_shutdown
+
+from calendar_service.bootstrap import Container, build, reminder_delivery
+from calendar_service.config import load_settings
+from calendar_service.delivery import Deliverer
+from calendar_service.notify import TransientDeliveryError
+from calendar_service.projections import NullNudger
+from workers.celery_app import app
+
+logger = logging.getLogger(__name__)
+
+PROJECT = "calendar.project"
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    """This worker process's container, built on first use. Workers never nudge: they are
+    what nudges wake up."""
+    global _container
+    with _lock:
+        if _container is None:
+            _container = build(load_settings(), nudger=NullNudger())
+        return _container
+
+
+@app.task(name=PROJECT, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
+def project(projection: str) -> None:
+    """Bring one projection up to the head of the log; safe to run twice, or at once."""
+    container().projector.catch_up(projection)
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _open(**_: Any) -> None:
+    container()  # open the stores before the first task, not during it
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _close(**_: Any) -> None:
+    global _container
+    with _lock:
+        if _container is not None:
+            _container.close()
+            _container = None
+
+
+# --- reminders (docs/reminders.md) -------------------------------------------------------------
+
+DELIVER_REMINDER = "calendar.deliver_reminder"
+NUDGE_EVERY_SECONDS = 0.5
+"""After outcomes, the projections that show them are nudged at most this often per worker
+process; the scheduler's periodic nudges catch the rest."""
+
+_delivery_lock = threading.Lock()
+_delivery: Deliverer | None = None
+
+
+def delivery() -> Deliverer:
+    """This worker process's reminder delivery, built on first use."""
+    global _delivery
+    with _delivery_lock:
+        if _delivery is None:
+            from workers.nudge import celery_nudger
+
+            built = container()
+            nudger = celery_nudger(built.settings, ["reminders_due", "audit"])
+            _delivery = reminder_delivery(
+                built, after_record=_AtMostEvery(nudger.nudge, NUDGE_EVERY_SECONDS)
+            )
+        return _delivery
+
+
+class _AtMostEvery:
+    def __init__(self, action: Callable[[], None], seconds: float) -> None:
+        self._action, self._seconds, self._last = action, seconds, -1e9
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._seconds:
+            self._last = now
+            self._action()
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name=DELIVER_REMINDER,
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(TransientDeliveryError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def deliver_reminder(self: Task, reminder_id: str) -> None:
+    """Deliver one reminder exactly once (re-checked, claimed, sent, recorded); safe to run
+    twice or at once. Transient failures are retried with backoff, CALENDAR_REMINDER_RETRIES
+    times; the last attempt records them as failed instead."""
+    deliverer = delivery()
+    self.max_retries = deliverer.retries
+    retries = self.request.retries
+    result = deliverer.deliver(
+        reminder_id,
+        owner=self.request.id,
+        attempt=retries + 1,
+        final_attempt=retries >= deliverer.retries,
+    )
+    logger.info("reminder %s: %s %s", reminder_id, result.state, result.detail)
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _close_delivery(**_: Any) -> None:
+    global _delivery
+    with _delivery_lock:
+        if _delivery is not None:
+            _delivery.close()
+            _delivery = None

@@ -1,0 +1,270 @@
+"""Administrators' routes: the raw log, staff tokens and feeds. Each needs an admin token.
+
+    GET  /api/log?after=&limit=                 the log after a global position, in order
+    GET  /api/admin/tokens                      staff tokens (never their secrets)
+    POST /api/admin/tokens                      issue one: the secret is in this answer only
+    POST /api/admin/tokens/{token_id}/revoke    refused from the next request on
+    GET  /api/admin/staff                       staff reminder subscriptions
+    PUT  /api/admin/staff/{staff_id}            subscribe, or change a subscription
+    POST /api/admin/staff/{staff_id}/unsubscribe   no more reminders to them
+    GET  /api/admin/feeds                       feeds (never their tokens)
+    POST /api/admin/feeds                       create one: token and links in this answer only
+    POST /api/admin/feeds/{feed_id}/revoke      its URL answers 410 Gone from now on
+
+Feeds go through `calendar_service.feeds`, tokens through `calendar_service.access` and
+subscriptions through `calendar_service.subscriptions`; each settles its projection before
+answering, so the change holds from the very next request, in any process.
+
+No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from calendar_service.access import (
+    Principal,
+    issue_token,
+    list_tokens,
+    revoke_token,
+)
+from calendar_service.api.auth import admin_of
+from calendar_service.api.links import feed_links
+from calendar_service.api.schemas import (
+    CreatedFeedOut,
+    FeedCreateIn,
+    FeedLinksOut,
+    FeedOut,
+    IssuedTokenOut,
+    LogEventOut,
+    LogOut,
+    RevokedOut,
+    RevokeIn,
+    SubscriptionIn,
+    SubscriptionOut,
+    TokenCreateIn,
+    TokenOut,
+    UnsubscribedOut,
+    error_responses,
+)
+from calendar_service.bootstrap import Container
+from calendar_service.domain.access import check_token_id
+from calendar_service.eventstore import StoredEvent
+from calendar_service.feeds import create_feed, list_feeds, revoke_feed
+from calendar_service.projections.feeds import FeedRow
+from calendar_service.projections.staff_tokens import StaffTokenRow
+from calendar_service.subscriptions import list_subscriptions, subscribe, unsubscribe
+
+MAX_LOG_PAGE = 1000
+MAX_POSITION = 2**62
+
+
+def router_for(container: Container) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["admin"])
+    Admin = Annotated[Principal, Depends(admin_of(container))]
+    IdPath = Annotated[str, Path(max_length=64)]
+    base_url = container.settings.base_url
+
+    @router.get(
+        "/log",
+        response_model=LogOut,
+        summary="The raw event log after a global position, in order",
+        responses=error_responses(401, 403, 422),
+    )
+    def get_log(
+        _: Admin,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_POSITION, description="Events after this position")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 100,
+    ) -> LogOut:
+        events = container.store.read_all(after, limit)
+        return LogOut(
+            events=[_event(event) for event in events],
+            head=container.store.head(),
+            next_after=events[-1].position if len(events) == limit else None,
+        )
+
+    @router.get(
+        "/admin/tokens",
+        response_model=list[TokenOut],
+        summary="Every staff token, revoked ones too (never a secret: none is kept)",
+        responses=error_responses(401, 403),
+    )
+    def get_tokens(_: Admin) -> list[TokenOut]:
+        return [_token(row) for row in list_tokens(container.projector)]
+
+    @router.post(
+        "/admin/tokens",
+        status_code=201,
+        response_model=IssuedTokenOut,
+        summary="Issue a staff token; its secret is in this answer and nowhere else",
+        responses=error_responses(401, 403, 413, 422, 503),
+    )
+    def post_token(principal: Admin, body: Annotated[TokenCreateIn, Body()]) -> IssuedTokenOut:
+        issued = issue_token(
+            container.store,
+            container.projector,
+            actor=body.actor,
+            admin=body.admin,
+            by=principal.actor,
+        )
+        return IssuedTokenOut(**_token(issued.row).model_dump(), token=issued.token)
+
+    @router.post(
+        "/admin/tokens/{token_id}/revoke",
+        response_model=RevokedOut,
+        summary="Revoke a staff token for good, effective from the next request",
+        responses=error_responses(401, 403, 404, 413, 422, 503),
+    )
+    def post_token_revoke(
+        principal: Admin, token_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
+    ) -> RevokedOut:
+        check_token_id(token_id)
+        reason = None if body is None else body.reason
+        done = revoke_token(
+            container.store, container.projector, token_id, reason=reason, by=principal.actor
+        )
+        return RevokedOut(id=token_id, revoked=done)
+
+    @router.get(
+        "/admin/feeds",
+        response_model=list[FeedOut],
+        summary="Every feed, revoked ones too (never a token: none is kept)",
+        responses=error_responses(401, 403),
+    )
+    def get_feeds(_: Admin) -> list[FeedOut]:
+        return [_feed(row) for row in list_feeds(container.projector)]
+
+    @router.post(
+        "/admin/feeds",
+        status_code=201,
+        response_model=CreatedFeedOut,
+        summary="Create a feed for an audience; its token and links are in this answer only",
+        responses=error_responses(401, 403, 413, 422, 503),
+    )
+    def post_feed(principal: Admin, body: Annotated[FeedCreateIn, Body()]) -> CreatedFeedOut:
+        created = create_feed(
+            container.store,
+            container.projector,
+            name=body.name,
+            audience=body.audience,
+            lang=body.lang,
+            actor=principal.actor,
+        )
+        links = feed_links(base_url, created.token)
+        return CreatedFeedOut(
+            **_feed(created.feed).model_dump(),
+            token=created.token,
+            links=FeedLinksOut(**links.as_dict()),
+        )
+
+    @router.post(
+        "/admin/feeds/{feed_id}/revoke",
+        response_model=RevokedOut,
+        summary="Revoke a feed for good: its URL and page answer 410 Gone from now on",
+        responses=error_responses(401, 403, 404, 413, 422, 503),
+    )
+    def post_feed_revoke(
+        principal: Admin, feed_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
+    ) -> RevokedOut:
+        reason = None if body is None else body.reason
+        done = revoke_feed(
+            container.store, container.projector, feed_id, reason=reason, actor=principal.actor
+        )
+        return RevokedOut(id=feed_id, revoked=done)
+
+    @router.get(
+        "/admin/staff",
+        response_model=list[SubscriptionOut],
+        summary="Staff reminder subscriptions (active ones, or all with include_inactive)",
+        responses=error_responses(401, 403, 422),
+    )
+    def get_staff(
+        _: Admin, include_inactive: Annotated[bool, Query()] = False
+    ) -> list[SubscriptionOut]:
+        rows = list_subscriptions(container.projector, include_inactive=include_inactive)
+        return [SubscriptionOut.model_validate(row) for row in rows]
+
+    @router.put(
+        "/admin/staff/{staff_id}",
+        response_model=SubscriptionOut,
+        summary="Subscribe a staff member to reminders, or change their subscription",
+        responses=error_responses(401, 403, 413, 422, 503),
+    )
+    def put_staff(
+        principal: Admin, staff_id: IdPath, body: Annotated[SubscriptionIn, Body()]
+    ) -> SubscriptionOut:
+        row = subscribe(
+            container.store,
+            container.projector,
+            staff_id=staff_id,
+            name=body.name,
+            email=body.email,
+            audience=body.audience,
+            channels=frozenset(body.channels),
+            lang=body.lang,
+            actor=principal.actor,
+        )
+        return SubscriptionOut.model_validate(row)
+
+    @router.post(
+        "/admin/staff/{staff_id}/unsubscribe",
+        response_model=UnsubscribedOut,
+        summary="Stop reminders to a staff member (their history stays)",
+        responses=error_responses(401, 403, 404, 413, 422, 503),
+    )
+    def post_unsubscribe(
+        principal: Admin, staff_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
+    ) -> UnsubscribedOut:
+        reason = None if body is None else body.reason
+        done = unsubscribe(
+            container.store, container.projector, staff_id, reason=reason, actor=principal.actor
+        )
+        return UnsubscribedOut(staff_id=staff_id, unsubscribed=done)
+
+    return router
+
+
+def _event(event: StoredEvent) -> LogEventOut:
+    return LogEventOut(
+        position=event.position,
+        stream=event.stream,
+        version=event.version,
+        event_id=str(event.event_id),
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        known_at=event.known_at,
+        recorded_at=event.recorded_at,
+        actor=event.actor,
+        correlation_id=None if event.correlation_id is None else str(event.correlation_id),
+        causation_id=None if event.causation_id is None else str(event.causation_id),
+    )
+
+
+def _token(row: StaffTokenRow) -> TokenOut:
+    return TokenOut(
+        token_id=row.token_id,
+        actor=row.actor,
+        admin=row.admin,
+        revoked=row.revoked,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        revoked_at=row.revoked_at,
+        reason=row.reason,
+    )
+
+
+def _feed(row: FeedRow) -> FeedOut:
+    return FeedOut(
+        feed_id=row.feed_id,
+        name=row.name,
+        audience=row.audience.value,
+        lang=row.lang,
+        revoked=row.revoked,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        revoked_at=row.revoked_at,
+        reason=row.reason,
+    )

@@ -1,0 +1,264 @@
+"""Queries: the agenda, one engagement with its derived deadlines, and its history.
+
+    GET /api/agenda                       filters, `as_of` (+ `axis`), `lang`, `tz`
+    GET /api/engagements/{id}             state, version (ETag "v{n}"), derived deadlines
+    GET /api/engagements/{id}/history     the audit timeline: known_at, recorded_at, actor,
+                                          what changed, sources
+
+The agenda reads the calendar projection (or, with `as_of`, private views folded from the log
+up to that moment). One engagement and its history are read from its stream, so they always
+show the latest write, and the ETag is the version a write must name in If-Match.
+
+No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from calendar_service.access import Principal
+from calendar_service.api.auth import staff_of
+from calendar_service.api.engagements import EngagementPath
+from calendar_service.api.reading import ItemView, agenda_view, viewer_zone, window
+from calendar_service.api.schemas import (
+    AgendaDeadlineOut,
+    AgendaItemOut,
+    AgendaOut,
+    EngagementOut,
+    HistoryOut,
+    HistoryRowOut,
+    LocalizedOut,
+    SourceOut,
+    error_responses,
+)
+from calendar_service.bootstrap import Container
+from calendar_service.domain import (
+    DEFAULT_RULES,
+    Audience,
+    EngagementId,
+    EngagementKind,
+    EngagementNotFound,
+    EventStatus,
+    InvalidValue,
+    Participation,
+    Source,
+    derive_deadlines,
+)
+from calendar_service.domain.workdays import korean_working_days
+from calendar_service.feedcache import parse_as_of
+from calendar_service.projections import Axis, calendar_as_of
+from calendar_service.projections.engagements import deadline_doc
+from calendar_service.queries import engagement_events, history_rows
+from calendar_service.service import load
+from calendar_service.wording import describe_source, describe_when_in_zone
+
+Lang = Literal["en", "ko", "zh"]
+
+
+def router_for(container: Container) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["queries"])
+    Staff = Annotated[Principal, Depends(staff_of(container))]
+    working_days = korean_working_days()
+    default_tz = container.settings.timezone
+
+    @router.get(
+        "/agenda",
+        response_model=AgendaOut,
+        summary="Engagements, observances and deadlines in a window, as known now or then",
+        responses=error_responses(401, 422),
+    )
+    def get_agenda(
+        _: Staff,
+        from_: Annotated[
+            date | None, Query(alias="from", description="First day (default: 30 days ago)")
+        ] = None,
+        to: Annotated[
+            date | None, Query(description="Last day (default: 180 days after from)")
+        ] = None,
+        kind: Annotated[EngagementKind | None, Query(description="Only items of this kind")] = None,
+        status: Annotated[
+            EventStatus | None, Query(description="Only engagements in this status")
+        ] = None,
+        participation: Annotated[
+            Participation | None,
+            Query(description="Only engagements where the province's part is this"),
+        ] = None,
+        audience: Annotated[
+            Audience, Query(description="The widest audience to show")
+        ] = Audience.RESTRICTED,
+        as_of: Annotated[
+            str | None,
+            Query(max_length=40, description="Date or RFC 3339 time: the calendar as known then"),
+        ] = None,
+        axis: Annotated[
+            Axis,
+            Query(description="known_at: as the office knew it; recorded_at: as the log stood"),
+        ] = Axis.KNOWN,
+        lang: Annotated[Lang, Query()] = "en",
+        tz: Annotated[
+            str | None, Query(max_length=64, description="Your IANA zone (default: the service's)")
+        ] = None,
+        deadlines: Annotated[bool, Query(description="Include deadline items")] = True,
+    ) -> AgendaOut:
+        viewer = viewer_zone(tz or default_tz)
+        moment = _moment(as_of, viewer.key)
+        today = (moment or container.clock()).astimezone(viewer).date()
+        first, last = window(from_, to, today)
+        views = container.views if moment is None else calendar_as_of(container.store, moment, axis)
+        items = agenda_view(
+            views,
+            first,
+            last,
+            audience=audience,
+            viewer=viewer,
+            lang=lang,
+            include_deadlines=deadlines,
+        )
+        kept = [item for item in items if _matches(item, kind, status, participation)]
+        return AgendaOut.model_validate(
+            {
+                "from": first,
+                "to": last,
+                "as_of": moment,
+                "axis": axis.value,
+                "tz": viewer.key,
+                "lang": lang,
+                "items": [_item_out(item) for item in kept],
+            }
+        )
+
+    @router.get(
+        "/engagements/{engagement_id}",
+        response_model=EngagementOut,
+        summary="One engagement: its state, version and derived deadlines",
+        responses={
+            200: {
+                "headers": {
+                    "ETag": {
+                        "description": 'The version, e.g. "v4": send it as If-Match',
+                        "schema": {"type": "string"},
+                    }
+                }
+            },
+            **error_responses(401, 404, 422),
+        },
+    )
+    def get_engagement(
+        engagement_id: EngagementPath, _: Staff, lang: Annotated[Lang, Query()] = "en"
+    ) -> JSONResponse:
+        state, version = load(container.store, str(EngagementId(engagement_id)))
+        if state is None:
+            raise EngagementNotFound(engagement_id, "show the engagement")
+        items = derive_deadlines(state, DEFAULT_RULES, working_days)
+        body: dict[str, Any] = {
+            **state.to_json(),
+            "version": version,
+            "when_text": describe_when_in_zone(state.when, lang),
+            "deadlines": [deadline_doc(item, state) for item in items],
+        }
+        out = EngagementOut.model_validate(body)
+        return JSONResponse(out.model_dump(mode="json"), headers={"ETag": f'"v{version}"'})
+
+    @router.get(
+        "/engagements/{engagement_id}/history",
+        response_model=HistoryOut,
+        summary="The engagement's timeline: who recorded what, when, on what source",
+        responses=error_responses(401, 404, 422),
+    )
+    def get_history(
+        engagement_id: EngagementPath,
+        _: Staff,
+        lang: Annotated[Lang, Query()] = "en",
+        tz: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> HistoryOut:
+        viewer = viewer_zone(tz or default_tz)
+        # the engagement's own events and its reminders' outcomes, in log order
+        events = engagement_events(container.store, str(EngagementId(engagement_id)))
+        if not events:
+            raise EngagementNotFound(engagement_id, "show the history of the engagement")
+        state, _version = load(container.store, engagement_id)
+        rows = history_rows(events, lang)
+        return HistoryOut(
+            engagement_id=engagement_id,
+            title="" if state is None else state.title.best(lang),
+            tz=viewer.key,
+            rows=[
+                HistoryRowOut(
+                    version=row.version,
+                    position=row.position,
+                    known_at=row.known_at.astimezone(viewer),
+                    recorded_at=row.recorded_at.astimezone(viewer),
+                    actor=row.actor,
+                    event_type=row.event_type,
+                    what=row.what,
+                    change=row.change,
+                    summary=row.summary,
+                    sources=[_source(source) for source in row.sources],
+                )
+                for row in rows
+            ],
+        )
+
+    return router
+
+
+def _moment(as_of: str | None, zone: str) -> datetime | None:
+    if as_of is None:
+        return None
+    try:
+        return parse_as_of(as_of, zone)
+    except ValueError as error:
+        raise InvalidValue("as_of", as_of, str(error).split(": ", 1)[-1]) from None
+
+
+def _matches(
+    item: ItemView,
+    kind: EngagementKind | None,
+    status: EventStatus | None,
+    participation: Participation | None,
+) -> bool:
+    if kind is not None and item.engagement_kind != kind.value:
+        return False
+    if status is not None and (item.engagement is None or item.status != status.value):
+        return False
+    return participation is None or item.participation is participation
+
+
+def _item_out(item: ItemView) -> AgendaItemOut:
+    deadline = None
+    if item.deadline is not None:
+        doc = item.deadline
+        deadline = AgendaDeadlineOut(
+            rule=doc["rule"], derived=doc["derived"], rule_text=doc["rule_text"], due=doc["due"]
+        )
+    return AgendaItemOut(
+        kind=item.kind,  # type: ignore[arg-type]  # one of the three the projection makes
+        id=item.id,
+        engagement_id=item.engagement_id,
+        title=item.title,
+        titles=LocalizedOut(**item.titles.to_json()),
+        start=item.start,
+        end=item.end,
+        own_tz=item.own_tz,
+        when_text=item.when_text,
+        viewer_time=item.viewer_time,
+        tentative=item.tentative,
+        status=item.status,
+        participation=None if item.participation is None else item.participation.value,
+        audience=item.audience.value,
+        engagement_kind=item.engagement_kind,
+        deadline=deadline,
+    )
+
+
+def _source(source: Source) -> SourceOut:
+    return SourceOut(
+        origin=source.origin.value,
+        ref=source.ref,
+        quote=source.quote,
+        claim=source.claim,
+        url=source.url,
+        text=describe_source(source),
+    )

@@ -1,0 +1,197 @@
+"""Staff bearer tokens: who may write to the calendar through the API, and who administers it.
+
+A staff token names an `actor` (a person or an office: what every event the token causes will
+carry) and whether it is an administrator's. The token itself is drawn outside the domain (the
+domain draws no random numbers); only its SHA-256 (`hash_token`, shared with the feeds) enters
+an event, so the log, its backups and the views never hold a usable token. A token lives in its
+own stream, `token:{token_id}` (`token_stream`).
+
+Facts: `StaffTokenIssued`, `StaffTokenRevoked`; intents: `IssueStaffToken`, `RevokeStaffToken`.
+`decide_token(state, command)` returns the events (revoking a revoked token decides nothing: it
+already is what was asked) and `evolve_token(state, event)` folds one into `StaffToken`.
+`TOKEN_EVENT_TYPES` is the registry readers decode with (`token_event_from_data`).
+
+Errors::
+
+    DomainError
+    ├── StaffTokenNotFound        a command for a token id that was never issued
+    └── StaffTokenAlreadyExists   issuing under a token id that is taken
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Self, get_args
+
+from calendar_service.domain._checks import check_slug, check_text, check_type
+from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.errors import DomainError, InvalidValue
+
+TOKEN_STREAM_PREFIX = "token:"  # noqa: S105  # a stream name, not a secret
+MAX_ACTOR_CHARS = 100
+MAX_REASON_CHARS = 500
+_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def token_stream(token_id: str) -> str:
+    """The event stream that holds one staff token's history."""
+    return f"{TOKEN_STREAM_PREFIX}{token_id}"
+
+
+class StaffTokenNotFound(DomainError):
+    def __init__(self, token_id: str, command: str) -> None:
+        self.token_id, self.command = token_id, command
+        super().__init__(
+            f"cannot {command}: token_id {token_id!r} names no staff token; "
+            "list them with `calendar-service tokens list`"
+        )
+
+
+class StaffTokenAlreadyExists(DomainError):
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id
+        super().__init__(f"cannot issue staff token {token_id!r}: the id is taken; choose another")
+
+
+def check_token_id(value: object) -> str:
+    return check_slug("token_id", value, max_chars=64)
+
+
+def check_actor(value: object) -> str:
+    """A name for the log: visible text of 1 to MAX_ACTOR_CHARS characters on one line."""
+    return check_text("actor", value, max_chars=MAX_ACTOR_CHARS)
+
+
+def _check_token_hash(value: object) -> str:
+    text = check_type("token_hash", value, str, "the SHA-256 of the token in hex")
+    if _TOKEN_HASH.fullmatch(text) is None:
+        raise InvalidValue("token_hash", value, "give 64 lowercase hex digits (hash_token)")
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenEvent:
+    """What every staff-token event has: the token it belongs to."""
+
+    token_id: str
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        check_token_id(self.token_id)
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def to_data(self) -> dict[str, Any]:
+        return encode_fields(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**decode_fields(cls, dict(data), ""))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffTokenIssued(TokenEvent):
+    """A token was issued: requests bearing it act as `actor`, with admin rights if `admin`."""
+
+    actor: str
+    admin: bool
+    token_hash: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_actor(self.actor)
+        check_type("admin", self.admin, bool, "true or false")
+        _check_token_hash(self.token_hash)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffTokenRevoked(TokenEvent):
+    """The token no longer works, for good."""
+
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.reason is not None:
+            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+
+
+TokenEventType = StaffTokenIssued | StaffTokenRevoked
+TOKEN_EVENT_TYPES: Mapping[str, type[TokenEventType]] = {
+    cls.__name__: cls for cls in get_args(TokenEventType)
+}
+"""Staff-token event type name (as stored) -> class."""
+
+
+def token_event_from_data(event_type: str, data: Mapping[str, Any]) -> TokenEventType:
+    cls = TOKEN_EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise InvalidValue("type", event_type, "it is not a known staff token event type")
+    return cls.from_data(data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueStaffToken:
+    token_id: str
+    actor: str
+    admin: bool
+    token_hash: str
+    VERB: ClassVar[str] = "issue the staff token"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeStaffToken:
+    token_id: str
+    reason: str | None = None
+    VERB: ClassVar[str] = "revoke the staff token"
+
+
+TokenCommand = IssueStaffToken | RevokeStaffToken
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffToken:
+    token_id: str
+    actor: str
+    admin: bool
+    token_hash: str
+    revoked: bool = False
+    revoke_reason: str | None = None
+
+
+def decide_token(state: StaffToken | None, command: TokenCommand) -> list[TokenEventType]:
+    """The events `command` produces against `state` (None: no such token yet)."""
+    if isinstance(command, IssueStaffToken):
+        if state is not None:
+            raise StaffTokenAlreadyExists(command.token_id)
+        return [
+            StaffTokenIssued(
+                token_id=command.token_id,
+                actor=command.actor,
+                admin=command.admin,
+                token_hash=command.token_hash,
+            )
+        ]
+    if state is None:
+        raise StaffTokenNotFound(command.token_id, command.VERB)
+    if state.revoked:
+        return []
+    return [StaffTokenRevoked(token_id=command.token_id, reason=command.reason)]
+
+
+def evolve_token(state: StaffToken | None, event: TokenEventType) -> StaffToken:
+    """The token after `event`; StaffTokenNotFound for a revocation of no token."""
+    if isinstance(event, StaffTokenIssued):
+        return StaffToken(
+            token_id=event.token_id,
+            actor=event.actor,
+            admin=event.admin,
+            token_hash=event.token_hash,
+        )
+    if state is None:
+        raise StaffTokenNotFound(event.token_id, "revoke the staff token")
+    return replace(state, revoked=True, revoke_reason=event.reason)

@@ -1,0 +1,93 @@
+"""The claims port and its in-memory twin (see the package docstring).
+
+Errors::
+
+    ClaimsError
+    └── ClaimsUnavailable   the backend cannot be reached or refuses (a retry may succeed)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+
+class ClaimsError(Exception):
+    """Base of the claims store's errors."""
+
+
+class ClaimsUnavailable(ClaimsError):
+    """The backend cannot be reached or refuses; nothing is known to have changed."""
+
+
+class Claims(Protocol):
+    """Expiring claims and their progress marks. Every method is safe from any thread."""
+
+    def claim(self, key: str, owner: str, ttl: float) -> bool:
+        """Hold `key` for `owner` for `ttl` seconds from now, if it is free, expired or already
+        `owner`'s (then the claim is extended); False, changing nothing, if another holds it."""
+        ...
+
+    def release(self, key: str, owner: str) -> None:
+        """Free `key` if `owner` holds it; otherwise do nothing."""
+        ...
+
+    def holder(self, key: str) -> str | None:
+        """Who holds `key` now, or None."""
+        ...
+
+    def mark(self, key: str, item: str, value: str, ttl: float) -> None:
+        """Record `item` -> `value` under `key`, kept at least `ttl` seconds from now."""
+        ...
+
+    def marks(self, key: str) -> dict[str, str]:
+        """Every mark recorded under `key` and not yet expired."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class MemoryClaims:
+    """Claims in this process's memory: unit tests and `memory://` deployments."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._now = clock
+        self._lock = threading.Lock()
+        self._claims: dict[str, tuple[str, float]] = {}
+        self._marks: dict[str, tuple[dict[str, str], float]] = {}
+
+    def claim(self, key: str, owner: str, ttl: float) -> bool:
+        with self._lock:
+            now = float(self._now())
+            held = self._claims.get(key)
+            if held is not None and held[0] != owner and held[1] > now:
+                return False
+            self._claims[key] = (owner, now + ttl)
+            return True
+
+    def release(self, key: str, owner: str) -> None:
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None and held[0] == owner:
+                del self._claims[key]
+
+    def holder(self, key: str) -> str | None:
+        with self._lock:
+            held = self._claims.get(key)
+            return held[0] if held is not None and held[1] > float(self._now()) else None
+
+    def mark(self, key: str, item: str, value: str, ttl: float) -> None:
+        with self._lock:
+            found, _ = self._marks.get(key, ({}, 0.0))
+            found = {**found, item: value}
+            self._marks[key] = (found, float(self._now()) + ttl)
+
+    def marks(self, key: str) -> dict[str, str]:
+        with self._lock:
+            found, until = self._marks.get(key, ({}, 0.0))
+            return dict(found) if until > float(self._now()) else {}
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,209 @@
+"""What became of a reminder: sent, failed or missed, recorded once per reminder.
+
+A reminder is one (engagement, offset, schedule version): its key, the **reminder id**, reads
+`{engagement_id}|{label}|v{version}` ("summer-davos-2024-dalian|start-P7D|v2"); `ReminderKey`
+parses it. Its outcome is a fact of its own, kept in the stream `reminders:{engagement_id}`
+(`reminder_stream`) beside the engagement's stream, so the engagement's version (what an
+officer's If-Match names) moves only when the engagement does, while its timeline shows both.
+
+- `ReminderSent`: reached its recipients (`deliveries`); `failures` lists any who could not be.
+- `ReminderFailed`: reached nobody after `attempts` tries; `failures` says why, per recipient.
+- `ReminderMissed`: its time passed while the service was down for longer than the grace
+  period (`late_ms` > `grace`), so it was not sent late.
+
+Each carries `reminder_id` in its data, which is what the reminder schedule projection marks
+its row by. `REMINDER_EVENT_TYPES` is the registry readers decode with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Self, get_args
+
+from calendar_service.domain._checks import check_text, check_type
+from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.errors import InvalidValue
+from calendar_service.domain.values import EngagementId
+
+REMINDER_STREAM_PREFIX = "reminders:"
+DELIVERY_CHANNELS = ("email", "webhook", "log")
+"""Where a reminder can go: the two channels, and the service log when neither is set up."""
+MAX_ERROR_CHARS = 500
+MAX_ADDRESS_CHARS = 300
+_KEY = re.compile(
+    r"(?P<engagement>[a-z0-9]+(?:-[a-z0-9]+)*)\|(?P<label>[A-Za-z0-9][A-Za-z0-9-]{0,79})"
+    r"\|v(?P<version>[1-9][0-9]{0,8})"
+)
+
+
+def reminder_stream(engagement_id: str) -> str:
+    """The stream that holds the outcomes of one engagement's reminders."""
+    return f"{REMINDER_STREAM_PREFIX}{engagement_id}"
+
+
+@dataclass(frozen=True)
+class ReminderKey:
+    """The parts of a reminder id."""
+
+    engagement_id: str
+    label: str
+    version: int
+
+    @classmethod
+    def parse(cls, reminder_id: object) -> ReminderKey:
+        text = check_type("reminder_id", reminder_id, str, "a reminder id")
+        found = _KEY.fullmatch(text)
+        if found is None:
+            raise InvalidValue(
+                "reminder_id",
+                reminder_id,
+                "give {engagement}|{offset}|v{version}, e.g. 'summer-davos-2024|start-P7D|v1'",
+            )
+        return cls(found["engagement"], found["label"], int(found["version"]))
+
+    def __str__(self) -> str:
+        return f"{self.engagement_id}|{self.label}|v{self.version}"
+
+
+def _check_channel(value: object) -> str:
+    if value not in DELIVERY_CHANNELS:
+        raise InvalidValue("channel", value, "use email, webhook or log")
+    return str(value)
+
+
+def _check_aware(field: str, value: object) -> datetime:
+    moment = check_type(field, value, datetime, "an aware date-time")
+    if moment.utcoffset() is None:
+        raise InvalidValue(field, value, "give the UTC offset")
+    return moment
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryRecord:
+    """One recipient reached: by `channel`, at `to` (an address, 'webhook' or 'log')."""
+
+    channel: str
+    to: str
+    at: datetime
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        _check_channel(self.channel)
+        check_text("to", self.to, max_chars=MAX_ADDRESS_CHARS)
+        _check_aware("at", self.at)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryFailure:
+    """One recipient not reached, and why; `permanent` if retrying could not help."""
+
+    channel: str
+    to: str
+    error: str
+    permanent: bool = False
+
+    def __post_init__(self) -> None:
+        _check_channel(self.channel)
+        check_text("to", self.to, max_chars=MAX_ADDRESS_CHARS)
+        check_text("error", self.error, max_chars=MAX_ERROR_CHARS, newlines=True, tabs=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderOutcome:
+    """What every outcome names: the reminder, its engagement, its offset and due instant."""
+
+    engagement_id: EngagementId
+    reminder_id: str
+    offset: str
+    due_at: datetime
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        check_type("engagement_id", self.engagement_id, EngagementId, "an EngagementId")
+        key = ReminderKey.parse(self.reminder_id)
+        if key.engagement_id != str(self.engagement_id) or key.label != self.offset:
+            raise InvalidValue(
+                "reminder_id", self.reminder_id, "it names another engagement or offset"
+            )
+        _check_aware("due_at", self.due_at)
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def to_data(self) -> dict[str, Any]:
+        return encode_fields(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**decode_fields(cls, dict(data), ""))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderSent(ReminderOutcome):
+    """The reminder reached `deliveries`; `late_ms` after its due instant (0 if on time)."""
+
+    deliveries: tuple[DeliveryRecord, ...]
+    failures: tuple[DeliveryFailure, ...] = ()
+    late_ms: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "deliveries", tuple(self.deliveries))
+        object.__setattr__(self, "failures", tuple(self.failures))
+        if not self.deliveries:
+            raise InvalidValue("deliveries", [], "a sent reminder reached someone")
+        _check_late(self.late_ms)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderFailed(ReminderOutcome):
+    """Nobody could be reached after `attempts` tries."""
+
+    failures: tuple[DeliveryFailure, ...]
+    attempts: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "failures", tuple(self.failures))
+        if not self.failures:
+            raise InvalidValue("failures", [], "say who could not be reached, and why")
+        check_type("attempts", self.attempts, int, "a number of attempts")
+        if self.attempts < 1:
+            raise InvalidValue("attempts", self.attempts, "give 1 or more")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderMissed(ReminderOutcome):
+    """Its time passed `late_ms` ago, beyond the `grace` in force: not sent late."""
+
+    late_ms: int
+    grace: timedelta
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_late(self.late_ms)
+        check_type("grace", self.grace, timedelta, "a duration such as PT15M")
+
+
+def _check_late(value: object) -> None:
+    late = check_type("late_ms", value, int, "milliseconds")
+    if late < 0:
+        raise InvalidValue("late_ms", value, "give 0 or more")
+
+
+ReminderOutcomeType = ReminderSent | ReminderFailed | ReminderMissed
+REMINDER_EVENT_TYPES: Mapping[str, type[ReminderOutcomeType]] = {
+    cls.__name__: cls for cls in get_args(ReminderOutcomeType)
+}
+"""Reminder outcome type name (as stored) -> class."""
+
+
+def reminder_event_from_data(event_type: str, data: Mapping[str, Any]) -> ReminderOutcomeType:
+    cls = REMINDER_EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise InvalidValue("type", event_type, "it is not a known reminder outcome type")
+    return cls.from_data(data)

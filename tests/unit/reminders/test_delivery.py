@@ -1,0 +1,273 @@
+"""Delivering one reminder exactly once, over the memory log, views and claims, with notifiers
+that record (or fail) and a clock moved by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from calendar_service.claims import MemoryClaims
+from calendar_service.delivery import Deliverer, State, deliver_with_retries
+from calendar_service.domain import (
+    Audience,
+    Cancel,
+    Channel,
+    Command,
+    ExactWhen,
+    ReminderKey,
+    ReminderPolicy,
+    Reschedule,
+    SetReminderPolicy,
+)
+from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.notify import (
+    Notification,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from calendar_service.notify.message import Composer
+from calendar_service.projections import MemoryViewStore, Projector, default_projections
+from calendar_service.projections.audit import engagement_timeline
+from calendar_service.projections.reminders_due import reminders_of
+from calendar_service.service import Envelope, handle
+from calendar_service.subscriptions import subscribe, unsubscribe
+from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
+
+T0 = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
+START = T0 + timedelta(days=10)
+WHEN = ExactWhen(START, START + timedelta(hours=2), "Asia/Shanghai")
+GRACE = timedelta(minutes=15)
+
+
+@dataclass
+class Recorder:
+    channel: str
+    sent: list[Notification] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)
+
+    def send(self, notification: Notification) -> None:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(notification)
+
+    def close(self) -> None:
+        pass
+
+
+class World:
+    def __init__(self) -> None:
+        self.now = T0
+        self.store = MemoryEventStore(clock=lambda: self.now)
+        self.views = MemoryViewStore()
+        projections = default_projections(is_working_day=weekdays_only)
+        self.projector = Projector(self.store, self.views, projections)
+        self.email, self.webhook, self.log = (
+            Recorder("email"),
+            Recorder("webhook"),
+            Recorder("log"),
+        )
+        self.claims = MemoryClaims()
+        self.deliverer = Deliverer(
+            store=self.store,
+            views=self.views,
+            claims=self.claims,
+            notifiers={"email": self.email, "webhook": self.webhook, "log": self.log},
+            composer=Composer("https://cal.example", is_working_day=weekdays_only),
+            grace=GRACE,
+            retries=2,
+            clock=lambda: self.now,
+            catch_up=self.projector.catch_up,
+            subscriptions_ttl=0,
+        )
+
+    def run(self, *commands: Command) -> None:
+        for command in commands:
+            handle(self.store, command, Envelope(actor="kim"), lambda: self.now)
+        self.projector.catch_up_all()
+
+    def subscribe(self, staff_id: str, *channels: Channel, lang: str = "en") -> None:
+        subscribe(
+            self.store,
+            self.projector,
+            staff_id=staff_id,
+            name=staff_id.title(),
+            email=f"{staff_id}@example.org",
+            audience=Audience.STAFF,
+            channels=frozenset(channels),
+            lang=lang,
+            actor="admin",
+        )
+
+    def reminder(self, offset: str = "start-P1D") -> dict[str, object]:
+        rows = {row["offset"]: row for row in reminders_of(self.views, str(DAVOS))}
+        return rows[offset]
+
+    def outcomes(self) -> list[str]:
+        return [event.type for event in self.store.read_stream(f"reminders:{DAVOS}")]
+
+
+@pytest.fixture
+def world() -> World:
+    found = World()
+    found.subscribe("kim", Channel.EMAIL, Channel.WEBHOOK, lang="ko")
+    found.subscribe("park", Channel.EMAIL)
+    found.run(
+        scheduled(WHEN),
+        SetReminderPolicy(
+            engagement_id=DAVOS, policy=ReminderPolicy((timedelta(days=1),), frozenset(Channel))
+        ),
+    )
+    return found
+
+
+def _due(row: dict[str, object]) -> datetime:
+    return datetime.strptime(str(row["due_at"]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def test_a_due_reminder_reaches_each_recipient_once_and_its_outcome_is_in_the_history(
+    world: World,
+) -> None:
+    row = world.reminder()
+    world.now = _due(row)
+    result = world.deliverer.deliver(str(row["reminder_id"]))
+
+    assert result.state is State.SENT
+    assert sorted(n.to for n in world.email.sent) == ["kim@example.org", "park@example.org"]
+    assert [n.lang for n in world.webhook.sent] == ["ko"]
+    assert world.outcomes() == ["ReminderSent"]
+    again = world.deliverer.deliver(str(row["reminder_id"]))
+    assert again.state is State.DONE
+    assert len(world.email.sent) == 2
+    world.projector.catch_up_all()
+    assert world.reminder()["status"] == "sent"
+    types = [doc["type"] for doc in engagement_timeline(world.views, str(DAVOS))]
+    assert types[-1] == "ReminderSent"
+
+
+def test_a_rescheduled_reminder_is_never_sent_and_a_cancelled_one_neither(world: World) -> None:
+    old = world.reminder()
+    moved = ExactWhen(START + timedelta(days=2), START + timedelta(days=2, hours=2), WHEN.tz)
+    handle(
+        world.store, Reschedule(engagement_id=DAVOS, when=moved), Envelope("kim"), lambda: world.now
+    )
+    # The schedule has not applied the move yet: the delivery catches it up before judging.
+    world.now = _due(old)
+    assert world.deliverer.deliver(str(old["reminder_id"])).state is State.SKIPPED
+    new = world.reminder()
+    assert new["reminder_id"] != old["reminder_id"]
+
+    world.run(Cancel(engagement_id=DAVOS, reason="called off"))
+    world.now = _due(new)
+    assert world.deliverer.deliver(str(new["reminder_id"])).state is State.SKIPPED
+    assert world.email.sent == []
+    assert world.outcomes() == []
+
+
+def test_a_reminder_late_within_the_grace_is_sent_and_beyond_it_recorded_missed(
+    world: World,
+) -> None:
+    row = world.reminder()
+    world.now = _due(row) + GRACE - timedelta(seconds=1)
+    late = world.deliverer.deliver(str(row["reminder_id"]))
+    assert late.state is State.SENT
+    sent = world.store.read_stream(f"reminders:{DAVOS}")[0]
+    assert sent.data["late_ms"] == (GRACE - timedelta(seconds=1)) // timedelta(milliseconds=1)
+
+    other = World()
+    other.subscribe("kim", Channel.EMAIL)
+    other.run(scheduled(WHEN))
+    row = other.reminder("start-P1D")
+    other.now = _due(row) + GRACE + timedelta(seconds=1)
+    assert other.deliverer.deliver(str(row["reminder_id"])).state is State.MISSED
+    assert other.outcomes() == ["ReminderMissed"]
+    assert other.email.sent == []
+
+
+def test_an_early_or_foreign_call_does_nothing(world: World) -> None:
+    row = world.reminder()
+    world.now = _due(row) - timedelta(minutes=1)
+    assert world.deliverer.deliver(str(row["reminder_id"])).state is State.EARLY
+    assert world.deliverer.deliver("not a reminder").state is State.SKIPPED
+    assert world.deliverer.deliver("nothing|start-P1D|v1").state is State.SKIPPED
+    assert world.outcomes() == []
+
+
+def test_a_reminder_claimed_by_another_delivery_is_left_to_it(world: World) -> None:
+    row = world.reminder()
+    world.now = _due(row)
+    assert world.claims.claim(str(row["reminder_id"]), "another-worker", 60)
+    assert world.deliverer.deliver(str(row["reminder_id"])).state is State.BUSY
+    assert world.email.sent == []
+
+
+def test_a_transient_failure_is_retried_for_the_recipients_still_waiting_only(
+    world: World,
+) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    world.webhook.errors.append(TransientDeliveryError("500 from the chat server"))
+    with pytest.raises(TransientDeliveryError, match="500"):
+        world.deliverer.deliver(rid, owner="task-1", attempt=1, final_attempt=False)
+    assert len(world.email.sent) == 2
+    assert world.outcomes() == []
+    # Another caller meanwhile finds the claim kept for the retry.
+    assert world.deliverer.deliver(rid).state is State.BUSY
+
+    retried = world.deliverer.deliver(rid, owner="task-1", attempt=2, final_attempt=False)
+    assert retried.state is State.SENT
+    assert len(world.email.sent) == 2
+    assert len(world.webhook.sent) == 1
+    assert world.outcomes() == ["ReminderSent"]
+
+
+def test_retries_exhausted_or_a_permanent_refusal_record_reminder_failed(world: World) -> None:
+    unsubscribe(world.store, world.projector, "kim", actor="admin")
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    world.email.errors += [TransientDeliveryError("451 try later")] * 3
+    sleeps: list[float] = []
+    result = deliver_with_retries(world.deliverer, rid, sleep=sleeps.append)
+
+    assert result.state is State.FAILED
+    assert sleeps == [1.0, 2.0]
+    (failed,) = world.store.read_stream(f"reminders:{DAVOS}")
+    assert failed.type == "ReminderFailed"
+    assert failed.data["attempts"] == 3
+    assert failed.data["failures"][0]["error"] == "451 try later"
+
+    other = World()
+    other.subscribe("park", Channel.EMAIL)
+    other.run(scheduled(WHEN))
+    row = other.reminder("start-P1D")
+    other.now = _due(row)
+    other.email.errors.append(PermanentDeliveryError("550 no such mailbox"))
+    assert other.deliverer.deliver(str(row["reminder_id"]), final_attempt=False).state is (
+        State.FAILED
+    )
+    assert other.outcomes() == ["ReminderFailed"]
+
+
+def test_with_nobody_subscribed_the_reminder_goes_to_the_log(world: World) -> None:
+    for staff_id in ("kim", "park"):
+        unsubscribe(world.store, world.projector, staff_id, actor="admin")
+    row = world.reminder()
+    world.now = _due(row)
+    assert world.deliverer.deliver(str(row["reminder_id"])).state is State.SENT
+    assert len(world.log.sent) == 1
+    (sent,) = world.store.read_stream(f"reminders:{DAVOS}")
+    assert sent.data["deliveries"][0]["channel"] == "log"
+
+
+def test_two_outcomes_of_one_reminder_store_one_event(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    world.deliverer.deliver(rid)
+    key = ReminderKey.parse(rid)
+    # A second recording, as after a crash between the append and the task's acknowledgement.
+    world.deliverer._record(key, world.deliverer._missed(key, row, _due(row), world.now))
+    assert world.outcomes() == ["ReminderSent"]

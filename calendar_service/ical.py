@@ -392,7 +392,7 @@ def _engagement_event(item: EngagementItem, meta: FeedMeta, directory: Directory
     summary = _summary(engagement, lang)
     event["SUMMARY"] = _text(summary)
     _add_when(event, engagement)
-    event["STATUS"] = vText(_STATUS[engagement.status])
+    event["STATUS"] = vText(_status(engagement))
     event["TRANSP"] = vText("OPAQUE" if _busy(engagement) else "TRANSPARENT")
     location = _location(engagement, lang)
     if location:
@@ -433,6 +433,18 @@ def _add_when(event: Event, engagement: Engagement) -> None:
             # The domain moves 29 February to the 28th in other years: the month's last day.
             rule |= {"BYMONTH": 2, "BYMONTHDAY": -1}
         event["RRULE"] = vRecur(rule)
+
+
+def _status(engagement: Engagement) -> str:
+    """TENTATIVE while the dates are to be confirmed (the title says so too), whatever the
+    engagement's own status: Summer Davos was certain to happen, its dates were not."""
+    if (
+        isinstance(engagement.when, ImpreciseWhen)
+        and engagement.recurrence is None
+        and engagement.status is not EventStatus.CANCELLED
+    ):
+        return "TENTATIVE"
+    return _STATUS[engagement.status]
 
 
 def _busy(engagement: Engagement) -> bool:
@@ -527,7 +539,7 @@ def _description(
         lines.append(f"{words['sources']}:")
         lines += [f"- {_source(source, lang)}" for source in engagement.sources]
     lines.append(f"{words['link']}: {url}")
-    return "\n".join(lines)
+    return _lines(lines)
 
 
 def _when_text(engagement: Engagement, meta: FeedMeta) -> str:
@@ -637,7 +649,7 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     if deadline.due != deadline.unadjusted:
         lines.append(words["moved_from"].format(day=deadline.unadjusted.isoformat()))
     lines.append(f"{words['link']}: {url}")
-    event["DESCRIPTION"] = _text("\n".join(lines))
+    event["DESCRIPTION"] = _text(_lines(lines))
     event["URL"] = vUri(url)
     event["RELATED-TO"] = vText(f"{engagement.id}@{meta.uid_host}")
     return event
@@ -664,6 +676,12 @@ class _Text(vText):
     def to_ical(self) -> bytes:
         escaped = _ESCAPED.sub(lambda match: _ESCAPES[match[0]], str(self))
         return escaped.encode("utf-8")
+
+
+def _lines(lines: list[str]) -> str:
+    """Lines joined by newlines, each line's own breaks made newlines first: a line ending in
+    CR would otherwise make a CRLF with the joining newline, and two lines would read as one."""
+    return "\n".join(_BREAKS.sub("\n", line) for line in lines)
 
 
 def _text(value: str) -> _Text:

@@ -50,7 +50,8 @@ def check_sources(sources: tuple[Source, ...]) -> None:
     if len(sources) > MAX_SOURCES_PER_EVENT:
         raise InvalidValue("sources", len(sources), f"give at most {MAX_SOURCES_PER_EVENT}")
     for source in sources:
-        check_type("sources", source, Source, "a Source")
+        if type(source) is not Source:
+            check_type("sources", source, Source, "a Source")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,9 +63,14 @@ class DomainEvent:
     SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
-        check_type("engagement_id", self.engagement_id, EngagementId, "an EngagementId")
-        object.__setattr__(self, "sources", tuple(self.sources))
-        check_sources(self.sources)
+        if type(self.engagement_id) is not EngagementId:
+            check_type("engagement_id", self.engagement_id, EngagementId, "an EngagementId")
+        sources = self.sources
+        if type(sources) is not tuple:  # tuple() of a tuple is that very tuple
+            sources = tuple(sources)
+            object.__setattr__(self, "sources", sources)
+        if sources:
+            check_sources(sources)
 
     @property
     def event_type(self) -> str:
@@ -77,7 +83,8 @@ class DomainEvent:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
         """The event `data` describes; InvalidValue naming the field if it is malformed."""
-        return cls(**decode_fields(cls, dict(data), ""))
+        # Decoding only reads the object: a plain dict needs no copy.
+        return cls(**decode_fields(cls, data if type(data) is dict else dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ effect at once, so the write path catches this projection up itself before it re
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,6 @@ from calendar_service.domain import (
     FeedNotFound,
     feed_event_from_data,
     hash_token,
-    token_matches,
 )
 from calendar_service.domain.feeds import FEED_STREAM_PREFIX
 from calendar_service.eventstore import StoredEvent
@@ -135,7 +135,7 @@ def feed_for_token(views: ViewStore, token: str) -> FeedRow | None:
     if found is None:
         return None
     row = _row(found)
-    return row if token_matches(token, row.token_hash) else None
+    return row if hmac.compare_digest(token_hash, row.token_hash) else None
 
 
 @lru_cache(maxsize=1024)

@@ -1,0 +1,556 @@
+"""The iCalendar feed (issue 5): requests per second against Radicale and against the
+precomputed-bytes ceiling, the time to new bytes after a change, a cold render against the
+icalendar library, and sizes.
+
+The calendar: the seed plus N generated engagements (`feeds_workload`), recorded through the
+write path into a SQLite log, projected, with a staff feed created through `feeds.create_feed`.
+Every contender serves the same events: the staff feed in English.
+
+- ours: `calendar-service`'s app (`create_app`, embedded mode) under uvicorn, in a subprocess.
+- ceiling: a bare ASGI app under the same uvicorn, returning our feed's bytes (and gzipped
+  bytes) computed before it started, with their ETag, and 304 on a matching If-None-Match:
+  the most a Python endpoint can do.
+- Radicale 3.9 (`python -m radicale`, auth type none, a temporary storage folder), serving the
+  same events as a collection GET. Its storage is written the way its own PUT writes it (one
+  file per item, each item a VCALENDAR with the VTIMEZONEs it uses): uploading 15,000 items
+  through its PUT takes half a minute, and the upload is not what is measured.
+
+Load: `_load.load`, a bounded number of GETs from 16 concurrent keep-alive connections on
+loopback, with `Accept-Encoding: gzip`; ours and the ceiling interleaved over 3 repeats.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import gzip
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from benchmarks._harness import (
+    REPO,
+    Benchmark,
+    Check,
+    Config,
+    Figures,
+    Skipped,
+    interleaved,
+    median,
+    progress,
+    rnd,
+    spread,
+)
+from benchmarks._load import LoadResult, load
+from benchmarks.feeds_workload import populate, reschedule
+from calendar_service.bootstrap import build
+from calendar_service.config import Settings
+from calendar_service.domain import DEFAULT_RULES, Audience, Engagement
+from calendar_service.domain.workdays import korean_working_days
+from calendar_service.eventstore.sqlite import SqliteEventStore
+from calendar_service.feedcache import FeedCache
+from calendar_service.feeds import create_feed
+from calendar_service.ical import FeedItem, calendar_component, feed_items, select_for_feed
+from calendar_service.projections import NullNudger
+from calendar_service.projections.engagements import ENGAGEMENTS
+from calendar_service.projections.engagements import NAME as CALENDAR
+
+HOST = "127.0.0.1"
+CLIENTS = 16
+REPEATS = 3
+GZIP = {"Accept-Encoding": "gzip"}
+SEEDED = 6
+"""Engagements the seed records besides the generated ones."""
+_SCRATCH = ExitStack()
+atexit.register(_SCRATCH.close)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A projected log of the seed plus `generated` engagements, with a staff feed."""
+
+    generated: int
+    store_url: str
+    token: str
+    directory: Path
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(store=self.store_url)
+
+
+_CALENDARS: dict[int, Calendar] = {}
+
+
+def calendar(generated: int) -> Calendar:
+    """Built once per run and size (three benchmarks use the 1,000 one)."""
+    if generated not in _CALENDARS:
+        directory = Path(tempfile.mkdtemp(prefix=f"bench-feeds-{generated}-"))
+        _SCRATCH.callback(shutil.rmtree, directory, True)
+        progress(f"   recording the seed and {generated} engagements")
+        writer = SqliteEventStore(directory / "events.db", synchronous="OFF")
+        populate(writer, generated, datetime.now(UTC))
+        writer.close()
+        url = f"sqlite:///{directory / 'events.db'}"
+        container = build(Settings(store=url), nudger=NullNudger())
+        try:
+            container.projector.catch_up(CALENDAR)  # what the feed reads (and feeds, below)
+            feed = create_feed(
+                container.store,
+                container.projector,
+                name="benchmark",
+                audience=Audience.STAFF,
+                actor="bench",
+            )
+        finally:
+            container.close()
+        _CALENDARS[generated] = Calendar(generated, url, feed.token, directory)
+    return _CALENDARS[generated]
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], port: int, ready_path: str) -> Iterator[int]:
+    """A subprocess serving on `port`, stopped afterwards; waits until `ready_path` answers."""
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"{command[2:4]} exited: {error[-500:]}")
+            try:
+                httpx.get(f"http://{HOST}:{port}{ready_path}", timeout=60)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[2:4]} did not start") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ours(cal: Calendar) -> Iterator[int]:
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.feeds_server", "ours", cal.store_url, str(port)]
+    return server(command, port, "/healthz")
+
+
+def ceiling(directory: Path, body: bytes, etag: str) -> Iterator[int]:
+    (directory / "body.ics").write_bytes(body)
+    (directory / "body.ics.gz").write_bytes(gzip.compress(body, 6, mtime=0))
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.feeds_server",
+        "ceiling",
+        str(directory / "body.ics"),
+        str(directory / "body.ics.gz"),
+        etag,
+        str(port),
+    ]
+    return server(command, port, "/")
+
+
+RADICALE_PATH = "/bench/feed/"
+
+
+def radicale(directory: Path, body: bytes) -> Iterator[int]:
+    try:
+        import radicale as _radicale  # noqa: F401
+    except ModuleNotFoundError:
+        raise Skipped("radicale is not installed: pip install -e '.[bench]'") from None
+    storage = directory / "radicale"
+    shutil.rmtree(storage, ignore_errors=True)
+    write_radicale_collection(storage / "collection-root" / "bench" / "feed", body)
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "radicale",
+        "--config",
+        "",
+        "--server-hosts",
+        f"{HOST}:{port}",
+        "--auth-type",
+        "none",
+        "--storage-filesystem-folder",
+        str(storage),
+        "--logging-level",
+        "error",
+    ]
+    return server(command, port, "/.web/")
+
+
+_BLOCK = re.compile(rb"BEGIN:(VEVENT|VTIMEZONE)\r\n.*?END:\1\r\n", re.DOTALL)
+_UID = re.compile(rb"\r\nUID:([^\r]+)\r\n")
+_TZID = re.compile(rb";TZID=([^:;]+)[:;]")
+_TZ_ID = re.compile(rb"\r\nTZID:([^\r]+)\r\n")
+
+
+def write_radicale_collection(folder: Path, feed: bytes) -> int:
+    """The collection as Radicale's PUT stores it: one VCALENDAR file per event, holding the
+    VTIMEZONEs the event uses. Returns the number of items."""
+    folder.mkdir(parents=True)
+    (folder / ".Radicale.props").write_text(json.dumps({"tag": "VCALENDAR"}))
+    zones: dict[bytes, bytes] = {}
+    count = 0
+    for block in _BLOCK.finditer(feed):
+        text = block.group(0)
+        if block.group(1) == b"VTIMEZONE":
+            found = _TZ_ID.search(b"\r\n" + text)
+            assert found is not None
+            zones[found.group(1)] = text
+            continue
+        uid = _UID.search(text)
+        assert uid is not None
+        used = sorted(set(_TZID.findall(text)))
+        item = b"".join(
+            [
+                b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n",
+                *(zones[tzid] for tzid in used),
+                text,
+                b"END:VCALENDAR\r\n",
+            ]
+        )
+        name = re.sub(rb"[^A-Za-z0-9@._-]", b"_", uid.group(1)).decode()
+        (folder / f"{name}.ics").write_bytes(item)
+        count += 1
+    return count
+
+
+# -- requests per second ----------------------------------------------------------------------
+
+
+def http(generated: int) -> Callable[[Config], Figures]:
+    def run(config: Config) -> Figures:
+        cal = calendar(config.pick(generated, generated // 50))
+        total = config.pick(4000, 200)
+        path = f"/feeds/{cal.token}.ics"
+        with ExitStack() as stack:
+            our_port = stack.enter_context(ours(cal))
+            plain = httpx.get(f"http://{HOST}:{our_port}{path}", timeout=120)
+            assert plain.status_code == 200, plain.text
+            body = plain.content
+            zipped = httpx.get(f"http://{HOST}:{our_port}{path}", headers=GZIP, timeout=120)
+            gzip_etag = zipped.headers["etag"]
+            ceiling_port = stack.enter_context(ceiling(cal.directory, body, gzip_etag))
+            progress("   radicale: writing the same events into its storage")
+            radicale_port = stack.enter_context(radicale(cal.directory, body))
+            authorization = "Basic " + base64.b64encode(b"bench:bench").decode()
+            radicale_url = f"http://{HOST}:{radicale_port}{RADICALE_PATH}"
+            login = {"Authorization": authorization}
+            warm = httpx.get(radicale_url, headers=login, timeout=600)
+            assert warm.status_code == 200, warm.status_code
+            radicale_events = warm.content.count(b"BEGIN:VEVENT")
+            again = httpx.get(
+                radicale_url, headers={**login, "If-None-Match": warm.headers["etag"]}, timeout=600
+            )
+
+            results: dict[str, list[LoadResult]] = {}
+
+            def sampler(name: str, port: int, target: str, headers: dict[str, str]) -> Callable:
+                def sample() -> float:
+                    result = load(HOST, port, target, headers, total=total, concurrency=CLIENTS)
+                    results.setdefault(name, []).append(result)
+                    return result.seconds
+
+                return sample
+
+            samples = interleaved(
+                {
+                    "ours_gzip": sampler("ours_gzip", our_port, path, GZIP),
+                    "ceiling_gzip": sampler("ceiling_gzip", ceiling_port, "/", GZIP),
+                    "ours_304": sampler(
+                        "ours_304", our_port, path, {**GZIP, "If-None-Match": gzip_etag}
+                    ),
+                    "ceiling_304": sampler(
+                        "ceiling_304", ceiling_port, "/", {**GZIP, "If-None-Match": gzip_etag}
+                    ),
+                },
+                config.pick(REPEATS, 1),
+            )
+            progress("   radicale: 16 clients")
+            slow = load(
+                HOST,
+                radicale_port,
+                RADICALE_PATH,
+                {**GZIP, "Authorization": authorization},
+                total=config.pick(32 if generated <= 1000 else 16, 16),
+                concurrency=CLIENTS,
+                timeout=config.pick(90, 10),
+            )
+        expected = {"ours_gzip": 200, "ceiling_gzip": 200, "ours_304": 304, "ceiling_304": 304}
+        for name, status in expected.items():
+            seen = {code for result in results[name] for code in result.statuses}
+            assert seen == {status}, (name, seen)
+        assert set(slow.statuses) == {200}, slow.statuses
+        rate = {name: total / median(seconds) for name, seconds in samples.items()}
+        p99 = {name: median([r.percentile_ms(99) for r in results[name]]) for name in results}
+        engagements = cal.generated + SEEDED
+        return {
+            "engagements": engagements,
+            "events_in_feed": body.count(b"BEGIN:VEVENT"),
+            "radicale_events": radicale_events,
+            "feed_bytes": len(body),
+            "feed_gzip_bytes": int(zipped.headers["content-length"]),
+            "bytes_per_engagement": round(len(body) / engagements),
+            "ours_gzip_rps": rnd(rate["ours_gzip"]),
+            "ceiling_gzip_rps": rnd(rate["ceiling_gzip"]),
+            "radicale_gzip_rps": rnd(slow.rate),
+            "ratio_vs_radicale": rnd(rate["ours_gzip"] / slow.rate),
+            "ratio_vs_ceiling": rnd(rate["ours_gzip"] / rate["ceiling_gzip"]),
+            "ours_304_rps": rnd(rate["ours_304"]),
+            "ceiling_304_rps": rnd(rate["ceiling_304"]),
+            "ratio_304_vs_ceiling": rnd(rate["ours_304"] / rate["ceiling_304"]),
+            "ours_304_p50_ms": rnd(median([r.percentile_ms(50) for r in results["ours_304"]])),
+            "ours_304_p99_ms": rnd(p99["ours_304"]),
+            "ceiling_304_p99_ms": rnd(p99["ceiling_304"]),
+            "ours_gzip_p99_ms": rnd(p99["ours_gzip"]),
+            "radicale_answers_304": again.status_code == 304,
+            "radicale_p50_ms": rnd(slow.percentile_ms(50)),
+            "requests_per_sample": total,
+            "clients": CLIENTS,
+            "spread_max": rnd(max(spread(seconds) for seconds in samples.values())),
+        }
+
+    return run
+
+
+# -- after a change ---------------------------------------------------------------------------
+
+
+def update_1000(config: Config) -> Figures:
+    """Reschedule one engagement, catch the calendar projection up (as the nudged projector
+    does), and build the staff feed's new version: new bytes, gzipped, hashed. Repeated over
+    different engagements. `http_new_bytes_ms`: from the projection's commit to our server
+    (another process, its own cache) answering the old ETag with the new bytes."""
+    cal = calendar(config.pick(1000, 20))
+    changes = config.pick(10, 3)
+    container = build(cal.settings, nudger=NullNudger())
+    cache = FeedCache.from_settings(cal.settings, container.store, container.views)
+    catch_ups, rebuilds, over_http = [], [], []
+    path = f"/feeds/{cal.token}.ics"
+    try:
+        with ours(cal) as port:
+            url = f"http://{HOST}:{port}{path}"
+            version = cache.live(Audience.STAFF, "en")
+            etag = httpx.get(url, headers=GZIP, timeout=120).headers["etag"]
+            for index in range(changes):
+                reschedule(container.store, index, datetime.now(UTC))
+                started = time.perf_counter()
+                container.projector.catch_up(CALENDAR)
+                caught = time.perf_counter()
+                new = cache.live(Audience.STAFF, "en")
+                done = time.perf_counter()
+                assert new.etag != version.etag, "the feed changed"
+                catch_ups.append(caught - started)
+                rebuilds.append(done - caught)
+                version = new
+                while True:
+                    answer = httpx.get(url, headers={**GZIP, "If-None-Match": etag}, timeout=60)
+                    if answer.status_code == 200:
+                        over_http.append(time.perf_counter() - caught)
+                        etag = answer.headers["etag"]
+                        break
+                    time.sleep(0.001)
+    finally:
+        container.close()
+    ready = [a + b for a, b in zip(catch_ups, rebuilds, strict=True)]
+    return {
+        "engagements": cal.generated + SEEDED,
+        "events_in_feed": version.events,
+        "feed_bytes": len(version.body),
+        "ready_ms": rnd(median(ready) * 1000),
+        "ready_max_ms": rnd(max(ready) * 1000),
+        "catch_up_ms": rnd(median(catch_ups) * 1000),
+        "rebuild_ms": rnd(median(rebuilds) * 1000),
+        "http_new_bytes_ms": rnd(median(over_http) * 1000),
+        "changes": changes,
+    }
+
+
+# -- a cold render ----------------------------------------------------------------------------
+
+
+def cold_render_1000(config: Config) -> Figures:
+    """Ours: a fresh `FeedCache` builds the staff feed from the calendar projection's rows
+    (read, decode, derive deadlines, select, render, assemble, gzip, hash). icalendar: the
+    library building and serialising the same VEVENTs as one Calendar
+    (`ical.calendar_component(...).to_ical()`), its inputs decoded for it beforehand; and, as a
+    figure, its `to_ical()` alone on the built Calendar."""
+    cal = calendar(config.pick(1000, 20))
+    container = build(cal.settings, nudger=NullNudger())
+    try:
+        settings = cal.settings
+        probe = FeedCache.from_settings(settings, container.store, container.views)
+        moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        items = selected_items(container.views, probe, moment)
+        meta = probe.meta(Audience.STAFF, "en")
+        directory = probe._directory
+        built = calendar_component(items, meta, directory)
+        sizes: dict[str, int] = {}
+
+        def our_cold() -> float:
+            cache = FeedCache.from_settings(settings, container.store, container.views)
+            started = time.perf_counter()
+            version = cache.live(Audience.STAFF, "en")
+            seconds = time.perf_counter() - started
+            sizes["ours"] = version.events
+            return seconds
+
+        def icalendar_whole() -> float:
+            started = time.perf_counter()
+            calendar_component(items, meta, directory).to_ical()
+            return time.perf_counter() - started
+
+        def icalendar_to_ical() -> float:
+            started = time.perf_counter()
+            built.to_ical()
+            return time.perf_counter() - started
+
+        samples = interleaved(
+            {
+                "ours": our_cold,
+                "icalendar": icalendar_whole,
+                "icalendar_to_ical": icalendar_to_ical,
+            },
+            config.pick(REPEATS, 1),
+        )
+    finally:
+        container.close()
+    assert sizes["ours"] == len(items), (sizes, len(items))
+    ours_s, peer_s = median(samples["ours"]), median(samples["icalendar"])
+    return {
+        "engagements": cal.generated + SEEDED,
+        "events": len(items),
+        "ours_s": rnd(ours_s),
+        "icalendar_s": rnd(peer_s),
+        "icalendar_to_ical_only_s": rnd(median(samples["icalendar_to_ical"])),
+        "ratio_vs_icalendar": rnd(peer_s / ours_s),
+        "ratio_vs_icalendar_to_ical_only": rnd(median(samples["icalendar_to_ical"]) / ours_s),
+        "spread_max": rnd(max(spread(seconds) for seconds in samples.values())),
+    }
+
+
+def selected_items(views: object, cache: FeedCache, moment: datetime) -> list[FeedItem]:
+    """The staff feed's items, decoded from the projection's rows as the cache decodes them."""
+    working = korean_working_days()
+    items: list[FeedItem] = []
+    for _, _, _, text in views.rows(CALENDAR, ENGAGEMENTS):  # type: ignore[attr-defined]
+        doc = json.loads(text)
+        engagement = Engagement.from_json(doc["engagement"])
+        items += feed_items(
+            engagement,
+            datetime.fromisoformat(doc["updated_at"]),
+            DEFAULT_RULES,
+            working,
+            created=datetime.fromisoformat(doc["created_at"]),
+        )
+    return select_for_feed(items, cache.window.at(moment), Audience.STAFF)
+
+
+# -- sizes ------------------------------------------------------------------------------------
+
+
+def size(config: Config) -> Figures:
+    """The seeded calendar's feeds (every audience and language) against Google's 1 MB. The
+    size per engagement of the generated calendars is in the `http_*` lines."""
+    directory = Path(tempfile.mkdtemp(prefix="bench-feeds-seed-"))
+    try:
+        container = build(
+            Settings(store=f"sqlite:///{directory / 'events.db'}"), nudger=NullNudger()
+        )
+        try:
+            from calendar_service.seed import apply_seed
+
+            apply_seed(container.store, lambda: datetime.now(UTC))
+            container.projector.catch_up(CALENDAR)
+            cache = FeedCache.from_settings(container.settings, container.store, container.views)
+            sizes = {
+                f"{audience.value}_{lang}": len(cache.live(audience, lang).body)
+                for audience in Audience
+                for lang in ("en", "ko", "zh")
+            }
+        finally:
+            container.close()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return {
+        "seeded_staff_bytes": sizes["staff_en"],
+        "seeded_largest_bytes": max(sizes.values()),
+        "seeded_feed_bytes": sizes,
+    }
+
+
+BENCHMARKS = (
+    Benchmark(
+        "feeds.http_1000",
+        peer="Radicale 3.9 collection GET and a bare ASGI app with precomputed bytes (ceiling), "
+        "same events, same run",
+        checks=(
+            Check("ratio_vs_radicale", at_least=100),
+            Check("ratio_vs_ceiling", at_least=0.5),
+            Check("ratio_304_vs_ceiling", at_least=0.5),
+            Check("ours_304_p99_ms", at_most=5),
+        ),
+        run=http(1000),
+    ),
+    Benchmark(
+        "feeds.http_5000",
+        peer="Radicale 3.9 collection GET and a bare ASGI app with precomputed bytes (ceiling), "
+        "same events, same run",
+        checks=(
+            Check("ratio_vs_radicale", at_least=100),
+            Check("ratio_vs_ceiling", at_least=0.5),
+            Check("ratio_304_vs_ceiling", at_least=0.5),
+            Check("ours_304_p99_ms", at_most=5),
+        ),
+        run=http(5000),
+    ),
+    Benchmark(
+        "feeds.update_1000",
+        peer="limit 50 ms from the change to the new bytes",
+        checks=(Check("ready_ms", at_most=50),),
+        run=update_1000,
+    ),
+    Benchmark(
+        "feeds.cold_render_1000",
+        peer="the icalendar library building and serialising the same VEVENTs, same run",
+        checks=(Check("ratio_vs_icalendar", at_least=1.0),),
+        run=cold_render_1000,
+    ),
+    Benchmark(
+        "feeds.size",
+        peer="Google Calendar's 1 MB limit on a subscribed feed",
+        checks=(Check("seeded_largest_bytes", at_most=1_000_000),),
+        run=size,
+    ),
+)

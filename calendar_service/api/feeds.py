@@ -1,0 +1,301 @@
+"""`GET` and `HEAD /feeds/{token}.ics`: the iCalendar feed a calendar client subscribes to.
+
+What clients need (research/ical-clients.md): `text/calendar; charset=utf-8`, a strong ETag
+and Last-Modified, 304 on `If-None-Match` (else `If-Modified-Since`), gzip when asked, never an
+empty 200, 404 for an unknown token and 410 Gone, for good, for a revoked one. `?lang=ko|en|zh`
+picks the language (default: the feed's); `?as_of=` gives the feed as the office knew it then.
+A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500.
+
+Per request: one read of the feed's row by token hash (so a revocation is seen by the very next
+request, in any process), one read of the calendar's checkpoint, then the bytes from
+`FeedCache`, with headers encoded once per version. Rendering, when a version is new, runs in
+the thread pool, off the event loop. `install` puts the route in front of FastAPI's router
+(see `FeedRoute` for why).
+
+Last-Modified, like every HTTP date, counts whole seconds, so two changes within one second
+share it; the ETag tells them apart, and If-None-Match, when sent, wins (RFC 9110 §13.2.2).
+
+Tokens are secrets, and they are in the path: `redact_tokens` keeps them out of the access log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from calendar_service.bootstrap import Container
+from calendar_service.feedcache import FeedCache, FeedVersion, check_lang, parse_as_of
+from calendar_service.projections import ViewStore
+from calendar_service.projections.feeds import feed_for_token
+
+RawHeaders = list[tuple[bytes, bytes]]
+_FEED_PATH = re.compile(r"/feeds/(?P<token>[^/]+)\.ics")
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CACHE_CONTROL = "private, no-cache"
+"""Private: the URL is a secret, so no shared cache keeps it. no-cache: revalidate on every use
+(a 304 costs nothing), so a revoked feed stops at once even behind a browser's cache."""
+MAX_TOKEN_CHARS = 128
+MAX_PREPARED = 64
+"""Versions whose encoded headers are kept (per audience, language and as-of asked for)."""
+NOT_FOUND = (
+    "No feed has this address. Check the link, or ask the calendar's administrators for one.\n"
+)
+GONE = (
+    "This feed was revoked and will not come back: remove the subscription, and ask the "
+    "calendar's administrators for a new link if you still need one.\n"
+)
+_ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
+
+
+def install(app: FastAPI, container: Container) -> None:
+    """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own."""
+    cache = FeedCache.from_settings(
+        container.settings, container.store, container.views, clock=container.clock
+    )
+    app.add_middleware(FeedRoute, endpoint=FeedEndpoint(cache, container.views))
+    redact_tokens()
+
+
+class FeedRoute:
+    """`GET` and `HEAD /feeds/{token}.ics`, answered ahead of FastAPI's router.
+
+    A feed's traffic is mostly conditional GETs from calendar clients; routed here, one costs
+    about half of what it does through FastAPI's router and its exception and exit-stack
+    middleware (benchmarks/feeds.py measures both against a bare ASGI app). Errors the
+    endpoint does not answer itself still reach FastAPI's server-error middleware, which is
+    outside this one. Any other path goes on to the app.
+    """
+
+    def __init__(self, app: ASGIApp, endpoint: FeedEndpoint) -> None:
+        self.app, self.endpoint = app, endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            found = _FEED_PATH.fullmatch(scope["path"])
+            if found is not None:
+                if scope["method"] not in ("GET", "HEAD"):
+                    await _send(send, *_plain(405, "Use GET or HEAD.\n", allow=True))
+                    return
+                scope["path_params"] = {"token": found["token"]}
+                await self.endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What the route reads of a request, straight from the ASGI scope."""
+
+    method: str
+    token: str
+    query: dict[str, str]
+    accept_encoding: str | None
+    if_none_match: str | None
+    if_modified_since: str | None
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Request:
+        accept = none_match = modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":  # repeated fields are one list (RFC 9110 §5.3)
+                text = value.decode("latin-1")
+                none_match = text if none_match is None else f"{none_match}, {text}"
+            elif name == b"if-modified-since":
+                modified_since = value.decode("latin-1")
+        raw = scope.get("query_string", b"")
+        query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+        token = scope["path_params"]["token"]
+        return cls(scope["method"], token, query, accept, none_match, modified_since)
+
+
+class FeedEndpoint:
+    """The route, as a bare ASGI app: most of a feed's traffic is conditional GETs, and this
+    answers them with two indexed reads and headers encoded once per version, without the
+    request and response objects a FastAPI endpoint would build (benchmarks/feeds.py)."""
+
+    def __init__(self, cache: FeedCache, views: ViewStore) -> None:
+        self.cache, self.views = cache, views
+        self._headers: dict[int, tuple[FeedVersion, _Prepared]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send(send, *await self.answer(_Request.of(scope)))
+
+    async def answer(self, request: _Request) -> tuple[int, RawHeaders, bytes]:
+        token = request.token
+        row = feed_for_token(self.views, token) if len(token) <= MAX_TOKEN_CHARS else None
+        if row is None:
+            return _plain(404, NOT_FOUND)
+        if row.revoked:
+            return _plain(410, GONE)
+        try:
+            lang = check_lang(request.query.get("lang", row.lang))
+            as_of = request.query.get("as_of")
+            moment = None if as_of is None else parse_as_of(as_of, self.cache.timezone)
+        except ValueError as error:
+            return _plain(400, f"{error}\n")
+        if moment is None:
+            version = self.cache.peek(row.audience, lang)
+            if version is None:
+                version = await run_in_threadpool(self.cache.live, row.audience, lang)
+        else:
+            version = await run_in_threadpool(self.cache.as_of, row.audience, lang, moment)
+        return respond(request, version, self._headers_of(version))
+
+    def _headers_of(self, version: FeedVersion) -> _Prepared:
+        """The version's headers, encoded on its first request (only the event loop's thread
+        comes here)."""
+        found = self._headers.get(id(version))
+        if found is not None and found[0] is version:
+            return found[1]
+        if len(self._headers) >= MAX_PREPARED:
+            self._headers.clear()
+        headers = _prepare(version)
+        self._headers[id(version)] = (version, headers)
+        return headers
+
+
+def respond(
+    request: _Request, version: FeedVersion, prepared: _Prepared
+) -> tuple[int, RawHeaders, bytes]:
+    """200 with the version's bytes (gzipped if the client accepts it), or 304; HEAD gets
+    the same headers (Content-Length included) and no body."""
+    gzipped = accepts_gzip(request.accept_encoding)
+    if not_modified(request.if_none_match, request.if_modified_since, version):
+        return 304, list(prepared.not_modified[gzipped]), b""
+    body = b"" if request.method == "HEAD" else (version.gzipped if gzipped else version.body)
+    return 200, list(prepared.ok[gzipped]), body
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A version's response headers, encoded once: [identity, gzip] for 200 and for 304."""
+
+    ok: tuple[RawHeaders, RawHeaders]
+    not_modified: tuple[RawHeaders, RawHeaders]
+
+
+def _prepare(version: FeedVersion) -> _Prepared:
+    ok, not_modified = [], []
+    for gzipped in (False, True):
+        # What a 304 must repeat of the 200 (RFC 9110 §15.4.5); with an ETag there, not the
+        # Last-Modified.
+        validators = [
+            ("etag", version.gzip_etag if gzipped else version.etag),
+            ("cache-control", CACHE_CONTROL),
+            ("vary", "Accept-Encoding"),
+        ]
+        body = version.gzipped if gzipped else version.body
+        full = [
+            *validators,
+            *(
+                [("last-modified", version.last_modified_http)]
+                if version.last_modified_http is not None
+                else []
+            ),
+            *([("content-encoding", "gzip")] if gzipped else []),
+            ("content-length", str(len(body))),
+            ("content-type", CALENDAR_TYPE),
+            ("x-content-type-options", "nosniff"),
+        ]
+        ok.append(_encode(full))
+        not_modified.append(_encode(validators))
+    return _Prepared((ok[0], ok[1]), (not_modified[0], not_modified[1]))
+
+
+def _encode(headers: list[tuple[str, str]]) -> RawHeaders:
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, version: FeedVersion
+) -> bool:
+    """RFC 9110 §13.1.2-3, for GET and HEAD: If-None-Match, compared weakly with either coding's
+    ETag, and only when it is absent, If-Modified-Since against Last-Modified."""
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        current = {version.etag, version.gzip_etag}
+        return any(tag in current for tag in _ENTITY_TAG.findall(if_none_match))
+    if if_modified_since is None or version.last_modified is None:
+        return False
+    try:
+        moment = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError):
+        return False  # an invalid date is ignored (RFC 9110 §13.1.3)
+    if moment.tzinfo is None:
+        return False
+    return version.last_modified <= moment
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip: listed (or `*`) with a q above 0."""
+    if not header:
+        return False
+    wildcard = None
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        coding = coding.strip().lower()
+        quality = _quality(params)
+        if coding in ("gzip", "x-gzip"):
+            return quality > 0
+        if coding == "*":
+            wildcard = quality > 0
+    return bool(wildcard)
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _plain(status: int, message: str, *, allow: bool = False) -> tuple[int, RawHeaders, bytes]:
+    body = message.encode("utf-8")
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"cache-control", b"no-store"),
+    ]
+    if allow:
+        headers.append((b"allow", b"GET, HEAD"))
+    return status, headers, body
+
+
+async def _send(send: Send, status: int, headers: RawHeaders, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _RedactTokens(logging.Filter):
+    """Replaces the token in feed and page paths of uvicorn's access log lines by `…`."""
+
+    PATHS = re.compile(r"/(feeds|c)/[^/?\s]+?(\.ics)?(?=$|[/?\s])")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.PATHS.sub(r"/\1/…\2", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_tokens() -> None:
+    """Install the access-log filter once per process (uvicorn's `uvicorn.access` logger)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(each, _RedactTokens) for each in access.filters):
+        access.addFilter(_RedactTokens())

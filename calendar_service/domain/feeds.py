@@ -1,0 +1,219 @@
+"""Feeds and their secret tokens: who may subscribe to which audience's calendar.
+
+A feed belongs to one audience (public, staff, restricted) and has one language by default. Its
+secret token is made outside the domain (the domain draws no random numbers) and only its
+SHA-256 (`hash_token`) ever enters an event, so the log, its backups and the views never hold
+a usable token. A feed lives in its own stream, `feed:{feed_id}` (`feed_stream`).
+
+Facts: `FeedCreated`, `FeedRevoked`; intents: `CreateFeed`, `RevokeFeed`; `decide_feed(state,
+command)` returns the events (revoking a revoked feed decides nothing: it is already what was
+asked) and `evolve_feed(state, event)` folds one into `Feed`. `FEED_EVENT_TYPES` is the
+registry readers decode with (`feed_event_from_data`); it is separate from the engagements'
+`EVENT_TYPES`, whose readers fold engagement streams only. Who created or revoked a feed, and
+when, is in the store's envelope (actor, recorded_at), as for every event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Self, get_args
+
+from calendar_service.domain._checks import check_slug, check_text, check_type
+from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.errors import DomainError, InvalidValue
+from calendar_service.domain.values import LANGUAGES, Audience
+
+FEED_STREAM_PREFIX = "feed:"
+MAX_FEED_NAME_CHARS = 120
+MAX_REASON_CHARS = 500
+MIN_TOKEN_CHARS = 22
+"""A token shorter than this cannot carry 128 random bits (22 URL-safe base64 characters)."""
+_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def feed_stream(feed_id: str) -> str:
+    """The event stream that holds one feed's history."""
+    return f"{FEED_STREAM_PREFIX}{feed_id}"
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 of `token`, as 64 lowercase hex digits: what the log and the views keep.
+
+    A plain hash is enough (no salt, no stretching): a token is at least 128 random bits, so
+    nothing can be guessed from its hash, and lookups by hash stay one indexed read.
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_matches(token: str, token_hash: str) -> bool:
+    """Whether `token` hashes to `token_hash`, compared in constant time."""
+    return hmac.compare_digest(hash_token(token).encode(), token_hash.encode())
+
+
+class FeedNotFound(DomainError):
+    def __init__(self, feed_id: str, command: str) -> None:
+        self.feed_id, self.command = feed_id, command
+        super().__init__(
+            f"cannot {command}: feed_id {feed_id!r} names no feed; "
+            "list the feeds with `calendar-service feeds list`"
+        )
+
+
+class FeedAlreadyExists(DomainError):
+    def __init__(self, feed_id: str) -> None:
+        self.feed_id = feed_id
+        super().__init__(f"cannot create feed {feed_id!r}: the id is taken; choose another")
+
+
+def _check_feed_id(value: object) -> str:
+    return check_slug("feed_id", value, max_chars=64)
+
+
+def _check_lang(value: object) -> str:
+    if value not in LANGUAGES:
+        raise InvalidValue("lang", value, "use one of en, ko, zh")
+    return str(value)
+
+
+def _check_token_hash(value: object) -> str:
+    text = check_type("token_hash", value, str, "the SHA-256 of the token in hex")
+    if _TOKEN_HASH.fullmatch(text) is None:
+        raise InvalidValue("token_hash", value, "give 64 lowercase hex digits (hash_token)")
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedEvent:
+    """What every feed event has: the feed it belongs to."""
+
+    feed_id: str
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        _check_feed_id(self.feed_id)
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def to_data(self) -> dict[str, Any]:
+        return encode_fields(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**decode_fields(cls, dict(data), ""))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedCreated(FeedEvent):
+    """A feed for `audience` was created; its calendar is in `lang` unless a request asks for
+    another. `name` says whom it is for (an office, a person); it is not shown in the feed."""
+
+    name: str
+    audience: Audience
+    token_hash: str
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text("name", self.name, max_chars=MAX_FEED_NAME_CHARS)
+        check_type("audience", self.audience, Audience, "public, staff or restricted")
+        _check_token_hash(self.token_hash)
+        _check_lang(self.lang)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedRevoked(FeedEvent):
+    """The feed's token no longer works, for good: its URL answers 410 Gone."""
+
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.reason is not None:
+            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+
+
+FeedEventType = FeedCreated | FeedRevoked
+FEED_EVENT_TYPES: Mapping[str, type[FeedEventType]] = {
+    cls.__name__: cls for cls in get_args(FeedEventType)
+}
+"""Feed event type name (as stored) -> class."""
+
+
+def feed_event_from_data(event_type: str, data: Mapping[str, Any]) -> FeedEventType:
+    cls = FEED_EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise InvalidValue("type", event_type, "it is not a known feed event type")
+    return cls.from_data(data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateFeed:
+    feed_id: str
+    name: str
+    audience: Audience
+    token_hash: str
+    lang: str = "en"
+    VERB: ClassVar[str] = "create the feed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeFeed:
+    feed_id: str
+    reason: str | None = None
+    VERB: ClassVar[str] = "revoke the feed"
+
+
+FeedCommand = CreateFeed | RevokeFeed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Feed:
+    feed_id: str
+    name: str
+    audience: Audience
+    token_hash: str
+    lang: str = "en"
+    revoked: bool = False
+    revoke_reason: str | None = None
+
+
+def decide_feed(state: Feed | None, command: FeedCommand) -> list[FeedEventType]:
+    """The events `command` produces against `state` (None: no such feed yet)."""
+    if isinstance(command, CreateFeed):
+        if state is not None:
+            raise FeedAlreadyExists(command.feed_id)
+        return [
+            FeedCreated(
+                feed_id=command.feed_id,
+                name=command.name,
+                audience=command.audience,
+                token_hash=command.token_hash,
+                lang=command.lang,
+            )
+        ]
+    if state is None:
+        raise FeedNotFound(command.feed_id, command.VERB)
+    if state.revoked:
+        return []
+    return [FeedRevoked(feed_id=command.feed_id, reason=command.reason)]
+
+
+def evolve_feed(state: Feed | None, event: FeedEventType) -> Feed:
+    """The feed after `event`; FeedNotFound for a revocation of no feed."""
+    if isinstance(event, FeedCreated):
+        return Feed(
+            feed_id=event.feed_id,
+            name=event.name,
+            audience=event.audience,
+            token_hash=event.token_hash,
+            lang=event.lang,
+        )
+    if state is None:
+        raise FeedNotFound(event.feed_id, "revoke the feed")
+    return replace(state, revoked=True, revoke_reason=event.reason)

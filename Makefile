@@ -10,7 +10,11 @@ STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: run test check bench clean
 
+# Seed the article's engagements (idempotent), make sure a local staff feed exists and print its
+# URLs, then serve with the workers and the reminder scheduler in-process (embedded mode).
 run: $(STAMP_RUN)
+	$(BIN)/calendar-service seed
+	$(BIN)/calendar-service feeds ensure-local
 	$(BIN)/calendar-service serve
 
 test: $(STAMP_DEV)

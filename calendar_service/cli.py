@@ -17,6 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from calendar_service.cli_feeds import export, feeds_app
+from calendar_service.cli_projections import projections_app
+from calendar_service.cli_reminders import scheduler
+from calendar_service.cli_staff import staff_app
+from calendar_service.cli_tokens import tokens_app
 from calendar_service.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -75,18 +80,27 @@ def serve(
     import uvicorn
 
     from calendar_service.api import create_app
-    from calendar_service.bootstrap import build
+    from calendar_service.bootstrap import build, check_broker
+    from calendar_service.logs import configure_logging
+    from calendar_service.scheduling import start_embedded_scheduler
 
     settings = _settings(store=store, host=host, port=port)
+    configure_logging(settings)
     try:
         container = build(settings)
+        check_broker(settings)  # distributed mode: a broker that does not answer stops start-up
     except ConfigError as error:
         err.print(f"[red]configuration error:[/red] {error}", highlight=False)
         raise typer.Exit(code=2) from None
     console.print(f"calendar-service on {settings.base_url} (store {settings.masked()['store']})")
+    container.nudge_all()  # catch the read side up with whatever was appended while stopped
+    # Embedded mode: the reminder scheduler and delivery run in a thread of this process.
+    reminders = None if settings.broker else start_embedded_scheduler(container)
     try:
-        uvicorn.run(create_app(container), host=settings.host, port=settings.port)
+        uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_config=None)
     finally:
+        if reminders is not None:
+            reminders.stop()
         container.close()
 
 
@@ -135,6 +149,23 @@ def _out() -> Console:
     return Console(highlight=False)
 
 
+def _bring_views_up_to_date(settings: Settings) -> None:
+    """After a direct append: catch up here (embedded), or nudge the workers (broker)."""
+    from calendar_service.bootstrap import build
+
+    try:
+        container = build(settings)
+    except ConfigError as error:
+        _fail(f"configuration error: {error}")
+    try:
+        if settings.broker is None:
+            container.projector.catch_up_all()
+        else:
+            container.nudge_all()
+    finally:
+        container.close()
+
+
 @app.command()
 def seed(store: StoreOption = None) -> None:
     """Append the article's engagements with their provenance; a second run appends nothing."""
@@ -146,6 +177,8 @@ def seed(store: StoreOption = None) -> None:
             report = apply_seed(log, _now)
         except (SeedError, EventStoreError) as error:
             _fail(f"seed failed: {error}", code=1)
+    if report.appended_events:
+        _bring_views_up_to_date(_settings(store=store))
     out = _out()
     if report.appended_events:
         earlier = len(report.already_seeded)
@@ -227,8 +260,7 @@ def history(
     from calendar_service.cli_render import print_history
     from calendar_service.domain import EngagementId, InvalidValue
     from calendar_service.eventstore import iter_all
-    from calendar_service.queries import calendar_as_of, history_rows
-    from calendar_service.service import stream_of
+    from calendar_service.queries import calendar_as_of, engagement_events, history_rows
 
     language = _language(lang)
     settings = _settings(store=store)
@@ -238,10 +270,10 @@ def history(
     except InvalidValue as error:
         _fail(f"{error}; list engagements with `calendar-service agenda`")
     with _event_log(settings) as log:
-        events = log.read_stream(stream_of(engagement_id))
+        events = engagement_events(log, engagement_id)
         if not events:
             known = {event.stream for event in iter_all(log)}
-            _fail(_unknown_engagement(engagement_id, known))
+            _fail(_unknown_engagement(engagement_id, known), code=1)
     current = calendar_as_of(events)
     title = current[0].title.best(language) if current else ""
     print_history(_out(), engagement_id, title, history_rows(events, language), viewer)
@@ -309,6 +341,14 @@ def _unknown_engagement(engagement_id: str, streams: set[str]) -> str:
         f"no engagement {engagement_id!r} in the log{hint}; "
         "list engagements with `calendar-service agenda`"
     )
+
+
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(projections_app, name="projections")
+app.command("export")(export)
+app.add_typer(staff_app, name="staff")
+app.command("scheduler")(scheduler)
 
 
 def main() -> None:  # pragma: no cover - console-script shim

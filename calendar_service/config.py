@@ -40,6 +40,31 @@ class Settings(BaseSettings):
     """Let the Redis store open a server that keeps nothing on disk (tests, throwaway demos)."""
     host: str = "127.0.0.1"
     port: int = 8000
+    projection_page_size: int = 1000
+    """Events a projection applies per committed batch (rows and checkpoint in one commit)."""
+    projection_lock_ttl: float = 15.0
+    """Seconds a projection's catch-up lease outlives its holder: after a crash, how long
+    until another worker takes over. Refreshed after every batch."""
+    # Reminders (docs/reminders.md).
+    webhook_secret: str | None = None
+    """Signs each webhook POST (HMAC-SHA256 in X-Calendar-Signature); unset: unsigned."""
+    reminder_offsets: str = "P7D,P1D"
+    """Reminders before the start of engagements without a policy of their own (ISO-8601)."""
+    reminder_retries: int = 5
+    """Retries of a delivery that failed transiently (backoff 1 s, 2 s, 4 s, ...; max 5 min)."""
+    reminder_claim_ttl: float = 120.0
+    """Seconds a delivery's claim outlives a crashed worker, before another may take over."""
+    notify_timeout: float = 10.0
+    """Seconds an SMTP or webhook exchange may take before it counts as a transient failure."""
+    scheduler_lock_ttl: float = 30.0
+    """Seconds the active scheduler's lock outlives it (renewed every third of that); a standby
+    scheduler takes over after this."""
+    scheduler_reconcile_interval: float = 120.0
+    """Seconds between full reconciliations of the scheduler's jobs with the reminder schedule."""
+    scheduler_nudge_interval: float = 10.0
+    """Seconds between the scheduler's safety-net nudges of every projection."""
+    scheduler_horizon: timedelta = timedelta(days=1)
+    """How far ahead the scheduler keeps jobs; later reminders join as they come within it."""
 
     @field_validator("store")
     @classmethod
@@ -71,6 +96,51 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL: use e.g. https://calendar.example")
         return value.rstrip("/")
 
+    @field_validator("projection_page_size", "projection_lock_ttl")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"{value} is not positive: use e.g. 1000 (page size) or 15 (seconds)")
+        return value
+
+    @field_validator(
+        "reminder_claim_ttl",
+        "notify_timeout",
+        "scheduler_lock_ttl",
+        "scheduler_reconcile_interval",
+        "scheduler_nudge_interval",
+    )
+    @classmethod
+    def _seconds(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"{value} is not positive: give seconds, e.g. 30")
+        return value
+
+    @field_validator("reminder_retries")
+    @classmethod
+    def _retries(cls, value: int) -> int:
+        if not 0 <= value <= 20:
+            raise ValueError(f"{value} retries: give 0 to 20")
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        _parse_offsets(value)
+        return value
+
+    @field_validator("scheduler_horizon")
+    @classmethod
+    def _horizon(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("give a positive duration, e.g. P1D")
+        return value
+
+    @property
+    def default_reminder_offsets(self) -> tuple[timedelta, ...]:
+        """`reminder_offsets` parsed: the offsets of engagements without a reminder policy."""
+        return _parse_offsets(self.reminder_offsets)
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -89,7 +159,12 @@ class Settings(BaseSettings):
 
     def masked(self) -> dict[str, str]:
         """Every setting as text, with passwords in URLs replaced by ***."""
-        return {name: _mask(getattr(self, name)) for name in type(self).model_fields}
+        return {
+            name: _mask_secret(getattr(self, name))
+            if name.endswith("secret")
+            else _mask(getattr(self, name))
+            for name in type(self).model_fields
+        }
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -106,6 +181,22 @@ def _one_line(error: ValidationError) -> str:
     field = str(first["loc"][0]) if first["loc"] else "?"
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"CALENDAR_{field.upper()}: {message}"
+
+
+def _parse_offsets(value: str) -> tuple[timedelta, ...]:
+    from calendar_service.domain import DomainError, ReminderPolicy
+
+    texts = [part.strip() for part in value.split(",") if part.strip()]
+    try:
+        return ReminderPolicy.parse(texts).offsets
+    except DomainError as error:
+        raise ValueError(
+            f"{value!r}: {error}; give ISO-8601 durations separated by commas, e.g. P7D,P1D"
+        ) from None
+
+
+def _mask_secret(value: object) -> str:
+    return "(unset)" if value is None else "***"
 
 
 def _mask(value: object) -> str:

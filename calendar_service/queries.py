@@ -20,6 +20,7 @@ from enum import StrEnum
 from calendar_service.domain import (
     DEFAULT_RULES,
     EVENT_TYPES,
+    REMINDER_EVENT_TYPES,
     AgreementSigned,
     AllDayWhen,
     AudienceChanged,
@@ -56,9 +57,10 @@ from calendar_service.domain import (
     derive_deadlines,
     event_from_data,
     evolve,
+    reminder_stream,
 )
 from calendar_service.domain.workdays import korean_working_days
-from calendar_service.eventstore import StoredEvent
+from calendar_service.eventstore import EventStore, StoredEvent
 from calendar_service.wording import (
     describe_participation,
     describe_place,
@@ -263,17 +265,26 @@ EVENT_WORDS = {
     "TitleChanged": "title changed",
 }
 """Each event type in the words of the protocol office."""
+OUTCOME_WORDS = {
+    "ReminderSent": "reminder sent",
+    "ReminderFailed": "reminder failed",
+    "ReminderMissed": "reminder missed",
+}
+"""The reminder outcomes an engagement's history shows (stream `reminders:{id}`)."""
 
 
 def history_rows(events: Iterable[StoredEvent], lang: str = "en") -> list[HistoryRow]:
-    """The timeline of one engagement's stream, oldest first, each entry saying what changed
-    against the state before it. Events of other kinds are listed by type, unexplained."""
+    """The timeline of one engagement's stream (with its reminders' outcomes, see
+    `engagement_events`), oldest first, each entry saying what changed against the state before
+    it. Events of other kinds are listed by type, unexplained."""
     rows = []
     state: Engagement | None = None
-    for stored in sorted(events, key=lambda s: s.version):
+    for stored in sorted(events, key=lambda s: s.position):
         sources: tuple[Source, ...] = ()
         change = ""
-        if is_engagement_event(stored):
+        if stored.type in REMINDER_EVENT_TYPES:
+            change = describe_reminder_outcome(stored)
+        elif is_engagement_event(stored):
             try:
                 event = to_event(stored)
                 before, state = state, evolve(state, event)
@@ -289,12 +300,42 @@ def history_rows(events: Iterable[StoredEvent], lang: str = "en") -> list[Histor
                 recorded_at=stored.recorded_at,
                 actor=stored.actor,
                 event_type=stored.type,
-                what=EVENT_WORDS.get(stored.type, stored.type),
+                what=EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type, stored.type),
                 change=change,
                 sources=sources,
             )
         )
     return rows
+
+
+def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent]:
+    """What an engagement's history shows: its own stream and its reminders' outcomes
+    (`reminders:{id}`), in log order."""
+    events = [
+        *store.read_stream(ENGAGEMENT_STREAM_PREFIX + engagement_id),
+        *store.read_stream(reminder_stream(engagement_id)),
+    ]
+    return sorted(events, key=lambda stored: stored.position)
+
+
+def describe_reminder_outcome(stored: StoredEvent) -> str:
+    """'start-P7D reminder by email to kim@…, webhook (2 s late)', '… failed: 550 …'."""
+    data = stored.data
+    offset = data.get("offset", "?")
+    if stored.type == "ReminderSent":
+        reached = ", ".join(
+            d.get("channel", "?") + (f" to {d['to']}" if d.get("channel") == "email" else "")
+            for d in data.get("deliveries", [])
+        )
+        late = int(data.get("late_ms", 0)) // 1000
+        return f"{offset} reminder by {reached}" + (f" ({late} s late)" if late else "")
+    if stored.type == "ReminderFailed":
+        why = "; ".join(
+            f"{f.get('channel')} {f.get('to')}: {f.get('error')}" for f in data.get("failures", [])
+        )
+        return f"{offset} reminder reached nobody after {data.get('attempts', '?')} attempts: {why}"
+    late = int(data.get("late_ms", 0)) // 1000
+    return f"{offset} reminder not sent: {late} s late, beyond the grace of {data.get('grace')}"
 
 
 def describe_change(

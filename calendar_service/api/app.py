@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from calendar_service import __version__
+from calendar_service.api import admin, engagements, errors, feeds, page, queries
+from calendar_service.api.errors import BodyLimit, describe
+from calendar_service.api.requestlog import RequestLog
 from calendar_service.bootstrap import Container
+from calendar_service.domain import DomainError
+from calendar_service.eventstore import EventStoreError
+from calendar_service.projections import ProjectionError
+
+API_ERRORS = (DomainError, EventStoreError, ProjectionError, RequestValidationError, HTTPException)
 
 
 def create_app(container: Container) -> FastAPI:
@@ -18,8 +29,30 @@ def create_app(container: Container) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", summary="The event log answers")
-    def readyz() -> dict[str, Any]:
-        return {"status": "ready", "log_head": container.store.head()}
+    @app.get("/readyz", summary="The event log and the views answer; each projection's lag")
+    def readyz() -> JSONResponse:
+        try:
+            rows = container.projector.status()
+        except Exception as error:  # a readiness probe answers 503, never a 500
+            message = f"the event store or views do not answer: {error}"
+            return JSONResponse({"status": "unavailable", "message": message}, status_code=503)
+        projections = [{"name": r.name, "checkpoint": r.checkpoint, "lag": r.lag} for r in rows]
+        head = rows[0].head if rows else container.store.head()
+        return JSONResponse({"status": "ready", "log_head": head, "projections": projections})
 
+    feeds.install(app, container)
+    app.include_router(engagements.router_for(container))
+    app.include_router(queries.router_for(container))
+    app.include_router(admin.router_for(container))
+    app.include_router(page.router_for(container))
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLog)  # outermost: sees every request, feeds too
+
+    async def api_error(request: Request, error: Exception) -> JSONResponse:
+        """The one handler: every error as {"error", "message", ...} (see api/errors.py)."""
+        status, body, headers = describe(error, request)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    for kind in (*API_ERRORS, errors.ApiError, Exception):  # Exception: a JSON 500, no trace
+        app.add_exception_handler(kind, api_error)
     return app

@@ -110,7 +110,9 @@ def test_serve_answers_health_checks_over_http(tmp_path: Path) -> None:
                     pytest.fail(f"serve did not start: {log.read_text()}")
                 time.sleep(0.2)
         assert response.status_code == 200
-        assert response.json() == {"status": "ready", "log_head": 0}
+        ready = response.json()
+        assert (ready["status"], ready["log_head"]) == ("ready", 0)
+        assert all(p["lag"] == 0 for p in ready["projections"])
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -393,7 +393,6 @@ def test_history_of_the_meeting_names_the_inference_of_its_date(seeded: str) -> 
         (["agenda", "--lang", "fr"], "--lang 'fr' is not a language of the calendar"),
         (["agenda", "--from", "2024-06-30", "--to", "2024-06-01"], "is before --from"),
         (["agenda", "--as-recorded"], "--as-recorded needs --as-of"),
-        (["history", "summer-davos"], "no engagement 'summer-davos' in the log"),
         (["history", "Summer Davos"], "engagement_id 'Summer Davos' is not valid"),
         (["history", "summer-davos-2024", "--tz", "Mars/Olympus"], "is not an IANA time zone"),
     ],
@@ -413,5 +412,7 @@ def test_bad_input_gets_one_clear_line_and_exit_code_2(
 def test_unknown_engagement_suggests_the_close_id_and_the_agenda(seeded: str) -> None:
     result = invoke("history", "summer-davos", "--store", seeded)
 
+    assert result.exit_code == 1, result.output  # not found: 1, as for a refused command
+    assert "no engagement 'summer-davos' in the log" in result.stderr
     assert "did you mean summer-davos-2024?" in result.stderr
     assert "calendar-service agenda" in result.stderr

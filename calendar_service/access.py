@@ -14,7 +14,6 @@ even if no worker has projected it yet.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 from calendar_service.domain import hash_token
@@ -47,7 +46,6 @@ MAX_TOKEN_CHARS = 256
 """A presented token longer than this is refused without hashing it."""
 AUTH_SETTLE_SECONDS = 5.0
 """Longest a request with an unknown token waits for the projection before it is refused."""
-SETTLE_MARGIN = 5.0
 """Seconds `settle` waits beyond the catch-up lease (after which a crashed holder's lease has
 expired and this process takes the projection over)."""
 
@@ -165,16 +163,7 @@ def authenticate(projector: Projector, token: str) -> Principal | None:
 
 def settle(projector: Projector, position: int, timeout: float | None = None) -> None:
     """Return once the staff tokens projection has applied the event at `position`."""
-    limit = projector.lock_ttl + SETTLE_MARGIN if timeout is None else timeout
-    started = time.monotonic()
-    while True:
-        checkpoint = projector.catch_up(NAME).checkpoint
-        if checkpoint >= position:
-            return
-        waited = time.monotonic() - started
-        if waited > limit:
-            raise TokensNotSettled(position, checkpoint, waited)
-        time.sleep(0.01)
+    projector.wait_for(NAME, position, timeout, TokensNotSettled)
 
 
 def _append(

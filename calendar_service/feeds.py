@@ -13,7 +13,6 @@ so the next request anywhere is refused, whatever the mode (embedded SQLite or R
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 from calendar_service.domain import (
@@ -36,7 +35,6 @@ from calendar_service.projections.feeds import NAME, FeedRow, all_feeds, feed_by
 MAX_ATTEMPTS = 3
 TOKEN_BYTES = 32
 """Random bytes per token: 256 bits, 43 URL-safe characters."""
-SETTLE_MARGIN = 5.0
 """Seconds `settle` waits beyond the catch-up lease, after which a crashed holder's lease has
 expired and this process takes the projection over."""
 
@@ -136,16 +134,7 @@ def settle(projector: Projector, position: int, timeout: float | None = None) ->
     Catches up in this process; when another process holds the catch-up lease, waits for it
     (it is applying the same events). FeedsNotSettled if that takes longer than the lease.
     """
-    limit = projector.lock_ttl + SETTLE_MARGIN if timeout is None else timeout
-    started = time.monotonic()
-    while True:
-        checkpoint = projector.catch_up(NAME).checkpoint
-        if checkpoint >= position:
-            return
-        waited = time.monotonic() - started
-        if waited > limit:
-            raise FeedsNotSettled(position, checkpoint, waited)
-        time.sleep(0.01)
+    projector.wait_for(NAME, position, timeout, FeedsNotSettled)
 
 
 def _append(

@@ -9,8 +9,6 @@ in any process, already goes to the new recipient.
 
 from __future__ import annotations
 
-import time
-
 from calendar_service.domain import (
     Audience,
     Channel,
@@ -30,7 +28,6 @@ from calendar_service.projections.subscriptions import NAME, subscription_doc, s
 from calendar_service.projections.views import Doc
 
 MAX_ATTEMPTS = 3
-SETTLE_MARGIN = 5.0
 
 __all__ = [
     "StaffNotFound",
@@ -132,13 +129,4 @@ def _execute(store: EventStore, projector: Projector, command: StaffCommand, act
 
 def settle(projector: Projector, position: int, timeout: float | None = None) -> None:
     """Return once the subscriptions projection has applied the event at `position`."""
-    limit = projector.lock_ttl + SETTLE_MARGIN if timeout is None else timeout
-    started = time.monotonic()
-    while True:
-        checkpoint = projector.catch_up(NAME).checkpoint
-        if checkpoint >= position:
-            return
-        waited = time.monotonic() - started
-        if waited > limit:
-            raise SubscriptionsNotSettled(position, checkpoint, waited)
-        time.sleep(0.01)
+    projector.wait_for(NAME, position, timeout, SubscriptionsNotSettled)

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,6 +37,8 @@ from calendar_service.reminders import DEFAULT_OFFSETS
 PROJECTION_NAMES = ("calendar", "audit", "reminders_due", "feeds", "staff_tokens", "subscriptions")
 """Every projection, in the order they are caught up and listed."""
 REBUILD_PAGE_SIZE = 10_000
+SETTLE_MARGIN = 5.0
+"""Seconds `wait_for` waits beyond a catch-up lease's lifetime before giving up."""
 """Events per commit of a rebuild: larger than catch-up's, since nobody reads the shadow and
 fewer, larger pages fold each engagement's rows fewer times."""
 
@@ -105,6 +108,30 @@ class Projector:
             lock_ttl=self.lock_ttl,
             on_progress=on_progress,
         )
+
+    def wait_for(
+        self,
+        name: str,
+        position: int,
+        timeout: float | None,
+        not_settled: Callable[[int, int, float], Exception],
+    ) -> None:
+        """Return once `name` has applied the event at `position` (read your own writes).
+
+        Catches up in this process; when another process holds the catch-up lease it waits
+        for that one, which applies the same events. After `timeout` seconds (default: the
+        lease's lifetime plus SETTLE_MARGIN) raises `not_settled(position, checkpoint, waited)`.
+        """
+        limit = self.lock_ttl + SETTLE_MARGIN if timeout is None else timeout
+        started = time.monotonic()
+        while True:
+            checkpoint = self.catch_up(name).checkpoint
+            if checkpoint >= position:
+                return
+            waited = time.monotonic() - started
+            if waited > limit:
+                raise not_settled(position, checkpoint, waited)
+            time.sleep(0.01)
 
     def catch_up_all(self) -> list[CatchUpResult]:
         return [self.catch_up(name) for name in self.names]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from calendar_service import feeds
+import calendar_service.projections.projector as projector_module
 from calendar_service.cli import app
 from calendar_service.config import load_settings
 from calendar_service.domain import EngagementId, Reschedule
@@ -119,7 +119,7 @@ def test_a_revocation_the_projection_cannot_apply_in_time_says_so(
         new_feed(server)
         [row] = list_feeds(server.projector)
         assert server.views.try_lock(FEEDS, "busy-worker", 60)
-        monkeypatch.setattr(feeds, "SETTLE_MARGIN", 0.2)  # patience: the lease plus this...
+        monkeypatch.setattr(projector_module, "SETTLE_MARGIN", 0.2)  # patience: the lease plus this
         server.projector.lock_ttl = 0.0
         with pytest.raises(FeedsNotSettled, match="takes effect only once"):
             revoke_feed(server.store, server.projector, row.feed_id, actor="admin")

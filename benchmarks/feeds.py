@@ -60,12 +60,12 @@ from calendar_service.config import Settings
 from calendar_service.domain import DEFAULT_RULES, Audience, Engagement
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore.sqlite import SqliteEventStore
-from calendar_service.feedcache import FeedCache
-from calendar_service.feeds import create_feed
-from calendar_service.ical import FeedItem, calendar_component, feed_items, select_for_feed
+from calendar_service.feed.cache import FeedCache
+from calendar_service.feed.ical import FeedItem, calendar_component, feed_items, select_for_feed
+from calendar_service.feed.tokens import create_feed
 from calendar_service.projections import NullNudger
-from calendar_service.projections.engagements import ENGAGEMENTS
-from calendar_service.projections.engagements import NAME as CALENDAR
+from calendar_service.projections.calendar import ENGAGEMENTS
+from calendar_service.projections.calendar import NAME as CALENDAR
 
 HOST = "127.0.0.1"
 CLIENTS = 16

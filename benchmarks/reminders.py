@@ -65,7 +65,7 @@ def lateness(config: Config) -> Figures:
     from calendar_service.domain import Channel, decide, evolve
     from calendar_service.eventstore import NewEvent
     from calendar_service.projections import PROJECTION_NAMES, NullNudger
-    from calendar_service.subscriptions import subscribe
+    from calendar_service.staff.subscriptions import subscribe
     from tests.reminders_support import (
         SCHEDULER_ACTIVE,
         WORKER_READY,

@@ -27,11 +27,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from calendar_service.config import ConfigError, Settings
 from calendar_service.domain import Command
-from calendar_service.eventstore.base import EventStore, StoreUnavailable, utc_now
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
 from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.eventstore.port import EventStore, StoreUnavailable, utc_now
 from calendar_service.eventstore.redis import RedisEventStore
 from calendar_service.eventstore.sqlite import SqliteEventStore
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 from calendar_service.projections import (
     MemoryViewStore,
     Nudger,
@@ -47,9 +47,9 @@ from calendar_service.projections.views_sqlite import SqliteViewStore
 from calendar_service.service import Envelope, Outcome, handle
 
 if TYPE_CHECKING:
-    from calendar_service.claims import Claims
-    from calendar_service.delivery import Deliverer
-    from calendar_service.notify import Notifier
+    from calendar_service.reminders.deliver import Deliverer
+    from calendar_service.reminders.leases import Claims
+    from calendar_service.reminders.notify import Notifier
 
 NUDGER_GROUP = "calendar_service.nudgers"
 SAFETY_NET_SECONDS = 30.0
@@ -211,9 +211,9 @@ def redis_prefix(url: str) -> str:
 def open_claims(settings: Settings) -> Claims:
     """The claims store beside the event log: in the same Redis under the same prefix, or in a
     SQLite file beside a SQLite log (`var/events.db` -> `var/events.claims.db`)."""
-    from calendar_service.claims import ClaimsUnavailable, MemoryClaims
-    from calendar_service.claims.redis import RedisClaims
-    from calendar_service.claims.sqlite import SqliteClaims
+    from calendar_service.reminders.leases import ClaimsUnavailable, MemoryClaims
+    from calendar_service.reminders.leases.redis import RedisClaims
+    from calendar_service.reminders.leases.sqlite import SqliteClaims
 
     url = settings.store
     parts = urlsplit(url)
@@ -231,9 +231,9 @@ def open_claims(settings: Settings) -> Claims:
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The channels this deployment can send by: the log always; email with
     CALENDAR_SMTP_URL, the webhook with CALENDAR_WEBHOOK_URL."""
-    from calendar_service.notify.email import SmtpNotifier
-    from calendar_service.notify.log import LogNotifier
-    from calendar_service.notify.webhook import WebhookNotifier
+    from calendar_service.reminders.notify.email import SmtpNotifier
+    from calendar_service.reminders.notify.log import LogNotifier
+    from calendar_service.reminders.notify.webhook import WebhookNotifier
 
     notifiers: dict[str, Notifier] = {"log": LogNotifier()}
     if settings.smtp_url:
@@ -255,9 +255,9 @@ def reminder_delivery(
 ) -> Deliverer:
     """What delivers reminders in this process (a worker, or the embedded scheduler). After
     each outcome it nudges the projections that show it, unless told otherwise."""
-    from calendar_service.delivery import Deliverer
     from calendar_service.domain.workdays import korean_working_days
-    from calendar_service.notify.message import Composer
+    from calendar_service.reminders.deliver import Deliverer
+    from calendar_service.reminders.notify.message import Composer
 
     settings = container.settings
     nudger = container.nudger

@@ -25,7 +25,7 @@ from calendar_service.domain import (
     evolve,
     replay,
 )
-from calendar_service.domain.events import event_from_data
+from calendar_service.domain.engagement.events import event_from_data
 from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
 
 Clock = Callable[[], datetime]

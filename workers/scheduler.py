@@ -10,8 +10,9 @@ delivers the reminder itself instead of publishing a task.
   second drops jobs that start late under load), `coalesce`. A job only hands the reminder on
   (`fire`): `send_task("calendar.deliver_reminder", [reminder_id])`, or in the embedded mode
   `deliver_with_retries`. No Celery ETA or countdown, no celery beat.
-- Job store: persistent, and only a cache (`calendar_service.scheduling.Reconciler` rebuilds it
-  from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL seconds):
+- Job store: persistent, and only a cache (`calendar_service.reminders.schedule.Reconciler`
+  rebuilds it from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL
+  seconds):
   `RedisJobStore` under the deployment's prefix with a Redis store, `SQLAlchemyJobStore` in a
   SQLite file beside a SQLite store (`var/events.jobs.db`).
 - One active scheduler: the `scheduler` claim (SET NX PX), renewed every third of
@@ -55,11 +56,11 @@ from calendar_service.bootstrap import (
     reminder_delivery,
     sqlite_path,
 )
-from calendar_service.claims import Claims
 from calendar_service.config import Settings
-from calendar_service.delivery import Deliverer, deliver_with_retries
 from calendar_service.logs import configure_logging
-from calendar_service.scheduling import LeaderLock, Reconciler
+from calendar_service.reminders.deliver import Deliverer, deliver_with_retries
+from calendar_service.reminders.leases import Claims
+from calendar_service.reminders.schedule import LeaderLock, Reconciler
 
 logger = logging.getLogger("workers.scheduler")
 

@@ -13,9 +13,9 @@ from celery.signals import worker_ready, worker_shutdown
 
 from calendar_service.bootstrap import Container, build, reminder_delivery
 from calendar_service.config import load_settings
-from calendar_service.delivery import Deliverer
-from calendar_service.notify import TransientDeliveryError
 from calendar_service.projections import NullNudger
+from calendar_service.reminders.deliver import Deliverer
+from calendar_service.reminders.notify import TransientDeliveryError
 from workers.celery_app import app
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@
     POST /api/admin/feeds                       create one: token and links in this answer only
     POST /api/admin/feeds/{feed_id}/revoke      its URL answers 410 Gone from now on
 
-Feeds go through `calendar_service.feeds`, tokens through `calendar_service.access` and
-subscriptions through `calendar_service.subscriptions`; each settles its projection before
+Feeds go through `calendar_service.feed.tokens`, tokens through `calendar_service.staff.tokens` and
+subscriptions through `calendar_service.staff.subscriptions`; each settles its projection before
 answering, so the change holds from the very next request, in any process.
 
 No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
@@ -22,14 +22,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from calendar_service.access import (
-    Principal,
-    issue_token,
-    list_tokens,
-    revoke_token,
-)
 from calendar_service.api.auth import admin_of
-from calendar_service.api.links import feed_links
 from calendar_service.api.schemas import (
     CreatedFeedOut,
     FeedCreateIn,
@@ -48,12 +41,19 @@ from calendar_service.api.schemas import (
     error_responses,
 )
 from calendar_service.bootstrap import Container
-from calendar_service.domain.access import check_token_id
+from calendar_service.domain.staff_tokens import check_token_id
 from calendar_service.eventstore import StoredEvent
-from calendar_service.feeds import create_feed, list_feeds, revoke_feed
+from calendar_service.feed.links import feed_links
+from calendar_service.feed.tokens import create_feed, list_feeds, revoke_feed
 from calendar_service.projections.feeds import FeedRow
 from calendar_service.projections.staff_tokens import StaffTokenRow
-from calendar_service.subscriptions import list_subscriptions, subscribe, unsubscribe
+from calendar_service.staff.subscriptions import list_subscriptions, subscribe, unsubscribe
+from calendar_service.staff.tokens import (
+    Principal,
+    issue_token,
+    list_tokens,
+    revoke_token,
+)
 
 MAX_LOG_PAGE = 1000
 MAX_POSITION = 2**62

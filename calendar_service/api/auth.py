@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from calendar_service.access import Principal, authenticate
 from calendar_service.api.errors import ApiError
 from calendar_service.bootstrap import Container
+from calendar_service.staff.tokens import Principal, authenticate
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -21,7 +21,6 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 
-from calendar_service.access import Principal
 from calendar_service.api.auth import expected_version, staff_of
 from calendar_service.api.schemas import (
     AcceptIn,
@@ -60,8 +59,9 @@ from calendar_service.domain import (
     ScheduleEngagement,
     SetReminderPolicy,
 )
-from calendar_service.domain.when import MAX_YEAR, MIN_YEAR
+from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.service import Envelope, Outcome, stream_of
+from calendar_service.staff.tokens import Principal
 
 EngagementPath = Annotated[
     str,

@@ -40,7 +40,7 @@ from calendar_service.domain import (
     InvalidValue,
     StaffNotFound,
 )
-from calendar_service.domain.access import StaffTokenNotFound
+from calendar_service.domain.staff_tokens import StaffTokenNotFound
 from calendar_service.eventstore import (
     ConcurrencyError,
     DuplicateEventConflict,

@@ -31,7 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calendar_service.bootstrap import Container
-from calendar_service.feedcache import FeedCache, FeedVersion, check_lang, parse_as_of
+from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.projections import ViewStore
 from calendar_service.projections.feeds import feed_for_token
 

@@ -28,15 +28,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from calendar_service.api.links import feed_links
 from calendar_service.api.page_labels import LABELS, label_set
-from calendar_service.api.reading import ItemView, agenda_view, viewer_zone
 from calendar_service.bootstrap import Container
 from calendar_service.domain import DomainError, Engagement
+from calendar_service.feed.links import feed_links
 from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.projections.feeds import FeedRow, feed_for_token
-from calendar_service.queries import HistoryRow, engagement_events, history_rows
-from calendar_service.wording import describe_place, describe_source, describe_status
+from calendar_service.read.agenda import ItemView, agenda_view, viewer_zone
+from calendar_service.read.history import HistoryRow, engagement_events, history_rows
+from calendar_service.read.wording import describe_place, describe_source, describe_status
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_TOKEN_CHARS = 128

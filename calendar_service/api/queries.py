@@ -18,10 +18,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from calendar_service.access import Principal
 from calendar_service.api.auth import staff_of
 from calendar_service.api.engagements import EngagementPath
-from calendar_service.api.reading import ItemView, agenda_view, viewer_zone, window
 from calendar_service.api.schemas import (
     AgendaDeadlineOut,
     AgendaItemOut,
@@ -47,12 +45,14 @@ from calendar_service.domain import (
     derive_deadlines,
 )
 from calendar_service.domain.workdays import korean_working_days
-from calendar_service.feedcache import parse_as_of
+from calendar_service.feed.cache import parse_as_of
 from calendar_service.projections import Axis, calendar_as_of
-from calendar_service.projections.engagements import deadline_doc
-from calendar_service.queries import engagement_events, history_rows
+from calendar_service.projections.calendar import deadline_doc
+from calendar_service.read.agenda import ItemView, agenda_view, viewer_zone, window
+from calendar_service.read.history import engagement_events, history_rows
+from calendar_service.read.wording import describe_source, describe_when_in_zone
 from calendar_service.service import load
-from calendar_service.wording import describe_source, describe_when_in_zone
+from calendar_service.staff.tokens import Principal
 
 Lang = Literal["en", "ko", "zh"]
 

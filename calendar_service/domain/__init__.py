@@ -11,7 +11,8 @@ only through the `is_working_day` predicate callers pass to `derive_deadlines`).
 - staff notification subscriptions: `staff.py`; reminder outcomes: `reminder_outcomes.py`
 """
 
-from calendar_service.domain.commands import (
+from calendar_service.domain.durations import format_duration, parse_duration
+from calendar_service.domain.engagement.commands import (
     Accept,
     AddNote,
     AddParticipant,
@@ -37,8 +38,7 @@ from calendar_service.domain.commands import (
     SetDeadline,
     SetReminderPolicy,
 )
-from calendar_service.domain.deadline_rules import DEFAULT_RULES
-from calendar_service.domain.deadlines import (
+from calendar_service.domain.engagement.deadlines import (
     Anchor,
     Deadline,
     DeadlineRule,
@@ -49,20 +49,8 @@ from calendar_service.domain.deadlines import (
     derive_deadlines,
     previous_working_day,
 )
-from calendar_service.domain.decisions import decide
-from calendar_service.domain.durations import format_duration, parse_duration
-from calendar_service.domain.engagement import Engagement, evolve, replay
-from calendar_service.domain.errors import (
-    AliasCollision,
-    CommandRefused,
-    DomainError,
-    EngagementAlreadyExists,
-    EngagementNotFound,
-    InvalidValue,
-    InvalidWhen,
-    UnknownTimeZone,
-)
-from calendar_service.domain.events import (
+from calendar_service.domain.engagement.decide import decide
+from calendar_service.domain.engagement.events import (
     EVENT_TYPES,
     AgreementSigned,
     AudienceChanged,
@@ -90,54 +78,15 @@ from calendar_service.domain.events import (
     TitleChanged,
     event_from_data,
 )
-from calendar_service.domain.feeds import (
-    FEED_EVENT_TYPES,
-    CreateFeed,
-    Feed,
-    FeedAlreadyExists,
-    FeedCreated,
-    FeedNotFound,
-    FeedRevoked,
-    RevokeFeed,
-    decide_feed,
-    evolve_feed,
-    feed_event_from_data,
-    feed_stream,
-    hash_token,
-    token_matches,
-)
-from calendar_service.domain.names import Directory, EntryKind, NamedEntry, name_key
-from calendar_service.domain.records import (
+from calendar_service.domain.engagement.evolve import Engagement, evolve, replay
+from calendar_service.domain.engagement.records import (
     Agreement,
     EngagementDetails,
     ExplicitDeadline,
     Recurrence,
 )
-from calendar_service.domain.reminder_outcomes import (
-    REMINDER_EVENT_TYPES,
-    DeliveryFailure,
-    DeliveryRecord,
-    ReminderFailed,
-    ReminderKey,
-    ReminderMissed,
-    ReminderSent,
-    reminder_event_from_data,
-    reminder_stream,
-)
-from calendar_service.domain.staff import (
-    STAFF_EVENT_TYPES,
-    StaffNotFound,
-    StaffSubscribed,
-    StaffUnsubscribed,
-    SubscribeStaff,
-    Subscription,
-    UnsubscribeStaff,
-    decide_staff,
-    evolve_staff,
-    staff_event_from_data,
-    staff_stream,
-)
-from calendar_service.domain.values import (
+from calendar_service.domain.engagement.rules import DEFAULT_RULES
+from calendar_service.domain.engagement.values import (
     MAX_QUOTE_CHARS,
     MAX_TEXT_CHARS,
     Audience,
@@ -155,7 +104,7 @@ from calendar_service.domain.values import (
     ReminderPolicy,
     Source,
 )
-from calendar_service.domain.when import (
+from calendar_service.domain.engagement.when import (
     AllDayWhen,
     ExactWhen,
     ImpreciseWhen,
@@ -163,6 +112,57 @@ from calendar_service.domain.when import (
     Precision,
     When,
     when_from_json,
+)
+from calendar_service.domain.errors import (
+    AliasCollision,
+    CommandRefused,
+    DomainError,
+    EngagementAlreadyExists,
+    EngagementNotFound,
+    InvalidValue,
+    InvalidWhen,
+    UnknownTimeZone,
+)
+from calendar_service.domain.feeds import (
+    FEED_EVENT_TYPES,
+    CreateFeed,
+    Feed,
+    FeedAlreadyExists,
+    FeedCreated,
+    FeedNotFound,
+    FeedRevoked,
+    RevokeFeed,
+    decide_feed,
+    evolve_feed,
+    feed_event_from_data,
+    feed_stream,
+    hash_token,
+    token_matches,
+)
+from calendar_service.domain.names import Directory, EntryKind, NamedEntry, name_key
+from calendar_service.domain.reminder_outcomes import (
+    REMINDER_EVENT_TYPES,
+    DeliveryFailure,
+    DeliveryRecord,
+    ReminderFailed,
+    ReminderKey,
+    ReminderMissed,
+    ReminderSent,
+    reminder_event_from_data,
+    reminder_stream,
+)
+from calendar_service.domain.subscriptions import (
+    STAFF_EVENT_TYPES,
+    StaffNotFound,
+    StaffSubscribed,
+    StaffUnsubscribed,
+    SubscribeStaff,
+    Subscription,
+    UnsubscribeStaff,
+    decide_staff,
+    evolve_staff,
+    staff_event_from_data,
+    staff_stream,
 )
 
 __all__ = [

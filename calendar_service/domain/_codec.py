@@ -25,8 +25,8 @@ from operator import attrgetter
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from calendar_service.domain.durations import format_duration, parse_duration
+from calendar_service.domain.engagement.when import WHEN_TYPES, when_from_json
 from calendar_service.domain.errors import InvalidValue
-from calendar_service.domain.when import WHEN_TYPES, when_from_json
 
 Decoder = Callable[[Any, str], Any]
 """(raw, path) -> value, raising InvalidValue naming `path` (or a nested one)."""

@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Self, get_args
 
 from calendar_service.domain._checks import check_slug, check_text, check_type
 from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.engagement.values import LANGUAGES, Audience
 from calendar_service.domain.errors import DomainError, InvalidValue
-from calendar_service.domain.values import LANGUAGES, Audience
 
 FEED_STREAM_PREFIX = "feed:"
 MAX_FEED_NAME_CHARS = 120

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from calendar_service.domain._checks import check_slug, check_type, check_zone
+from calendar_service.domain.engagement.records import check_aliases
+from calendar_service.domain.engagement.values import LocalizedText
 from calendar_service.domain.errors import AliasCollision, InvalidValue
-from calendar_service.domain.records import check_aliases
-from calendar_service.domain.values import LocalizedText
 
 _SEPARATORS = re.compile(r"[\s\-‐‑–—.·・]+")
 

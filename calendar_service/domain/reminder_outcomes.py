@@ -25,8 +25,8 @@ from typing import Any, ClassVar, Self, get_args
 
 from calendar_service.domain._checks import check_text, check_type
 from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.engagement.values import EngagementId
 from calendar_service.domain.errors import InvalidValue
-from calendar_service.domain.values import EngagementId
 
 REMINDER_STREAM_PREFIX = "reminders:"
 DELIVERY_CHANNELS = ("email", "webhook", "log")

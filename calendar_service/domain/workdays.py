@@ -14,7 +14,7 @@ from threading import Lock
 
 import holidays
 
-from calendar_service.domain.deadlines import WorkingDayPredicate
+from calendar_service.domain.engagement.deadlines import WorkingDayPredicate
 
 _LOCK = Lock()
 

@@ -4,7 +4,7 @@ Only `calendar_service.bootstrap` imports an adapter (`memory`, `sqlite`, `redis
 else depends on the names re-exported here.
 """
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.port import (
     MAX_BATCH_EVENTS,
     MAX_EVENT_BYTES,
     AppendResult,
@@ -21,7 +21,7 @@ from calendar_service.eventstore.base import (
     StoreUnavailable,
     iter_all,
 )
-from calendar_service.eventstore.codec import Upcasters
+from calendar_service.eventstore.upcasting import Upcasters
 
 __all__ = [
     "MAX_BATCH_EVENTS",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.port import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -23,7 +23,7 @@ from calendar_service.eventstore.base import (
     to_micros,
     utc_now,
 )
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.port import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -50,7 +50,7 @@ from calendar_service.eventstore.base import (
     from_micros,
     prepare_batch,
 )
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 logger = logging.getLogger(__name__)
 

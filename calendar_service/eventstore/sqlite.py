@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.port import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -42,7 +42,7 @@ from calendar_service.eventstore.base import (
     utc_now,
     uuid_from_store,
 )
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a writer waits for another writer's transaction before giving up."""

@@ -22,7 +22,7 @@ from calendar_service.projections.base import (
     rebuild,
     replay_into,
 )
-from calendar_service.projections.engagements import AgendaItem, CalendarProjection, agenda
+from calendar_service.projections.calendar import AgendaItem, CalendarProjection, agenda
 from calendar_service.projections.nudge import Nudger, NullNudger, ThreadNudger
 from calendar_service.projections.projector import (
     PROJECTION_NAMES,

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from calendar_service.eventstore import AppendResult, EventStore, NewEvent, StoredEvent
 from calendar_service.projections.base import Projection, replay_into
-from calendar_service.projections.engagements import CalendarProjection
+from calendar_service.projections.calendar import CalendarProjection
 from calendar_service.projections.views import MemoryViewStore
 
 

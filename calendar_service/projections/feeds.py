@@ -9,7 +9,7 @@ Tables (projection name `feeds`)::
 
 Only hashes are kept: nothing here can be turned back into a working URL. Revocation must take
 effect at once, so the write path catches this projection up itself before it returns (see
-`calendar_service.feeds`); the route then reads the row on every request.
+`calendar_service.feed.tokens`); the route then reads the row on every request.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from calendar_service.domain import DEFAULT_RULES, DeadlineRules, WorkingDayPredicate
+from calendar_service.domain.reminder_plan import DEFAULT_OFFSETS
 from calendar_service.eventstore import EventStore
 from calendar_service.projections.audit import AuditProjection
 from calendar_service.projections.base import (
@@ -26,13 +27,12 @@ from calendar_service.projections.base import (
     catch_up,
     rebuild,
 )
-from calendar_service.projections.engagements import CalendarProjection
+from calendar_service.projections.calendar import CalendarProjection
 from calendar_service.projections.feeds import FeedsProjection
 from calendar_service.projections.reminders_due import RemindersDueProjection
 from calendar_service.projections.staff_tokens import StaffTokensProjection
 from calendar_service.projections.subscriptions import SubscriptionsProjection
 from calendar_service.projections.views import ViewStore, digest
-from calendar_service.reminders import DEFAULT_OFFSETS
 
 PROJECTION_NAMES = ("calendar", "audit", "reminders_due", "feeds", "staff_tokens", "subscriptions")
 """Every projection, in the order they are caught up and listed."""

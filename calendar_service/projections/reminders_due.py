@@ -32,6 +32,13 @@ from calendar_service.domain import (
     Engagement,
     WorkingDayPredicate,
 )
+from calendar_service.domain.reminder_plan import (
+    DEADLINE_MORNING,
+    DEFAULT_OFFSETS,
+    Planned,
+    reminder_id,
+)
+from calendar_service.domain.reminder_plan import plan as plan_reminders
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
     Entry,
@@ -43,8 +50,6 @@ from calendar_service.projections._folding import (
 )
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
-from calendar_service.reminders import DEADLINE_MORNING, DEFAULT_OFFSETS, Planned, reminder_id
-from calendar_service.reminders import plan as plan_reminders
 
 NAME = "reminders_due"
 REMINDERS, PLANS = "reminders", "plans"
@@ -151,7 +156,7 @@ class RemindersDueProjection:
 
     def plan(self, state: Engagement) -> list[Planned]:
         """Every instant a reminder is planned for, whether or not it is already past (the
-        rules are `calendar_service.reminders.plan`'s)."""
+        rules are `calendar_service.domain.reminder_plan.plan`'s)."""
         return plan_reminders(
             state,
             offsets=self._default_offsets,

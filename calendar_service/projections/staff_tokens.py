@@ -9,7 +9,7 @@ Tables (projection name `staff_tokens`)::
 
 Only hashes are kept: nothing here can be turned back into a working token. A revocation must
 take effect at once, so the write path catches this projection up itself before it returns
-(`calendar_service.access`), and the API reads the row on every request.
+(`calendar_service.staff.tokens`), and the API reads the row on every request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calendar_service.domain import DomainError, hash_token, token_matches
-from calendar_service.domain.access import (
+from calendar_service.domain.staff_tokens import (
     TOKEN_EVENT_TYPES,
     TOKEN_STREAM_PREFIX,
     StaffTokenIssued,

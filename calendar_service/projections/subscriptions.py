@@ -23,7 +23,7 @@ from calendar_service.domain import (
     evolve_staff,
     staff_event_from_data,
 )
-from calendar_service.domain.staff import STAFF_STREAM_PREFIX
+from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import instant_key, record_problem
 from calendar_service.projections.base import Batch

@@ -18,11 +18,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from calendar_service.eventstore.base import ConcurrencyError, EventStore, NewEvent
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
 from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.eventstore.port import ConcurrencyError, EventStore, NewEvent
 from calendar_service.eventstore.redis import RedisEventStore
 from calendar_service.eventstore.sqlite import SqliteEventStore
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 BATCH_SIZE = 5
 BATCH_STREAMS = ("engagement-a", "engagement-b", "engagement-c")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from calendar_service.claims import Claims, MemoryClaims
-from calendar_service.claims.redis import RedisClaims
-from calendar_service.claims.sqlite import SqliteClaims
+from calendar_service.reminders.leases import Claims, MemoryClaims
+from calendar_service.reminders.leases.redis import RedisClaims
+from calendar_service.reminders.leases.sqlite import SqliteClaims
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.port import (
     MAX_EVENT_BYTES,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -38,7 +38,7 @@ from calendar_service.eventstore.base import (
     StoredEvent,
     iter_all,
 )
-from calendar_service.eventstore.codec import NO_UPCASTERS, Upcasters
+from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 from tests.contract import eventstore_helpers
 from tests.contract.eventstore_helpers import BATCH_SIZE, open_store, race
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from calendar_service.eventstore.base import (
+from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.eventstore.port import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -32,7 +33,6 @@ from calendar_service.eventstore.base import (
     StoredEvent,
     StoreUnavailable,
 )
-from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.eventstore.redis import RedisEventStore
 from tests.conftest import free_port, start_redis_server
 

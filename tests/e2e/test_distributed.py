@@ -27,10 +27,10 @@ from icalendar import Calendar
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
 from calendar_service.domain import Audience, Channel
-from calendar_service.feeds import create_feed
+from calendar_service.feed.tokens import create_feed
 from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.service import Envelope
-from calendar_service.subscriptions import subscribe
+from calendar_service.staff.subscriptions import subscribe
 from tests.e2e.server import cli
 from tests.reminders_support import (
     SCHEDULER_ACTIVE,

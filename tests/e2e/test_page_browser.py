@@ -31,7 +31,7 @@ from calendar_service.domain import (
     LocalizedText,
     ScheduleEngagement,
 )
-from calendar_service.feeds import create_feed, revoke_feed
+from calendar_service.feed.tokens import create_feed, revoke_feed
 from calendar_service.projections import NullNudger
 from calendar_service.seed import apply_seed
 from calendar_service.service import Envelope

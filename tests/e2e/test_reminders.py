@@ -39,7 +39,7 @@ from calendar_service.domain import (
 from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.projections.audit import engagement_timeline
 from calendar_service.service import Envelope
-from calendar_service.subscriptions import subscribe, unsubscribe
+from calendar_service.staff.subscriptions import subscribe, unsubscribe
 from tests.conftest import start_redis_server
 from tests.reminders_support import (
     SCHEDULER_ACTIVE,

@@ -26,7 +26,7 @@ import redis
 from typer.testing import CliRunner
 
 from calendar_service.bootstrap import Container, build
-from calendar_service.cli_projections import projections_app
+from calendar_service.cli.projections import projections_app
 from calendar_service.config import Settings
 from calendar_service.domain import AddNote, Command, EngagementId, decide, evolve
 from calendar_service.eventstore import NewEvent
@@ -39,7 +39,7 @@ from calendar_service.projections import (
     replay_into,
 )
 from calendar_service.projections.audit import stream_counts
-from calendar_service.projections.engagements import engagement_doc
+from calendar_service.projections.calendar import engagement_doc
 from calendar_service.service import Envelope, handle
 from tests.unit.domain.builders import NOW, scheduled
 from workers.celery_app import producer_app

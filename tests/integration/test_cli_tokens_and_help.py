@@ -11,11 +11,11 @@ import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from calendar_service.access import authenticate
 from calendar_service.bootstrap import build
 from calendar_service.cli import app
 from calendar_service.config import load_settings
 from calendar_service.projections import NullNudger
+from calendar_service.staff.tokens import authenticate
 
 runner = CliRunner()
 DESIGN_COMMANDS = {

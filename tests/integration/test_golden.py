@@ -31,17 +31,17 @@ from typing import Any
 
 import pytest
 
-from calendar_service.access import issue_token
 from calendar_service.api import create_app
 from calendar_service.bootstrap import Container
 from calendar_service.config import load_settings
 from calendar_service.domain import Audience, Command
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.feeds import create_feed
+from calendar_service.feed.tokens import create_feed
 from calendar_service.projections import MemoryViewStore, NullNudger, Projector
 from calendar_service.projections.projector import default_projections
 from calendar_service.seed import apply_seed
 from calendar_service.service import Envelope
+from calendar_service.staff.tokens import issue_token
 from tests.fixtures import generated_calendar as generated
 
 with warnings.catch_warnings():

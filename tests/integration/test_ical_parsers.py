@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from calendar_service.domain import Audience, InvalidValue, LocalizedText
-from calendar_service.ical import (
+from calendar_service.feed.ical import (
     LANGUAGES,
     EngagementItem,
     FeedWindow,
@@ -258,7 +258,7 @@ def test_the_bytes_do_not_depend_on_the_process_hash_seed() -> None:
         """
         import hashlib, sys
         from tests.fixtures.ical_samples import DIRECTORY, article_items, meta
-        from calendar_service.ical import render_calendar
+        from calendar_service.feed.ical import render_calendar
         feed = render_calendar(article_items(), meta("zh"), DIRECTORY)
         sys.stdout.write(hashlib.sha256(feed).hexdigest())
         """

@@ -33,7 +33,7 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _status() -> dict[str, dict[str, int]]:
-    from calendar_service.cli_projections import projections_app
+    from calendar_service.cli.projections import projections_app
 
     result = runner.invoke(projections_app, ["status", "--json"])
     assert result.exit_code == 0, result.output
@@ -41,7 +41,7 @@ def _status() -> dict[str, dict[str, int]]:
 
 
 def test_status_reports_the_lag_of_every_projection_until_it_catches_up(store_url: str) -> None:
-    from calendar_service.cli_projections import projections_app
+    from calendar_service.cli.projections import projections_app
 
     assert {name: row["lag"] for name, row in _status().items()} == dict.fromkeys(
         PROJECTION_NAMES, 5
@@ -63,7 +63,7 @@ def test_status_reports_the_lag_of_every_projection_until_it_catches_up(store_ur
 def test_rebuild_shows_progress_swaps_in_the_new_projection_and_keeps_its_bytes(
     store_url: str,
 ) -> None:
-    from calendar_service.cli_projections import projections_app
+    from calendar_service.cli.projections import projections_app
 
     runner.invoke(projections_app, ["catch-up"])
     settings = Settings(store=store_url)
@@ -93,7 +93,7 @@ def test_rebuild_shows_progress_swaps_in_the_new_projection_and_keeps_its_bytes(
 
 
 def test_an_unknown_projection_is_refused_with_the_names_that_exist(store_url: str) -> None:
-    from calendar_service.cli_projections import projections_app
+    from calendar_service.cli.projections import projections_app
 
     result = runner.invoke(projections_app, ["rebuild", "calender"])
     assert result.exit_code == 2
@@ -104,7 +104,7 @@ def test_an_unknown_projection_is_refused_with_the_names_that_exist(store_url: s
 def test_a_bad_store_setting_stops_the_command_with_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from calendar_service.cli_projections import projections_app
+    from calendar_service.cli.projections import projections_app
 
     monkeypatch.setenv("CALENDAR_STORE", "postgres://db/x")
     result = runner.invoke(projections_app, ["status"])

@@ -37,7 +37,7 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import iter_all
 from calendar_service.eventstore.sqlite import SqliteEventStore
-from calendar_service.queries import RowKind, agenda_rows, calendar_as_of
+from calendar_service.read.history import RowKind, agenda_rows, calendar_as_of
 from calendar_service.seed import MAX_QUOTE_WORDS, SEED_NAMESPACE, load_seed
 from calendar_service.service import Envelope, handle
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import calendar_service.feedcache as feedcache
+import calendar_service.feed.cache as feedcache
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
 from calendar_service.domain import (
@@ -26,8 +26,8 @@ from calendar_service.domain import (
     LocalizedText,
     ScheduleEngagement,
 )
-from calendar_service.feedcache import FeedCache, check_lang, parse_as_of
-from calendar_service.ical import FeedItem, FeedMeta, RenderedItem
+from calendar_service.feed.cache import FeedCache, check_lang, parse_as_of
+from calendar_service.feed.ical import FeedItem, FeedMeta, RenderedItem
 from calendar_service.projections import Axis, NullNudger
 from calendar_service.service import Envelope
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import zlib
 
-from calendar_service.gzipchunks import Gzipper, chunks, gzip_once
+from calendar_service.feed.gzip import Gzipper, chunks, gzip_once
 
 
 def feed(events: range, changed: int | None = None) -> bytes:

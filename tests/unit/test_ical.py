@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-import calendar_service.ical as ical
+import calendar_service.feed.ical as ical
 from calendar_service.domain import (
     Audience,
     Direction,
@@ -27,8 +27,8 @@ from calendar_service.domain import (
     Reschedule,
     ScheduleEngagement,
 )
-from calendar_service.domain.when import AllDayWhen, ExactWhen
-from calendar_service.ical import (
+from calendar_service.domain.engagement.when import AllDayWhen, ExactWhen
+from calendar_service.feed.ical import (
     EngagementItem,
     FeedWindow,
     assemble,

@@ -24,7 +24,7 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import NewEvent, StoredEvent
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.queries import (
+from calendar_service.read.history import (
     ENGAGEMENT_STREAM_PREFIX,
     EVENT_WORDS,
     Axis,
@@ -33,14 +33,14 @@ from calendar_service.queries import (
     calendar_as_of,
     history_rows,
 )
-from calendar_service.service import Envelope, handle, stream_of
-from calendar_service.wording import (
+from calendar_service.read.wording import (
     describe_place,
     describe_when,
     describe_when_in_zone,
     format_days,
     viewer_clock,
 )
+from calendar_service.service import Envelope, handle, stream_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation, weekdays_only
 
 KST = timezone(timedelta(hours=9))

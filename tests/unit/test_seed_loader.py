@@ -9,7 +9,7 @@ import pytest
 
 from calendar_service.domain import Engagement
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.queries import Axis, calendar_as_of
+from calendar_service.read.history import Axis, calendar_as_of
 from calendar_service.seed import SeedError, apply_seed, load_seed
 
 HEADER = """

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from calendar_service.access import issue_token
 from calendar_service.api import create_app
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings, load_settings
 from calendar_service.projections import NullNudger
+from calendar_service.staff.tokens import issue_token
 
 with warnings.catch_warnings():
     # starlette asks for `httpx2`; the project uses httpx, which works the same here.

@@ -3,11 +3,11 @@ and the token's actor on every event it causes (so it shows in the history)."""
 
 from __future__ import annotations
 
-from calendar_service.access import revoke_token
 from calendar_service.domain import hash_token
-from calendar_service.domain.access import IssueStaffToken, decide_token
+from calendar_service.domain.staff_tokens import IssueStaffToken, decide_token
 from calendar_service.eventstore import NewEvent
 from calendar_service.projections.staff_tokens import token_for_secret
+from calendar_service.staff.tokens import revoke_token
 from tests.integration.api.support import Api, invitation
 
 FORUM = "summer-davos-2027"

@@ -32,7 +32,7 @@ from calendar_service.domain import (
     ScheduleEngagement,
     SetReminderPolicy,
 )
-from calendar_service.feeds import CreatedFeed, create_feed
+from calendar_service.feed.tokens import CreatedFeed, create_feed
 from calendar_service.projections import NullNudger
 from calendar_service.seed import apply_seed
 from calendar_service.service import Envelope

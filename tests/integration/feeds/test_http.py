@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 from calendar_service.bootstrap import Container
 from calendar_service.config import load_settings
 from calendar_service.domain import Audience, EngagementId, ExactWhen, Reschedule
-from calendar_service.feeds import list_feeds, revoke_feed
+from calendar_service.feed.tokens import list_feeds, revoke_feed
 from calendar_service.projections.feeds import FeedRow
 from tests.integration.feeds.support import (
     BASE_URL,

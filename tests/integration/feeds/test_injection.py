@@ -9,7 +9,7 @@ import pytest
 
 from calendar_service.config import load_settings
 from calendar_service.domain import AddNote, EngagementId, InvalidValue
-from calendar_service.ical import clean_text
+from calendar_service.feed.ical import clean_text
 from tests.fixtures.ical_samples import CHINESE, INJECTIONS, KOREAN
 from tests.fixtures.parsers import PARSERS
 from tests.integration.feeds.support import (

@@ -15,7 +15,7 @@ import calendar_service.projections.projector as projector_module
 from calendar_service.cli import app
 from calendar_service.config import load_settings
 from calendar_service.domain import EngagementId, Reschedule
-from calendar_service.feeds import FeedsNotSettled, list_feeds, load_feed, revoke_feed
+from calendar_service.feed.tokens import FeedsNotSettled, list_feeds, load_feed, revoke_feed
 from calendar_service.projections.feeds import NAME as FEEDS
 from tests.integration.feeds.support import (
     BASE_URL,

@@ -13,10 +13,10 @@ import pytest
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
 from calendar_service.domain import Channel
-from calendar_service.queries import engagement_events, history_rows
-from calendar_service.scheduling import start_embedded_scheduler
+from calendar_service.read.history import engagement_events, history_rows
+from calendar_service.reminders.schedule import start_embedded_scheduler
 from calendar_service.service import Envelope
-from calendar_service.subscriptions import subscribe
+from calendar_service.staff.subscriptions import subscribe
 from tests.reminders_support import SmtpSink, due_soon, wait_until
 
 

@@ -20,14 +20,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from calendar_service.notify import (
+from calendar_service.reminders.notify import (
     Attachment,
     Notification,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from calendar_service.notify.email import SmtpNotifier, SmtpTarget
-from calendar_service.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookNotifier
+from calendar_service.reminders.notify.email import SmtpNotifier, SmtpTarget
+from calendar_service.reminders.notify.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookNotifier,
+)
 from tests.reminders_support import SmtpSink, WebhookSink, free_port
 
 DUE = datetime(2024, 6, 18, 1, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ import pytest
 
 from calendar_service.api.auth import expected_version
 from calendar_service.api.errors import ApiError
-from calendar_service.api.links import feed_links
 from calendar_service.api.page_labels import LABELS
+from calendar_service.feed.links import feed_links
 
 
 def test_the_page_has_every_label_in_english_korean_and_chinese() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calendar_service.domain import InvalidValue, hash_token
-from calendar_service.domain.access import (
+from calendar_service.domain.staff_tokens import (
     IssueStaffToken,
     RevokeStaffToken,
     StaffTokenAlreadyExists,

@@ -51,8 +51,8 @@ from calendar_service.domain import (
 from calendar_service.domain._checks import check_text
 from calendar_service.domain._codec import decode, encode_fields, encode_fields_reusing
 from calendar_service.domain.durations import parse_duration
-from calendar_service.domain.values import Direction
-from calendar_service.domain.when import WHEN_TYPES, when_from_json
+from calendar_service.domain.engagement.values import Direction
+from calendar_service.domain.engagement.when import WHEN_TYPES, when_from_json
 from tests.unit.domain.builders import ARTICLE, DALIAN, DAVOS, details
 from tests.unit.domain.test_events import SAMPLES
 from tests.unit.domain.test_properties import SEQUENCES, _step

@@ -14,8 +14,8 @@ from calendar_service.projections import (
     calendar_as_of,
     digest,
 )
-from calendar_service.projections.engagements import engagement
-from calendar_service.queries import calendar_as_of as replayed_as_of
+from calendar_service.projections.calendar import engagement
+from calendar_service.read.history import calendar_as_of as replayed_as_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
 from tests.unit.projections.helpers import Log, project
 
@@ -77,7 +77,7 @@ def test_as_of_agrees_with_replaying_the_log_through_the_queries() -> None:
     for moment in (ARTICLE_DAY, SEEDED, REFINED):
         for axis, replay_axis in ((Axis.KNOWN, "known_at"), (Axis.RECORDED, "recorded_at")):
             views = calendar_as_of(log.store, moment, axis)
-            from calendar_service.queries import Axis as QueryAxis
+            from calendar_service.read.history import Axis as QueryAxis
 
             replayed = replayed_as_of(iter_all(log.store), moment, QueryAxis(replay_axis))
             assert [engagement(views, str(e.id)) for e in replayed] == replayed

@@ -20,7 +20,7 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import NewEvent
 from calendar_service.projections import CalendarProjection, agenda
-from calendar_service.projections.engagements import (
+from calendar_service.projections.calendar import (
     DEADLINES,
     NAME,
     deadlines_of,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from calendar_service.access import authenticate, issue_token, list_tokens, revoke_token
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.staff_tokens import token_by_id, token_for_secret
+from calendar_service.staff.tokens import authenticate, issue_token, list_tokens, revoke_token
 
 
 def projector() -> Projector:

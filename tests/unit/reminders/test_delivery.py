@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from calendar_service.claims import MemoryClaims
-from calendar_service.delivery import Deliverer, State, deliver_with_retries
 from calendar_service.domain import (
     Audience,
     Cancel,
@@ -22,17 +20,19 @@ from calendar_service.domain import (
     SetReminderPolicy,
 )
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.notify import (
+from calendar_service.projections import MemoryViewStore, Projector, default_projections
+from calendar_service.projections.audit import engagement_timeline
+from calendar_service.projections.reminders_due import reminders_of
+from calendar_service.reminders.deliver import Deliverer, State, deliver_with_retries
+from calendar_service.reminders.leases import MemoryClaims
+from calendar_service.reminders.notify import (
     Notification,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from calendar_service.notify.message import Composer
-from calendar_service.projections import MemoryViewStore, Projector, default_projections
-from calendar_service.projections.audit import engagement_timeline
-from calendar_service.projections.reminders_due import reminders_of
+from calendar_service.reminders.notify.message import Composer
 from calendar_service.service import Envelope, handle
-from calendar_service.subscriptions import subscribe, unsubscribe
+from calendar_service.staff.subscriptions import subscribe, unsubscribe
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 
 T0 = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)

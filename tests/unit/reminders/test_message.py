@@ -18,9 +18,9 @@ from calendar_service.domain import (
     Participation,
     Place,
 )
-from calendar_service.domain.values import Direction
-from calendar_service.notify.message import Composer, ReminderInfo, relative
-from calendar_service.reminders import Target
+from calendar_service.domain.engagement.values import Direction
+from calendar_service.domain.reminder_plan import Target
+from calendar_service.reminders.notify.message import Composer, ReminderInfo, relative
 from tests.unit.domain.builders import weekdays_only
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

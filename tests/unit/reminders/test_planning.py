@@ -19,7 +19,7 @@ from calendar_service.domain import (
 )
 from calendar_service.domain import decide as decide_engagement
 from calendar_service.domain.errors import InvalidValue
-from calendar_service.reminders import (
+from calendar_service.domain.reminder_plan import (
     DEFAULT_OFFSETS,
     Target,
     Timing,

@@ -8,7 +8,7 @@ from calendar_service.domain import Cancel, Command, ExactWhen, Reschedule
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.reminders_due import reminders_of
-from calendar_service.scheduling import Reconciler
+from calendar_service.reminders.schedule import Reconciler
 from calendar_service.service import Envelope, handle
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 

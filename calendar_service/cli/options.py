@@ -1,0 +1,125 @@
+"""What every command group shares: its options, its one-line failures, its settings and
+container, and how refusals become exit codes.
+
+Exit codes: 0 done; 1 refused or not found, or a failure of the run (the log or the views did
+not answer); 2 bad input or configuration. A failure is one red line on stderr, never a trace.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from calendar_service.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from calendar_service.bootstrap import Container
+
+LANGUAGES = ("en", "ko", "zh")
+AUDIENCES = ("public", "staff", "restricted")
+
+err = Console(stderr=True, soft_wrap=True)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. sqlite:///var/events.db"
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who is recording this (default: cli:<your user name>)."),
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is doing this, for the log (default: cli:<your user name>)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+LangOption = Annotated[
+    str, typer.Option("--lang", help="Language of titles and dates: en, ko or zh.")
+]
+TzOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tz", help="Your IANA time zone (default: CALENDAR_TIMEZONE), e.g. Europe/Paris."
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One red line on stderr, then exit: 2 for bad input, 1 for a failure of the run."""
+    err.print(f"[red]{escape(message)}[/red]", highlight=False)
+    raise typer.Exit(code=code)
+
+
+def out() -> Console:
+    """Standard output; built per command, so the width follows this run's terminal."""
+    return Console(highlight=False)
+
+
+def settings(**overrides: object) -> Settings:
+    """The settings, with the command's flags over the environment; exit 2 if one is wrong."""
+    try:
+        return load_settings(**overrides)
+    except ConfigError as error:
+        fail(f"configuration error: {error}")
+
+
+@contextmanager
+def container(chosen: Settings) -> Iterator[Container]:
+    """The container a short-lived command needs, closed afterwards. It nudges nobody: each
+    command catches up (or settles) what it reads itself, and leaves no thread behind."""
+    from calendar_service.bootstrap import build
+    from calendar_service.projections import NullNudger
+
+    try:
+        built = build(chosen, nudger=NullNudger())
+    except ConfigError as error:
+        fail(f"configuration error: {error}")
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def who(name: str | None) -> str:
+    """The actor recorded on the events: the name given, or the user running the command."""
+    if name:
+        return name
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@contextmanager
+def refusals(
+    incomplete: str, not_found: tuple[type[Exception], ...] = (), bad_input: str = ""
+) -> Iterator[None]:
+    """Map what the write path raises to one line and an exit code: `not_found` (exit 1), any
+    other refusal or invalid value (exit 2, prefixed by `bad_input`), and an unreachable log
+    or a projection that did not settle (exit 1, after `incomplete`)."""
+    from calendar_service.domain import DomainError
+    from calendar_service.eventstore import EventStoreError
+    from calendar_service.projections import ProjectionError
+
+    try:
+        yield
+    except not_found as error:
+        fail(str(error), code=1)
+    except DomainError as error:
+        fail(f"{bad_input}{error}")
+    except (EventStoreError, ProjectionError) as error:
+        fail(f"{incomplete}: {error}", code=1)
+
+
+def language(value: str) -> str:
+    if value not in LANGUAGES:
+        fail(f"--lang {value!r} is not a language of the calendar: use en, ko or zh")
+    return value

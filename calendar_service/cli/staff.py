@@ -1,0 +1,211 @@
+"""`calendar-service staff add|list|remove`: who gets reminders by email or webhook.
+
+A Typer sub-app, mounted by `cli.py` with `app.add_typer(staff_app, name="staff")`. Each
+command builds the container with a `NullNudger` and settles the subscriptions projection
+itself, so the next reminder delivered, in any process, already uses the change.
+
+Exit codes: 0 done; 1 refused or not found (an unknown staff id); 2 bad input or settings.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from calendar_service.config import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from calendar_service.bootstrap import Container
+
+staff_app = typer.Typer(
+    help="Staff notification subscriptions: who gets reminders, by email or the team webhook.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. sqlite:///var/events.db"
+    ),
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is doing this, for the log (default: cli:<your user name>)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (one object per line).")]
+StaffIdArgument = Annotated[
+    str, typer.Argument(help="The staff member's id: a slug such as 'kim-minji'.")
+]
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]{escape(message)}[/red]", highlight=False)
+    raise typer.Exit(code=code)
+
+
+@contextmanager
+def _container(store: str | None) -> Iterator[Container]:
+    from calendar_service.bootstrap import build
+    from calendar_service.projections import NullNudger
+
+    try:
+        container = build(load_settings(store=store), nudger=NullNudger())
+    except ConfigError as error:
+        _fail(f"configuration error: {error}")
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def _by(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _describe(row: dict[str, Any]) -> str:
+    how = ", ".join(
+        f"email to {row['email']}" if channel == "email" else "the team webhook"
+        for channel in row["channels"]
+    )
+    return f"{row['staff_id']} ({row['name']}): {how}; {row['audience']} audience; in {row['lang']}"
+
+
+@staff_app.command("add")
+def add(
+    staff_id: StaffIdArgument,
+    name: Annotated[str, typer.Option("--name", help="The person's name, as mail greets them.")],
+    email: Annotated[
+        str | None, typer.Option("--email", help="Address for the email channel.")
+    ] = None,
+    audience: Annotated[
+        str,
+        typer.Option(
+            "--audience",
+            help="Remind of engagements up to this audience: public, staff or restricted.",
+        ),
+    ] = "staff",
+    channel: Annotated[
+        list[str] | None,
+        typer.Option("--channel", help="email and/or webhook; repeat for both (default: email)."),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of reminders: en, ko or zh.")
+    ] = "en",
+    store: StoreOption = None,
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Subscribe a staff member to reminders, or change their subscription to exactly this."""
+    from calendar_service.domain import Audience, Channel, DomainError
+    from calendar_service.eventstore import EventStoreError
+    from calendar_service.projections import ProjectionError
+    from calendar_service.staff.subscriptions import subscribe
+
+    try:
+        chosen = Audience(audience)
+    except ValueError:
+        _fail(f"--audience {audience!r}: use public, staff or restricted")
+    names = channel or ["email"]
+    try:
+        channels = frozenset(Channel(name) for name in names)
+    except ValueError:
+        _fail(f"--channel {names!r}: use email and/or webhook")
+    with _container(store) as container:
+        try:
+            row = subscribe(
+                container.store,
+                container.projector,
+                staff_id=staff_id,
+                name=name,
+                email=email,
+                audience=chosen,
+                channels=channels,
+                lang=lang,
+                actor=_by(by),
+            )
+        except DomainError as error:
+            _fail(str(error))
+        except (EventStoreError, ProjectionError) as error:
+            _fail(f"not subscribed: {error}", code=1)
+    if as_json:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        Console(highlight=False).print(escape(f"subscribed {_describe(row)}"))
+
+
+@staff_app.command("list")
+def list_(
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include those who unsubscribed.")
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every staff member who gets reminders, and how."""
+    from calendar_service.staff.subscriptions import list_subscriptions
+
+    with _container(store) as container:
+        rows = list_subscriptions(container.projector, include_inactive=include_all)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    out = Console(highlight=False)
+    if not rows:
+        out.print("no staff subscriptions: add one with `calendar-service staff add`")
+        return
+    table = Table("staff id", "name", "email", "channels", "audience", "lang", "active")
+    for row in rows:
+        table.add_row(
+            escape(row["staff_id"]),
+            escape(row["name"]),
+            escape(row["email"] or ""),
+            ", ".join(row["channels"]),
+            row["audience"],
+            row["lang"],
+            "yes" if row["active"] else "no",
+        )
+    out.print(table)
+
+
+@staff_app.command("remove")
+def remove(
+    staff_id: StaffIdArgument,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+    store: StoreOption = None,
+    by: ByOption = None,
+) -> None:
+    """Stop reminders to a staff member (the subscription's history stays in the log)."""
+    from calendar_service.domain import DomainError, StaffNotFound
+    from calendar_service.eventstore import EventStoreError
+    from calendar_service.projections import ProjectionError
+    from calendar_service.staff.subscriptions import unsubscribe
+
+    with _container(store) as container:
+        try:
+            done = unsubscribe(
+                container.store, container.projector, staff_id, reason=reason, actor=_by(by)
+            )
+        except StaffNotFound as error:
+            _fail(str(error), code=1)
+        except DomainError as error:
+            _fail(str(error))
+        except (EventStoreError, ProjectionError) as error:
+            _fail(f"not unsubscribed: {error}", code=1)
+    out = Console(highlight=False)
+    out.print(f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed")

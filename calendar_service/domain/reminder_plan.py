@@ -1,0 +1,173 @@
+"""Reminder planning, pure: when an engagement's reminders fall, whom each reaches and how,
+and whether one is still worth sending.
+
+- `plan(state, ...)`: every instant a reminder is planned for. Before the start, the offsets of
+  the engagement's reminder policy, or the service's defaults (`DEFAULT_OFFSETS`: a week and a
+  day before, what a protocol office would choose; `CALENDAR_REMINDER_OFFSETS` changes them for
+  every engagement without a policy of its own), while the engagement is tentative or confirmed,
+  the province has not declined and its date is known to the day. And the morning (09:00) of
+  each of its deadline items, in the deadline's own zone (the office's, where the work is done).
+  The reminder schedule projection (`projections.reminders_due`) folds these into one row per
+  engagement, offset and schedule version.
+- `targets(...)`: whom a reminder reaches, by which channel: staff subscriptions whose audience
+  admits the engagement, through the channels the engagement's policy names (all of them when
+  it has no policy of its own). Email goes to each subscriber in their language; the webhook
+  (one team channel) gets one message per language. A channel that is not configured, or a
+  reminder nobody subscribed to, goes to the service log instead, so no reminder goes nowhere.
+- `timing(due, now, grace)`: on time, late but within the grace (still sent), missed (not
+  sent; recorded), or early (not yet due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from calendar_service.domain import (
+    DEFAULT_RULES,
+    Audience,
+    Channel,
+    DeadlineRules,
+    Engagement,
+    EventStatus,
+    Participation,
+    ReminderKey,
+    ReminderPolicy,
+    Subscription,
+    WorkingDayPredicate,
+    derive_deadlines,
+    format_duration,
+)
+from calendar_service.domain.engagement.when import Precision
+
+DEFAULT_OFFSETS = (timedelta(days=7), timedelta(days=1))
+DEADLINE_MORNING = time(9)
+EARLY_TOLERANCE = timedelta(seconds=2)
+"""A job that fires this much before its due instant still counts as on time (clock skew)."""
+_ACTIVE = frozenset({EventStatus.TENTATIVE, EventStatus.CONFIRMED})
+
+__all__ = [
+    "DEADLINE_MORNING",
+    "DEFAULT_OFFSETS",
+    "Planned",
+    "ReminderKey",
+    "Target",
+    "Timing",
+    "channels_for",
+    "plan",
+    "reminder_id",
+    "targets",
+    "timing",
+]
+
+
+@dataclass(frozen=True)
+class Planned:
+    label: str
+    """'start-P7D' for an offset before the start, 'deadline-{rule}' for a deadline's morning."""
+    due: datetime
+    rule: str | None = None
+
+
+def reminder_id(engagement_id: str, label: str, version: int) -> str:
+    """The key of one reminder: engagement, offset and schedule version (see `ReminderKey`)."""
+    return f"{engagement_id}|{label}|v{version}"
+
+
+def plan(
+    state: Engagement,
+    *,
+    offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
+    rules: DeadlineRules = DEFAULT_RULES,
+    is_working_day: WorkingDayPredicate,
+) -> list[Planned]:
+    """Every instant a reminder is planned for, whether or not it is already past. `offsets`
+    apply when the engagement has no reminder policy of its own."""
+    planned = []
+    policy = state.reminder_policy
+    chosen = offsets if policy is None else policy.offsets
+    if (
+        state.status in _ACTIVE
+        and state.participation is not Participation.DECLINED
+        and state.when.precision >= Precision.ALL_DAY
+    ):
+        start = state.when.bounds()[0]
+        planned += [Planned(f"start-{format_duration(o)}", start - o) for o in chosen]
+    for deadline in derive_deadlines(state, rules, is_working_day):
+        morning = datetime.combine(deadline.due, DEADLINE_MORNING, ZoneInfo(deadline.tz))
+        planned.append(Planned(f"deadline-{deadline.rule}", morning, deadline.rule))
+    return planned
+
+
+class Timing(StrEnum):
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+    """Past its instant, but by less than the grace: still sent."""
+    MISSED = "missed"
+    """Past its instant by more than the grace: recorded as missed, not sent."""
+
+
+def timing(
+    due: datetime, now: datetime, grace: timedelta, *, tolerance: timedelta = EARLY_TOLERANCE
+) -> Timing:
+    late = now - due
+    if late < -tolerance:
+        return Timing.EARLY
+    if late <= timedelta(0):
+        return Timing.ON_TIME
+    return Timing.LATE if late <= grace else Timing.MISSED
+
+
+@dataclass(frozen=True)
+class Target:
+    """One message to send: by `channel` ('email', 'webhook' or 'log') to `to` (an address,
+    or 'webhook' / 'log'), in `lang`, reaching the staff `names`."""
+
+    channel: str
+    to: str
+    lang: str
+    names: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Stable across retries: what a delivery's progress is recorded under."""
+        return f"{self.channel}|{self.to}|{self.lang}"
+
+
+def channels_for(policy: ReminderPolicy | None) -> frozenset[Channel]:
+    """The channels an engagement's reminders use: its policy's, or every one by default."""
+    return frozenset(Channel) if policy is None else policy.channels
+
+
+def targets(
+    subscriptions: Iterable[Subscription],
+    audience: Audience,
+    wanted: frozenset[Channel],
+    available: frozenset[str],
+) -> list[Target]:
+    """Whom a reminder of an engagement meant for `audience` reaches, through the `wanted`
+    channels, given the channels this deployment has `available` ('email', 'webhook')."""
+    emails: dict[str, Target] = {}
+    hooks: dict[str, list[str]] = {}
+    logged: list[str] = []
+    for sub in sorted(subscriptions, key=lambda s: s.staff_id):
+        if not sub.admits(audience):
+            continue
+        for channel in sorted(sub.channels & wanted):
+            if channel.value not in available:
+                logged.append(f"{sub.name} ({channel.value})")
+            elif channel is Channel.EMAIL and sub.email is not None:
+                emails.setdefault(sub.email, Target("email", sub.email, sub.lang, (sub.name,)))
+            elif channel is Channel.WEBHOOK:
+                hooks.setdefault(sub.lang, []).append(sub.name)
+    found = sorted(emails.values(), key=lambda t: t.key)
+    found += [
+        Target("webhook", "webhook", lang, tuple(names)) for lang, names in sorted(hooks.items())
+    ]
+    if logged or not found:
+        found.append(Target("log", "log", "en", tuple(logged)))
+    return found

@@ -1,0 +1,221 @@
+"""Staff notification subscriptions: who gets the reminders of which engagements, and how.
+
+A subscription says who (`staff_id`, a slug, and a display `name`), up to which audience of
+engagement they are to be reminded of (a `staff` subscriber hears of public and staff
+engagements, never of restricted ones), by which channels (email to `email`, the team's chat
+webhook) and in which language. It lives in its own stream, `staff:{staff_id}` (`staff_stream`).
+
+Facts: `StaffSubscribed` (also what a changed subscription records: the latest one holds) and
+`StaffUnsubscribed`; intents: `SubscribeStaff`, `UnsubscribeStaff`. `decide_staff(state,
+command)` returns the events (asking for what already holds decides nothing) and
+`evolve_staff(state, event)` folds one into `Subscription`. `STAFF_EVENT_TYPES` is the registry
+readers decode with (`staff_event_from_data`). Who changed a subscription, and when, is in the
+store's envelope, as for every event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Self, get_args
+
+from calendar_service.domain._checks import check_slug, check_text, check_type
+from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain.engagement.values import LANGUAGES, Audience, Channel
+from calendar_service.domain.errors import DomainError, InvalidValue
+
+STAFF_STREAM_PREFIX = "staff:"
+MAX_NAME_CHARS = 120
+MAX_EMAIL_CHARS = 254
+MAX_REASON_CHARS = 500
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]{1,64}@" + _LABEL + r"(?:\." + _LABEL + ")*")
+
+
+def staff_stream(staff_id: str) -> str:
+    """The event stream that holds one staff member's subscription history."""
+    return f"{STAFF_STREAM_PREFIX}{staff_id}"
+
+
+class StaffNotFound(DomainError):
+    def __init__(self, staff_id: str, command: str) -> None:
+        self.staff_id, self.command = staff_id, command
+        super().__init__(
+            f"cannot {command}: staff_id {staff_id!r} has no subscription; "
+            "list them with `calendar-service staff list`"
+        )
+
+
+def check_email(field: str, value: object) -> str:
+    """A plain address such as 'kim.minji@gg.go.kr': no display name, no spaces."""
+    text = check_type(field, value, str, "an email address such as 'kim.minji@gg.go.kr'")
+    if len(text) > MAX_EMAIL_CHARS or _EMAIL.fullmatch(text) is None:
+        raise InvalidValue(field, value, "give a plain address such as 'kim.minji@gg.go.kr'")
+    return text
+
+
+def _check_lang(value: object) -> str:
+    if value not in LANGUAGES:
+        raise InvalidValue("lang", value, "use one of en, ko, zh")
+    return str(value)
+
+
+def _check_channels(channels: frozenset[Channel], email: str | None) -> None:
+    if not channels:
+        raise InvalidValue("channels", [], "give at least one of email, webhook")
+    for channel in channels:
+        check_type("channels", channel, Channel, "email or webhook")
+    if Channel.EMAIL in channels and email is None:
+        raise InvalidValue("email", None, "the email channel needs an address: give --email")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffEvent:
+    """What every staff event has: the staff member it is about."""
+
+    staff_id: str
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        check_slug("staff_id", self.staff_id, max_chars=64)
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def to_data(self) -> dict[str, Any]:
+        return encode_fields(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**decode_fields(cls, dict(data), ""))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffSubscribed(StaffEvent):
+    """`name` is to be reminded of engagements up to `audience`, by `channels`, in `lang`.
+    A later StaffSubscribed of the same staff member replaces the earlier one."""
+
+    name: str
+    email: str | None = None
+    audience: Audience = Audience.STAFF
+    channels: frozenset[Channel] = frozenset({Channel.EMAIL})
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_text("name", self.name, max_chars=MAX_NAME_CHARS)
+        if self.email is not None:
+            check_email("email", self.email)
+        check_type("audience", self.audience, Audience, "public, staff or restricted")
+        object.__setattr__(self, "channels", frozenset(self.channels))
+        _check_channels(self.channels, self.email)
+        _check_lang(self.lang)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffUnsubscribed(StaffEvent):
+    """The staff member gets no more reminders (the subscription's history stays)."""
+
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.reason is not None:
+            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+
+
+StaffEventType = StaffSubscribed | StaffUnsubscribed
+STAFF_EVENT_TYPES: Mapping[str, type[StaffEventType]] = {
+    cls.__name__: cls for cls in get_args(StaffEventType)
+}
+"""Staff event type name (as stored) -> class."""
+
+
+def staff_event_from_data(event_type: str, data: Mapping[str, Any]) -> StaffEventType:
+    cls = STAFF_EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise InvalidValue("type", event_type, "it is not a known staff event type")
+    return cls.from_data(data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscribeStaff:
+    """Subscribe `staff_id`, or change their subscription to exactly this."""
+
+    staff_id: str
+    name: str
+    email: str | None = None
+    audience: Audience = Audience.STAFF
+    channels: frozenset[Channel] = frozenset({Channel.EMAIL})
+    lang: str = "en"
+    VERB: ClassVar[str] = "subscribe"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnsubscribeStaff:
+    staff_id: str
+    reason: str | None = None
+    VERB: ClassVar[str] = "unsubscribe"
+
+
+StaffCommand = SubscribeStaff | UnsubscribeStaff
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """A staff member's subscription as its events describe it."""
+
+    staff_id: str
+    name: str
+    email: str | None
+    audience: Audience
+    channels: frozenset[Channel]
+    lang: str
+    active: bool = True
+
+    def admits(self, audience: Audience) -> bool:
+        """Whether this subscriber is to hear of an engagement meant for `audience`."""
+        return self.active and self.audience.admits(audience)
+
+
+def decide_staff(state: Subscription | None, command: StaffCommand) -> list[StaffEventType]:
+    """The events `command` produces against `state` (None: never subscribed)."""
+    if isinstance(command, SubscribeStaff):
+        event = StaffSubscribed(
+            staff_id=command.staff_id,
+            name=command.name,
+            email=command.email,
+            audience=command.audience,
+            channels=command.channels,
+            lang=command.lang,
+        )
+        if state is not None and state == _subscription(event):
+            return []
+        return [event]
+    if state is None:
+        raise StaffNotFound(command.staff_id, command.VERB)
+    if not state.active:
+        return []
+    return [StaffUnsubscribed(staff_id=command.staff_id, reason=command.reason)]
+
+
+def evolve_staff(state: Subscription | None, event: StaffEventType) -> Subscription:
+    """The subscription after `event`; StaffNotFound for an unsubscription of nobody."""
+    if isinstance(event, StaffSubscribed):
+        return _subscription(event)
+    if state is None:
+        raise StaffNotFound(event.staff_id, "unsubscribe")
+    return replace(state, active=False)
+
+
+def _subscription(event: StaffSubscribed) -> Subscription:
+    return Subscription(
+        staff_id=event.staff_id,
+        name=event.name,
+        email=event.email,
+        audience=event.audience,
+        channels=event.channels,
+        lang=event.lang,
+    )

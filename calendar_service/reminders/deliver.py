@@ -1,0 +1,420 @@
+"""Delivering one reminder, exactly once: `Deliverer.deliver(reminder_id)`.
+
+What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One call:
+
+1. re-checks the reminder schedule against the log: once the reminder schedule projection has
+   applied every event of the engagement's stream, the reminder's row must still be there and
+   pending. A rescheduled, cancelled or declined engagement has no row for a superseded
+   reminder, so it stops here and records nothing (`SKIPPED`);
+2. looks for the reminder's outcome in the log (`reminders:{engagement}`): the final word, so
+   a redelivered task, a second scheduler's job or a retry after a crash finds it (`DONE`);
+3. claims the reminder id (`Claims.claim`, SET NX with a ttl): one sender at a time; another
+   caller gets `BUSY` and a crashed holder's claim expires by itself;
+4. judges its timing: more than `grace` late with nothing sent yet -> `ReminderMissed`;
+5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels)
+   not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
+   sends only to those still waiting;
+6. appends `ReminderSent` (someone was reached) or `ReminderFailed` (nobody was) with a
+   deterministic event id, so two appends of one outcome store one event.
+
+Errors: a `TransientDeliveryError` (a notifier's, or `DeliveryDeferred` when the log or the
+views cannot be read) leaves the claim to the same owner and is for the caller to retry with
+backoff: Celery's autoretry, or `deliver_with_retries`. On the `final_attempt` a transient
+failure is recorded instead. A send that succeeded is never repeated because recording it
+failed: marks and outcomes are retried in-process for `RECORD_PATIENCE` seconds (a Redis
+restart), which is the only window where a crash can make a recipient get a reminder twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID, uuid4, uuid5
+
+from calendar_service.domain import (
+    REMINDER_EVENT_TYPES,
+    DeliveryFailure,
+    DeliveryRecord,
+    Engagement,
+    EngagementId,
+    InvalidValue,
+    ReminderFailed,
+    ReminderKey,
+    ReminderMissed,
+    ReminderSent,
+    reminder_stream,
+)
+from calendar_service.domain.reminder_outcomes import ReminderOutcomeType
+from calendar_service.domain.reminder_plan import Target, Timing, channels_for, targets, timing
+from calendar_service.eventstore import EventStore, EventStoreError, NewEvent
+from calendar_service.eventstore.port import utc_now
+from calendar_service.projections import ViewStoreError
+from calendar_service.projections.reminders_due import NAME as SCHEDULE
+from calendar_service.projections.reminders_due import PLANS, reminder
+from calendar_service.projections.subscriptions import active_subscriptions
+from calendar_service.projections.views import Doc, ViewStore
+from calendar_service.reminders.leases import Claims, ClaimsError
+from calendar_service.reminders.notify import (
+    Notifier,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from calendar_service.reminders.notify.message import Composer, ReminderInfo
+from calendar_service.service import stream_of
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_IDS = UUID("6f1d3c0e-8a51-4f0b-9a57-2f3d8e0c7b11")
+"""Namespace of outcome event ids: uuid5(OUTCOME_IDS, reminder id), one outcome per reminder."""
+MARK_TTL = 14 * 24 * 3600.0
+"""Seconds a delivery's progress marks are kept: far beyond any retry or grace period."""
+RECORD_PATIENCE = 60.0
+"""Seconds a mark or an outcome is retried in-process after a send (a Redis restart)."""
+SCHEDULE_PATIENCE = 2.0
+"""Seconds to wait for the reminder schedule to apply the engagement's latest events."""
+_INFRA = (EventStoreError, ViewStoreError, ClaimsError)
+T = TypeVar("T")
+
+
+class DeliveryDeferred(TransientDeliveryError):
+    """The reminder cannot be judged now (the log, the views or the claims store cannot be read,
+    or the schedule is behind the log); retry it."""
+
+
+class State(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+    """No longer scheduled (superseded or cancelled), or not a reminder id: nothing recorded."""
+    DONE = "done"
+    """Its outcome is already in the log."""
+    BUSY = "busy"
+    """Another delivery holds its claim."""
+    EARLY = "early"
+    """Not due yet: nothing done."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    reminder_id: str
+    state: State
+    detail: str = ""
+
+
+def _never() -> None:
+    pass
+
+
+def _no_catch_up(name: str) -> object:
+    return None
+
+
+@dataclass
+class Deliverer:
+    """Everything a delivery needs; built once per process (`bootstrap.reminder_delivery`)."""
+
+    store: EventStore
+    views: ViewStore
+    claims: Claims
+    notifiers: Mapping[str, Notifier]
+    """By channel: 'log' always, 'email' and 'webhook' when configured."""
+    composer: Composer
+    grace: timedelta
+    claim_ttl: float = 120.0
+    retries: int = 5
+    clock: Callable[[], datetime] = utc_now
+    catch_up: Callable[[str], object] = _no_catch_up
+    """Brings a projection up to the log (`Projector.catch_up`)."""
+    after_record: Callable[[], None] = _never
+    """Called after an outcome is appended: a nudge of the projections that show it."""
+    actor: str = "reminders"
+    subscriptions_ttl: float = 1.0
+    _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
+
+    def close(self) -> None:
+        for notifier in self.notifiers.values():
+            notifier.close()
+        self.claims.close()
+
+    def deliver(
+        self,
+        reminder_id: str,
+        *,
+        owner: str | None = None,
+        attempt: int = 1,
+        final_attempt: bool = True,
+    ) -> Delivered:
+        """Deliver the reminder if it is still due and nobody has; see the module docstring.
+        `owner` names this delivery across its retries (a Celery task id)."""
+        try:
+            key = ReminderKey.parse(reminder_id)
+        except InvalidValue as error:
+            return Delivered(reminder_id, State.SKIPPED, str(error))
+        try:
+            found = self._scheduled(key)
+            if found is None:
+                return Delivered(reminder_id, State.SKIPPED, "no longer scheduled")
+            row, plan = found
+            if row["status"] != "pending":
+                return Delivered(reminder_id, State.DONE, str(row["status"]))
+            owner = owner or uuid4().hex
+            if not self.claims.claim(reminder_id, owner, self.claim_ttl):
+                return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
+        except _INFRA as error:
+            raise DeliveryDeferred(f"reminder {reminder_id}: {error}") from error
+        keep_claim = False
+        try:
+            result = self._claimed(key, row, plan, owner, attempt, final_attempt)
+        except TransientDeliveryError:
+            keep_claim = True  # for the retry, by the same owner
+            raise
+        finally:
+            if not keep_claim:
+                self._quietly(lambda: self.claims.release(reminder_id, owner))
+        return result
+
+    def _claimed(
+        self, key: ReminderKey, row: Doc, plan: Doc, owner: str, attempt: int, final: bool
+    ) -> Delivered:
+        rid = str(key)
+        try:
+            if (found := self._outcome(key)) is not None:
+                return Delivered(rid, State.DONE, found)
+            marks = self.claims.marks(rid)
+        except _INFRA as error:
+            raise DeliveryDeferred(f"reminder {rid}: {error}") from error
+        due = _moment(row["due_at"])
+        now = self.clock()
+        when = timing(due, now, self.grace)
+        if when is Timing.EARLY:
+            return Delivered(rid, State.EARLY, f"due {due.isoformat()}")
+        if when is Timing.MISSED and not marks:
+            self._record(key, self._missed(key, row, due, now))
+            return Delivered(rid, State.MISSED, f"{(now - due).total_seconds():.0f} s late")
+        engagement = Engagement.from_json(plan["engagement"])
+        info = ReminderInfo(rid, row["offset"], due, row.get("rule"))
+        last_modified = _moment(plan["updated_at"]) if plan.get("updated_at") else now
+        waiting = []
+        for target in self._targets(engagement):
+            if target.key in marks:
+                continue
+            try:
+                self._send(info, engagement, target, last_modified)
+            except PermanentDeliveryError as error:
+                marks[target.key] = self._mark(rid, target, _failed(target, error.detail, True))
+            except TransientDeliveryError as error:
+                if not final:
+                    waiting.append(f"{target.channel} {target.to}: {error.detail}")
+                    continue
+                marks[target.key] = self._mark(rid, target, _failed(target, error.detail, False))
+            else:
+                marks[target.key] = self._mark(rid, target, _sent(target, self.clock()))
+            if len(marks) > 1:  # a long delivery keeps its claim
+                self._quietly(lambda: self.claims.claim(rid, owner, self.claim_ttl))
+        if waiting:
+            raise TransientDeliveryError(
+                f"reminder {rid}, attempt {attempt}: " + "; ".join(waiting)
+            )
+        outcome = _outcome_of(key, row, due, marks, attempt)
+        self._record(key, outcome)
+        state = State.SENT if isinstance(outcome, ReminderSent) else State.FAILED
+        return Delivered(rid, state)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _scheduled(self, key: ReminderKey) -> tuple[Doc, Doc] | None:
+        """The reminder's row and its engagement's plan, once the schedule has applied every
+        event of the engagement; None if the reminder is not (or no longer) scheduled."""
+        deadline = time.monotonic() + SCHEDULE_PATIENCE
+        while True:
+            # The checkpoint first: rows read after it reflect at least every event up to it.
+            checkpoint = self.views.checkpoint(SCHEDULE)
+            row = reminder(self.views, str(key))
+            if row is None:
+                return None
+            text = self.views.get(SCHEDULE, PLANS, [key.engagement_id]).get(key.engagement_id)
+            if text is None:
+                return None
+            plan = json.loads(text)
+            newer = self.store.read_stream(stream_of(key.engagement_id), plan["version"])
+            if not newer or checkpoint >= newer[-1].position:
+                return row, plan
+            if time.monotonic() > deadline:
+                raise DeliveryDeferred(
+                    f"the reminder schedule has not applied event {newer[-1].position} "
+                    f"of {key.engagement_id}"
+                )
+            self.catch_up(SCHEDULE)
+            time.sleep(0.02)
+
+    def _outcome(self, key: ReminderKey) -> str | None:
+        """The type of the reminder's recorded outcome, or None."""
+        for event in self.store.read_stream(reminder_stream(key.engagement_id)):
+            if event.type in REMINDER_EVENT_TYPES and event.data.get("reminder_id") == str(key):
+                return event.type
+        return None
+
+    def _targets(self, engagement: Engagement) -> list[Target]:
+        stamp, cached = self._subscriptions
+        if time.monotonic() - stamp > self.subscriptions_ttl:
+            try:
+                cached = active_subscriptions(self.views)
+            except ViewStoreError as error:
+                raise DeliveryDeferred(f"subscriptions cannot be read: {error}") from error
+            self._subscriptions = (time.monotonic(), cached)
+        available = frozenset(name for name in self.notifiers if name != "log")
+        wanted = channels_for(engagement.reminder_policy)
+        return targets(cached, engagement.audience, wanted, available)
+
+    # -- sending and recording -----------------------------------------------------------
+
+    def _send(
+        self, info: ReminderInfo, engagement: Engagement, target: Target, last_modified: datetime
+    ) -> None:
+        notification = self.composer.compose(info, engagement, target, last_modified=last_modified)
+        self.notifiers[target.channel].send(notification)
+        logger.debug("reminder %s sent by %s to %s", info.reminder_id, target.channel, target.to)
+
+    def _mark(self, rid: str, target: Target, value: dict[str, Any]) -> str:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        self._patiently(lambda: self.claims.mark(rid, target.key, text, MARK_TTL))
+        return text
+
+    def _missed(self, key: ReminderKey, row: Doc, due: datetime, now: datetime) -> ReminderMissed:
+        return ReminderMissed(
+            engagement_id=EngagementId(key.engagement_id),
+            reminder_id=str(key),
+            offset=row["offset"],
+            due_at=due,
+            late_ms=max(0, int((now - due) / timedelta(milliseconds=1))),
+            grace=timedelta(seconds=int(self.grace.total_seconds())),
+        )
+
+    def _record(self, key: ReminderKey, outcome: ReminderOutcomeType) -> None:
+        event = NewEvent(
+            type=outcome.event_type,
+            data=outcome.to_data(),
+            schema_version=outcome.SCHEMA_VERSION,
+            event_id=uuid5(OUTCOME_IDS, str(key)),
+            actor=self.actor,
+        )
+        stream = reminder_stream(key.engagement_id)
+        self._patiently(lambda: self.store.append(stream, [event], None))
+        logger.info("reminder %s: %s recorded", key, outcome.event_type)
+        self._quietly(self.after_record)
+
+    def _patiently(self, action: Callable[[], T]) -> T:
+        """`action`, retried with backoff for RECORD_PATIENCE seconds on unreachable stores."""
+        deadline, pause = time.monotonic() + RECORD_PATIENCE, 0.05
+        while True:
+            try:
+                return action()
+            except _INFRA as error:
+                if time.monotonic() > deadline:
+                    raise DeliveryDeferred(str(error)) from error
+                logger.warning("retrying in %.1f s: %s", pause, error)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    @staticmethod
+    def _quietly(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as error:  # best effort: a claim expires, a nudge has a safety net
+            logger.warning("ignored: %s: %s", type(error).__name__, error)
+
+
+def deliver_with_retries(
+    deliverer: Deliverer,
+    reminder_id: str,
+    *,
+    backoff: float = 1.0,
+    max_backoff: float = 300.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivered:
+    """`deliver`, retried with exponential backoff on transient failures, up to
+    `deliverer.retries` times: the embedded mode's Celery autoretry."""
+    owner = uuid4().hex
+    attempt = 1
+    while True:
+        final = attempt > deliverer.retries
+        try:
+            return deliverer.deliver(reminder_id, owner=owner, attempt=attempt, final_attempt=final)
+        except TransientDeliveryError as error:
+            if final:
+                raise
+            pause = min(backoff * 2 ** (attempt - 1), max_backoff)
+            logger.warning("reminder %s: %s; retry in %.0f s", reminder_id, error, pause)
+            sleep(pause)
+            attempt += 1
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _sent(target: Target, at: datetime) -> dict[str, Any]:
+    return {
+        "state": "sent",
+        "channel": target.channel,
+        "to": target.to,
+        "lang": target.lang,
+        "at": at.astimezone(UTC).isoformat(),
+    }
+
+
+def _failed(target: Target, error: str, permanent: bool) -> dict[str, Any]:
+    return {
+        "state": "failed",
+        "channel": target.channel,
+        "to": target.to,
+        "lang": target.lang,
+        "error": error[:500],
+        "permanent": permanent,
+    }
+
+
+def _outcome_of(
+    key: ReminderKey, row: Doc, due: datetime, marks: dict[str, str], attempt: int
+) -> ReminderOutcomeType:
+    sent, failed = [], []
+    for item, text in sorted(marks.items()):
+        if item.startswith("#"):
+            continue
+        mark = json.loads(text)
+        if mark["state"] == "sent":
+            sent.append(
+                DeliveryRecord(
+                    channel=mark["channel"],
+                    to=mark["to"],
+                    at=datetime.fromisoformat(mark["at"]),
+                    lang=mark["lang"],
+                )
+            )
+        else:
+            failed.append(
+                DeliveryFailure(
+                    channel=mark["channel"],
+                    to=mark["to"],
+                    error=mark["error"] or "failed",
+                    permanent=mark["permanent"],
+                )
+            )
+    common: dict[str, Any] = {
+        "engagement_id": EngagementId(key.engagement_id),
+        "reminder_id": str(key),
+        "offset": row["offset"],
+        "due_at": due,
+    }
+    if sent:
+        first = min(record.at for record in sent)
+        late = max(0, int((first - due) / timedelta(milliseconds=1)))
+        return ReminderSent(**common, deliveries=tuple(sent), failures=tuple(failed), late_ms=late)
+    return ReminderFailed(**common, failures=tuple(failed), attempts=attempt)

@@ -1,0 +1,1 @@
+"""Staff: the bearer tokens the API accepts, and who is subscribed to reminders and notices."""

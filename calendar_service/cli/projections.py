@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,22 +22,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from calendar_service.config import ConfigError, load_settings
-from calendar_service.projections import NullNudger, ProjectionError, Projector
+from calendar_service.cli.options import JsonOption, StoreOption, container, fail, out, settings
+from calendar_service.projections import ProjectionError, Projector
 
 projections_app = typer.Typer(
     help="The read side: projections of the event log (status, rebuild, catch-up).",
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. sqlite:///var/events.db"
-    ),
-]
 NameArgument = Annotated[
     str | None, typer.Argument(help="One projection (default: every projection).")
 ]
@@ -47,36 +37,22 @@ NameArgument = Annotated[
 
 @contextmanager
 def _projector(store: str | None) -> Iterator[Projector]:
-    from calendar_service.bootstrap import build
-
-    try:
-        container = build(load_settings(store=store), nudger=NullNudger())
-    except ConfigError as error:
-        err.print(f"[red]configuration error:[/red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(code=2) from None
-    try:
-        yield container.projector
-    finally:
-        container.close()
+    with container(settings(store=store)) as built:
+        yield built.projector
 
 
 def _names(projector: Projector, name: str | None) -> tuple[str, ...]:
     if name is None:
         return projector.names
     if name not in projector.names:
-        err.print(
-            f"[red]no projection {escape(name)!r}[/red]: the projections are "
-            f"{', '.join(projector.names)}",
-            highlight=False,
-        )
-        raise typer.Exit(code=2)
+        fail(f"no projection {name!r}: the projections are {', '.join(projector.names)}")
     return (name,)
 
 
 @projections_app.command("status")
 def status(
     store: StoreOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Checkpoint, log head and lag (events not yet applied) of each projection."""
     with _projector(store) as projector:
@@ -84,19 +60,19 @@ def status(
     if as_json:
         for row in rows:
             line = {"projection": row.name, "checkpoint": row.checkpoint}
-            print(json.dumps({**line, "head": row.head, "lag": row.lag}))
+            typer.echo(json.dumps({**line, "head": row.head, "lag": row.lag}))
         return
     table = Table("projection", "checkpoint", "head", "lag", title="projections")
     for row in rows:
         lag = f"[yellow]{row.lag}[/yellow]" if row.lag else "[green]0[/green]"
         table.add_row(row.name, str(row.checkpoint), str(row.head), lag)
-    Console(highlight=False).print(table)
+    out().print(table)
 
 
 @projections_app.command("rebuild")
 def rebuild(name: NameArgument = None, store: StoreOption = None) -> None:
     """Rebuild from zero beside the live projection, then swap it in when complete."""
-    console = Console(highlight=False)
+    console = out()
     with _projector(store) as projector:
         for each in _names(projector, name):
             with Progress(
@@ -115,8 +91,7 @@ def rebuild(name: NameArgument = None, store: StoreOption = None) -> None:
                 try:
                     result = projector.rebuild(each, on_progress=advance)
                 except ProjectionError as error:
-                    err.print(f"[red]{escape(str(error))}[/red]", highlight=False)
-                    raise typer.Exit(code=1) from None
+                    fail(str(error), code=1)
                 progress.update(task, completed=result.checkpoint, total=result.checkpoint)
             console.print(
                 f"{each}: rebuilt {result.applied} events up to position {result.checkpoint}, "
@@ -127,14 +102,13 @@ def rebuild(name: NameArgument = None, store: StoreOption = None) -> None:
 @projections_app.command("catch-up")
 def catch_up(name: NameArgument = None, store: StoreOption = None) -> None:
     """Bring projections up to the head of the log now, in this process."""
-    console = Console(highlight=False)
+    console = out()
     with _projector(store) as projector:
         for each in _names(projector, name):
             try:
                 result = projector.catch_up(each)
             except ProjectionError as error:
-                err.print(f"[red]{escape(str(error))}[/red]", highlight=False)
-                raise typer.Exit(code=1) from None
+                fail(str(error), code=1)
             console.print(
                 f"{each}: {result.state}, applied {result.applied}, at {result.checkpoint}"
             )

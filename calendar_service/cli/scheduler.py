@@ -1,6 +1,6 @@
 """`calendar-service scheduler`: the reminder scheduler process (docs/reminders.md).
 
-Mounted by `cli.py` with `app.command("scheduler")(scheduler)`. The scheduler itself lives in
+Mounted by `cli.main` with `app.command("scheduler")(scheduler)`. The scheduler itself lives in
 `workers.scheduler` (it is APScheduler's only importer); calendar_service never imports
 workers, so it is found through the `celery` entry point of `calendar_service.schedulers`.
 """
@@ -10,21 +10,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from calendar_service.cli.options import StoreOption, fail
 from calendar_service.config import ConfigError, load_settings
-
-err = Console(stderr=True, soft_wrap=True)
 
 
 def scheduler(
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. redis://host:6379/0"
-        ),
-    ] = None,
+    store: StoreOption = None,
     broker: Annotated[
         str | None,
         typer.Option(
@@ -45,5 +37,4 @@ def scheduler(
         run = scheduler_plugin("celery")
         run(settings)
     except ConfigError as error:
-        err.print(f"[red]configuration error: {escape(str(error))}[/red]", highlight=False)
-        raise typer.Exit(code=2) from None
+        fail(f"configuration error: {error}")

@@ -9,72 +9,33 @@ Exit codes: 0 done; 1 refused or not found (an unknown staff id); 2 bad input or
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from calendar_service.config import ConfigError, load_settings
-
-if TYPE_CHECKING:
-    from calendar_service.bootstrap import Container
+from calendar_service.cli.options import (
+    ByOption,
+    JsonOption,
+    StoreOption,
+    container,
+    fail,
+    out,
+    refusals,
+    settings,
+    who,
+)
 
 staff_app = typer.Typer(
     help="Staff notification subscriptions: who gets reminders, by email or the team webhook.",
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. sqlite:///var/events.db"
-    ),
-]
-ByOption = Annotated[
-    str | None,
-    typer.Option("--by", help="Who is doing this, for the log (default: cli:<your user name>)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (one object per line).")]
 StaffIdArgument = Annotated[
     str, typer.Argument(help="The staff member's id: a slug such as 'kim-minji'.")
 ]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]{escape(message)}[/red]", highlight=False)
-    raise typer.Exit(code=code)
-
-
-@contextmanager
-def _container(store: str | None) -> Iterator[Container]:
-    from calendar_service.bootstrap import build
-    from calendar_service.projections import NullNudger
-
-    try:
-        container = build(load_settings(store=store), nudger=NullNudger())
-    except ConfigError as error:
-        _fail(f"configuration error: {error}")
-    try:
-        yield container
-    finally:
-        container.close()
-
-
-def _by(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -111,41 +72,34 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Subscribe a staff member to reminders, or change their subscription to exactly this."""
-    from calendar_service.domain import Audience, Channel, DomainError
-    from calendar_service.eventstore import EventStoreError
-    from calendar_service.projections import ProjectionError
+    from calendar_service.domain import Audience, Channel
     from calendar_service.staff.subscriptions import subscribe
 
     try:
         chosen = Audience(audience)
     except ValueError:
-        _fail(f"--audience {audience!r}: use public, staff or restricted")
+        fail(f"--audience {audience!r}: use public, staff or restricted")
     names = channel or ["email"]
     try:
         channels = frozenset(Channel(name) for name in names)
     except ValueError:
-        _fail(f"--channel {names!r}: use email and/or webhook")
-    with _container(store) as container:
-        try:
-            row = subscribe(
-                container.store,
-                container.projector,
-                staff_id=staff_id,
-                name=name,
-                email=email,
-                audience=chosen,
-                channels=channels,
-                lang=lang,
-                actor=_by(by),
-            )
-        except DomainError as error:
-            _fail(str(error))
-        except (EventStoreError, ProjectionError) as error:
-            _fail(f"not subscribed: {error}", code=1)
+        fail(f"--channel {names!r}: use email and/or webhook")
+    with container(settings(store=store)) as built, refusals("not subscribed"):
+        row = subscribe(
+            built.store,
+            built.projector,
+            staff_id=staff_id,
+            name=name,
+            email=email,
+            audience=chosen,
+            channels=channels,
+            lang=lang,
+            actor=who(by),
+        )
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False))
     else:
-        Console(highlight=False).print(escape(f"subscribed {_describe(row)}"))
+        out().print(escape(f"subscribed {_describe(row)}"))
 
 
 @staff_app.command("list")
@@ -159,15 +113,15 @@ def list_(
     """Every staff member who gets reminders, and how."""
     from calendar_service.staff.subscriptions import list_subscriptions
 
-    with _container(store) as container:
-        rows = list_subscriptions(container.projector, include_inactive=include_all)
+    with container(settings(store=store)) as built:
+        rows = list_subscriptions(built.projector, include_inactive=include_all)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    out = Console(highlight=False)
+    console = out()
     if not rows:
-        out.print("no staff subscriptions: add one with `calendar-service staff add`")
+        console.print("no staff subscriptions: add one with `calendar-service staff add`")
         return
     table = Table("staff id", "name", "email", "channels", "audience", "lang", "active")
     for row in rows:
@@ -180,7 +134,7 @@ def list_(
             row["lang"],
             "yes" if row["active"] else "no",
         )
-    out.print(table)
+    console.print(table)
 
 
 @staff_app.command("remove")
@@ -191,21 +145,12 @@ def remove(
     by: ByOption = None,
 ) -> None:
     """Stop reminders to a staff member (the subscription's history stays in the log)."""
-    from calendar_service.domain import DomainError, StaffNotFound
-    from calendar_service.eventstore import EventStoreError
-    from calendar_service.projections import ProjectionError
+    from calendar_service.domain import StaffNotFound
     from calendar_service.staff.subscriptions import unsubscribe
 
-    with _container(store) as container:
-        try:
-            done = unsubscribe(
-                container.store, container.projector, staff_id, reason=reason, actor=_by(by)
-            )
-        except StaffNotFound as error:
-            _fail(str(error), code=1)
-        except DomainError as error:
-            _fail(str(error))
-        except (EventStoreError, ProjectionError) as error:
-            _fail(f"not unsubscribed: {error}", code=1)
-    out = Console(highlight=False)
-    out.print(f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed")
+    with (
+        container(settings(store=store)) as built,
+        refusals("not unsubscribed", not_found=(StaffNotFound,)),
+    ):
+        done = unsubscribe(built.store, built.projector, staff_id, reason=reason, actor=who(by))
+    out().print(f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed")

@@ -10,21 +10,26 @@ Exit codes: 0 done; 1 refused or not found (an unknown token id); 2 bad input or
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from calendar_service.config import ConfigError, load_settings
+from calendar_service.cli.options import (
+    ByOption,
+    JsonOption,
+    StoreOption,
+    container,
+    fail,
+    out,
+    refusals,
+    settings,
+    who,
+)
 
 if TYPE_CHECKING:
-    from calendar_service.bootstrap import Container
     from calendar_service.projections.staff_tokens import StaffTokenRow
 
 tokens_app = typer.Typer(
@@ -32,48 +37,6 @@ tokens_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Event store URL (overrides CALENDAR_STORE), e.g. sqlite:///var/events.db"
-    ),
-]
-ByOption = Annotated[
-    str | None,
-    typer.Option("--by", help="Who is doing this, for the log (default: cli:<your user name>)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (one object per line).")]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]{escape(message)}[/red]", highlight=False)
-    raise typer.Exit(code=code)
-
-
-@contextmanager
-def _container(store: str | None) -> Iterator[Container]:
-    from calendar_service.bootstrap import build
-    from calendar_service.projections import NullNudger
-
-    try:
-        container = build(load_settings(store=store), nudger=NullNudger())
-    except ConfigError as error:
-        _fail(f"configuration error: {error}")
-    try:
-        yield container
-    finally:
-        container.close()
-
-
-def _by(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _as_json(row: StaffTokenRow) -> dict[str, object]:
@@ -107,20 +70,13 @@ def create(
 
     Send it to the API as the header 'Authorization: Bearer <token>'.
     """
-    from calendar_service.domain import DomainError
-    from calendar_service.eventstore import EventStoreError
-    from calendar_service.projections import ProjectionError
     from calendar_service.staff.tokens import issue_token
 
-    with _container(store) as container:
-        try:
-            issued = issue_token(
-                container.store, container.projector, actor=actor, admin=admin, by=_by(by)
-            )
-        except DomainError as error:
-            _fail(f"--actor: {error}")
-        except (EventStoreError, ProjectionError) as error:
-            _fail(f"token not created: {error}", code=1)
+    with (
+        container(settings(store=store)) as built,
+        refusals("token not created", bad_input="--actor: "),
+    ):
+        issued = issue_token(built.store, built.projector, actor=actor, admin=admin, by=who(by))
     row = issued.row
     if as_json:
         typer.echo(json.dumps({**_as_json(row), "token": issued.token}, ensure_ascii=False))
@@ -141,8 +97,8 @@ def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
     revoked (never the token itself: none is stored)."""
     from calendar_service.staff.tokens import list_tokens
 
-    with _container(store) as container:
-        rows = list_tokens(container.projector)
+    with container(settings(store=store)) as built:
+        rows = list_tokens(built.projector)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(_as_json(row), ensure_ascii=False))
@@ -160,7 +116,7 @@ def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
         created = f"{row.created_at:%Y-%m-%d %H:%M}Z by {row.created_by}"
         rights = "admin" if row.admin else "staff"
         table.add_row(row.token_id, escape(row.actor), rights, escape(created), status)
-    Console(highlight=False).print(table)
+    out().print(table)
 
 
 @tokens_app.command("revoke")
@@ -173,25 +129,17 @@ def revoke(
     """Revoke a staff token for good: the API refuses it from the next request on."""
     from calendar_service.domain import DomainError
     from calendar_service.domain.staff_tokens import check_token_id
-    from calendar_service.eventstore import EventStoreError
-    from calendar_service.projections import ProjectionError
     from calendar_service.staff.tokens import StaffTokenNotFound, revoke_token
 
     try:
         check_token_id(token_id)
     except DomainError as error:
-        _fail(f"{error}; list the tokens with `calendar-service tokens list`")
-    with _container(store) as container:
-        try:
-            done = revoke_token(
-                container.store, container.projector, token_id, reason=reason, by=_by(by)
-            )
-        except StaffTokenNotFound as error:
-            _fail(str(error), code=1)
-        except DomainError as error:
-            _fail(str(error))
-        except (EventStoreError, ProjectionError) as error:
-            _fail(f"revocation incomplete: {error}", code=1)
+        fail(f"{error}; list the tokens with `calendar-service tokens list`")
+    with (
+        container(settings(store=store)) as built,
+        refusals("revocation incomplete", not_found=(StaffTokenNotFound,)),
+    ):
+        done = revoke_token(built.store, built.projector, token_id, reason=reason, by=who(by))
     if done:
         typer.echo(f"staff token {token_id} revoked: the API refuses it from now on")
     else:

@@ -11,6 +11,7 @@ rule and its link.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,19 +79,14 @@ def description_lines(
         lines.append(f"{words['participation']}: {_participation(engagement, lang, directory)}")
     if engagement.inviter:
         lines.append(f"{words['inviter']}: {_party(engagement.inviter, lang, directory)}")
-    if engagement.participants:
-        lines.append(f"{words['participants']}:")
-        lines += [f"- {_person(person, lang, directory)}" for person in engagement.participants]
+    people = [_person(person, lang, directory) for person in engagement.participants]
+    lines += _listed(words["participants"], people)
     if engagement.place is not None and engagement.place.basis:
         lines.append(f"{words['place']}: {engagement.place.basis}")
     if engagement.aliases:
         lines.append(f"{words['aliases']}: {', '.join(engagement.aliases)}")
-    if engagement.notes:
-        lines.append(f"{words['notes']}:")
-        lines += [f"- {note}" for note in engagement.notes]
-    if engagement.sources:
-        lines.append(f"{words['sources']}:")
-        lines += [f"- {_source(source, lang)}" for source in engagement.sources]
+    lines += _listed(words["notes"], engagement.notes)
+    lines += _listed(words["sources"], [_source(source, lang) for source in engagement.sources])
     lines.append(f"{words['link']}: {url}")
     return lines
 
@@ -119,6 +115,11 @@ def deadline_lines(deadline: Deadline, lang: str, url: str) -> list[str]:
 
 
 # -- the parts of a description ----------------------------------------------------------------
+
+
+def _listed(heading: str, entries: Sequence[str]) -> list[str]:
+    """A heading line, then a line for each entry; nothing when there is no entry."""
+    return [f"{heading}:", *(f"- {entry}" for entry in entries)] if entries else []
 
 
 def _status(engagement: Engagement, lang: str) -> str:

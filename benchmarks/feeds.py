@@ -57,12 +57,17 @@ from benchmarks._load import LoadResult, load
 from benchmarks.feeds_workload import populate, reschedule
 from calendar_service.bootstrap import build
 from calendar_service.config import Settings
-from calendar_service.domain import DEFAULT_RULES, Audience, Engagement
+from calendar_service.domain import DEFAULT_RULES, LANGUAGES, Audience, Engagement
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore.sqlite import SqliteEventStore
-from calendar_service.feed.cache import FeedCache
-from calendar_service.feed.ical import FeedItem, calendar_component, feed_items, select_for_feed
-from calendar_service.feed.tokens import create_feed
+from calendar_service.feed import (
+    FeedCache,
+    FeedItem,
+    calendar_component,
+    create_feed,
+    feed_items,
+    select_for_feed,
+)
 from calendar_service.projections import NullNudger
 from calendar_service.projections.calendar import ENGAGEMENTS
 from calendar_service.projections.calendar import NAME as CALENDAR
@@ -497,7 +502,7 @@ def size(config: Config) -> Figures:
             sizes = {
                 f"{audience.value}_{lang}": len(cache.live(audience, lang).body)
                 for audience in Audience
-                for lang in ("en", "ko", "zh")
+                for lang in LANGUAGES
             }
         finally:
             container.close()

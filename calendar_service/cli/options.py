@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from calendar_service.config import ConfigError, Settings, load_settings
+from calendar_service.domain import LANGUAGES
 
 if TYPE_CHECKING:
     from calendar_service.bootstrap import Container
 
-LANGUAGES = ("en", "ko", "zh")
 AUDIENCES = ("public", "staff", "restricted")
 
 err = Console(stderr=True, soft_wrap=True)

@@ -87,6 +87,7 @@ from calendar_service.domain.engagement.records import (
 )
 from calendar_service.domain.engagement.rules import DEFAULT_RULES
 from calendar_service.domain.engagement.values import (
+    LANGUAGES,
     MAX_QUOTE_CHARS,
     MAX_TEXT_CHARS,
     Audience,
@@ -169,6 +170,7 @@ __all__ = [
     "DEFAULT_RULES",
     "EVENT_TYPES",
     "FEED_EVENT_TYPES",
+    "LANGUAGES",
     "MAX_QUOTE_CHARS",
     "MAX_TEXT_CHARS",
     "REMINDER_EVENT_TYPES",

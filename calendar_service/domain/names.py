@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from calendar_service.domain._checks import check_slug, check_type, check_zone
 from calendar_service.domain.engagement.records import check_aliases
-from calendar_service.domain.engagement.values import LocalizedText
+from calendar_service.domain.engagement.values import LANGUAGES, LocalizedText
 from calendar_service.domain.errors import AliasCollision, InvalidValue
 
 _SEPARATORS = re.compile(r"[\s\-‐‑–—.·・]+")
@@ -59,7 +59,7 @@ class NamedEntry:
 
     def names(self) -> Iterator[tuple[str, str]]:
         """(field, text) for every name and alias, canonical names first."""
-        for lang in ("en", "ko", "zh"):
+        for lang in LANGUAGES:
             text = self.name.get(lang)
             if text is not None:
                 yield f"name.{lang}", text

@@ -1,2 +1,49 @@
 """The iCalendar feed staff subscribe to: feed tokens, which items a feed shows, how they are
-rendered with icalendar, and the cache that serves the bytes."""
+rendered with icalendar, and the cache that serves the bytes.
+
+Other layers use the names below; the modules behind them are internal:
+
+- `tokens`: create, list and revoke feeds (each with its secret token);
+- `select`: an engagement's items and the window and audience that pick the shown ones;
+- `describe` and `words`: what an item says, and the words it says it with;
+- `ical`: the items rendered with the icalendar library (the only module here importing it);
+- `cache`: each feed rendered once per change, gzipped once (`gzip`), with its validators;
+- `links`: a feed's https, webcal, Google and page addresses.
+"""
+
+from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
+from calendar_service.feed.ical import FeedMeta, calendar_component, render_calendar
+from calendar_service.feed.links import FeedLinks, feed_links
+from calendar_service.feed.select import (
+    EngagementItem,
+    FeedItem,
+    WindowSettings,
+    feed_items,
+    select_for_feed,
+)
+from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds, revoke_feed
+from calendar_service.feed.words import AUDIENCE_NAMES, ZONE_CITIES, zone_city
+
+__all__ = [
+    "AUDIENCE_NAMES",
+    "ZONE_CITIES",
+    "CreatedFeed",
+    "EngagementItem",
+    "FeedCache",
+    "FeedItem",
+    "FeedLinks",
+    "FeedMeta",
+    "FeedVersion",
+    "WindowSettings",
+    "calendar_component",
+    "check_lang",
+    "create_feed",
+    "feed_items",
+    "feed_links",
+    "list_feeds",
+    "parse_as_of",
+    "render_calendar",
+    "revoke_feed",
+    "select_for_feed",
+    "zone_city",
+]

@@ -10,12 +10,12 @@ How little is redone when the calendar changes (what makes the new bytes cheap):
 
 1. The calendar's engagement rows are read (one query) and compared, as text, with the rows the
    last snapshot decoded: only a row whose text changed is decoded again (`_Decoded`), with its
-   deadline items (`ical.feed_items`).
+   deadline items (`select.feed_items`).
 2. Each item is rendered (`ical.render_item`) once per language and kept with its row: an item
    whose row did not change is never rendered again, whichever audience or window asks.
 3. Selection is kept per row and window, so only changed rows are selected again; then
    `ical.assemble` runs once per new version, and gzip deflates only the chunks that changed
-   (`gzipchunks`).
+   (`feed.gzip`).
 
 A 304 needs none of this: the route compares the client's ETag with the cached version's.
 
@@ -53,6 +53,7 @@ from zoneinfo import ZoneInfo
 from calendar_service.config import Settings
 from calendar_service.domain import (
     DEFAULT_RULES,
+    LANGUAGES,
     Audience,
     DeadlineRules,
     Directory,
@@ -64,18 +65,16 @@ from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore import EventStore
 from calendar_service.feed.gzip import Gzipper, gzip_once
-from calendar_service.feed.ical import (
-    LANGUAGES,
+from calendar_service.feed.ical import FeedMeta, RenderedItem, assemble, render_item
+from calendar_service.feed.select import (
     DeadlineItem,
     FeedItem,
-    FeedMeta,
     FeedWindow,
-    RenderedItem,
-    assemble,
+    WindowSettings,
     feed_items,
-    render_item,
     select_for_feed,
 )
+from calendar_service.feed.words import AUDIENCE_NAMES, CALENDAR_NAMES
 from calendar_service.projections import Axis, CalendarProjection, ViewStore, calendar_as_of
 from calendar_service.projections.calendar import ENGAGEMENTS
 from calendar_service.projections.calendar import NAME as CALENDAR
@@ -86,12 +85,6 @@ Clock = Callable[[], datetime]
 AS_OF_VERSIONS = 32
 """As-of feed versions kept (LRU); each as-of snapshot below serves every audience and lang."""
 AS_OF_SNAPSHOTS = 4
-CALENDAR_NAMES = {"en": "Diplomatic calendar", "ko": "외교 일정", "zh": "外事日程"}
-AUDIENCE_NAMES = {
-    Audience.PUBLIC: {"en": "public", "ko": "공개", "zh": "公开"},
-    Audience.STAFF: {"en": "staff", "ko": "직원", "zh": "内部"},
-    Audience.RESTRICTED: {"en": "restricted", "ko": "제한", "zh": "限制"},
-}
 COLORS = {
     Audience.PUBLIC: "seagreen",
     Audience.STAFF: "steelblue",
@@ -180,25 +173,6 @@ class _Snapshot:
 
     mark: int
     engagements: dict[str, _Decoded]
-
-
-@dataclass(frozen=True)
-class WindowSettings:
-    """How far a feed reaches around its as-of moment (see `ical.FeedWindow`)."""
-
-    years_back: int = 3
-    years_ahead: int = 2
-    keep_cancelled: timedelta = timedelta(days=30)
-    keep_past_deadlines: timedelta | None = timedelta(days=30)
-
-    def at(self, moment: datetime) -> FeedWindow:
-        return FeedWindow(
-            as_of=moment,
-            years_back=self.years_back,
-            years_ahead=self.years_ahead,
-            keep_cancelled=self.keep_cancelled,
-            keep_past_deadlines=self.keep_past_deadlines,
-        )
 
 
 class FeedCache:
@@ -485,7 +459,6 @@ def check_lang(text: str) -> str:
 __all__ = [
     "FeedCache",
     "FeedVersion",
-    "WindowSettings",
     "check_lang",
     "parse_as_of",
 ]

@@ -1,6 +1,6 @@
 """How the read side words things for people: dates, whens, places, statuses and sources.
 
-Pure functions over domain values, in English, Korean or Chinese (`LANGUAGES`). Dates are
+Pure functions over domain values, in English, Korean or Chinese (`domain.LANGUAGES`). Dates are
 written the way a protocol officer reads them ("25–27 Jun 2024", "2024년 6월 25–27일"), an
 imprecise when says it is to be confirmed, and a timed item abroad gets both clocks
 (`viewer_clock`). The CLI, and later the page and the feed, use these so they agree.
@@ -26,7 +26,6 @@ from calendar_service.domain import (
     When,
 )
 
-LANGUAGES = ("en", "ko", "zh")
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",

@@ -19,15 +19,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from calendar_service.domain import Audience, InvalidValue, LocalizedText
-from calendar_service.feed.ical import (
-    LANGUAGES,
-    EngagementItem,
-    FeedWindow,
-    clean_text,
-    render_calendar,
-    select_for_feed,
-)
+from calendar_service.domain import LANGUAGES, Audience, InvalidValue, LocalizedText
+from calendar_service.feed.ical import clean_text, render_calendar
+from calendar_service.feed.select import EngagementItem, FeedWindow, select_for_feed
 from tests.fixtures import ical_samples as samples
 from tests.fixtures.ical_samples import DIRECTORY, article_items, meta
 from tests.fixtures.parsers import (

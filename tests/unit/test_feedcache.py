@@ -27,7 +27,8 @@ from calendar_service.domain import (
     ScheduleEngagement,
 )
 from calendar_service.feed.cache import FeedCache, check_lang, parse_as_of
-from calendar_service.feed.ical import FeedItem, FeedMeta, RenderedItem
+from calendar_service.feed.ical import FeedMeta, RenderedItem
+from calendar_service.feed.select import FeedItem
 from calendar_service.projections import Axis, NullNudger
 from calendar_service.service import Envelope
 

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
 import calendar_service.feed.ical as ical
+import calendar_service.feed.select as select
 from calendar_service.domain import (
+    LANGUAGES,
     Audience,
     Direction,
     EngagementDetails,
@@ -29,13 +31,16 @@ from calendar_service.domain import (
 )
 from calendar_service.domain.engagement.when import AllDayWhen, ExactWhen
 from calendar_service.feed.ical import (
-    EngagementItem,
-    FeedWindow,
     assemble,
     calendar_component,
     clean_text,
     render_calendar,
     render_item,
+)
+from calendar_service.feed.select import (
+    EngagementItem,
+    FeedWindow,
+    WindowSettings,
     select_for_feed,
 )
 from tests.fixtures import ical_samples as samples
@@ -57,31 +62,35 @@ def events(feed: bytes) -> dict[str, Event]:
 @pytest.fixture(scope="module")
 def feeds() -> dict[str, bytes]:
     items = article_items()
-    return {lang: render_calendar(items, meta(lang), DIRECTORY) for lang in ical.LANGUAGES}
+    return {lang: render_calendar(items, meta(lang), DIRECTORY) for lang in LANGUAGES}
 
 
 def uid(engagement_id: EngagementId | str) -> str:
     return f"{engagement_id}@{HOST}"
 
 
-def test_the_module_exports_exactly_its_public_names() -> None:
+def test_the_modules_export_exactly_their_public_names() -> None:
     assert sorted(ical.__all__) == sorted(
         [
-            "LANGUAGES",
             "PRODID",
-            "DeadlineItem",
-            "EngagementItem",
-            "FeedItem",
             "FeedMeta",
-            "FeedWindow",
             "RenderedItem",
             "assemble",
             "calendar_component",
             "clean_text",
             "event_component",
-            "feed_items",
             "render_calendar",
             "render_item",
+        ]
+    )
+    assert sorted(select.__all__) == sorted(
+        [
+            "DeadlineItem",
+            "EngagementItem",
+            "FeedItem",
+            "FeedWindow",
+            "WindowSettings",
+            "feed_items",
             "select_for_feed",
         ]
     )
@@ -174,6 +183,21 @@ def test_a_timed_engagement_at_home_shows_one_clock(feeds: dict[str, bytes]) -> 
     assert event.start.astimezone(UTC) == datetime(2024, 6, 20, 5, 0, tzinfo=UTC)
     assert str(event["DESCRIPTION"]).startswith("时间: 2024-06-20 14:00–15:30 首尔\n")
     assert [a["TRIGGER"].dt for a in event.walk("VALARM")] == [-timedelta(minutes=30)]
+
+
+def test_a_clock_without_a_city_is_named_after_its_zone_in_the_feed_language() -> None:
+    """China's clock is 'Beijing time' in the feed (a reminder says 'Beijing' + 'time')."""
+    meeting = replace(samples.dalian_meeting(), place=None)
+    for lang, clocks in [
+        ("en", ("Beijing time", "Seoul")),
+        ("ko", ("베이징 시간", "서울")),
+        ("zh", ("北京时间", "首尔")),
+    ]:
+        [event] = parse(render_calendar(items_of(meeting)[:1], meta(lang))).walk("VEVENT")
+        first_line = str(event["DESCRIPTION"]).split("\n", 1)[0]
+        assert first_line.endswith(
+            f"2024-06-25 09:00–10:30 {clocks[0]}, 2024-06-25 10:00–11:30 {clocks[1]}"
+        )
 
 
 def test_a_held_all_day_meeting_is_confirmed_with_an_exclusive_end(
@@ -371,7 +395,7 @@ def test_the_window_reaches_three_years_back_and_two_ahead_of_the_as_of_moment()
     outside = [_engagement_on(date(2023, 11, 18), "c"), _engagement_on(date(2028, 11, 22), "d")]
     chosen = select_for_feed([*inside, *outside], FeedWindow(as_of=as_of), Audience.STAFF)
     assert chosen == inside
-    narrow = FeedWindow(as_of=as_of, years_back=1, years_ahead=1)
+    narrow = WindowSettings(years_back=1, years_ahead=1).at(as_of)
     assert select_for_feed(inside, narrow, Audience.STAFF) == []
 
 
@@ -380,7 +404,7 @@ def test_a_cancelled_engagement_stays_for_the_configured_time_then_goes() -> Non
     cancelled_at = samples.LAST_MODIFIED[samples.CONCERT_ID]
     soon = FeedWindow(as_of=cancelled_at + timedelta(days=29))
     late = FeedWindow(as_of=cancelled_at + timedelta(days=31))
-    longer = FeedWindow(as_of=cancelled_at + timedelta(days=31), keep_cancelled=timedelta(days=60))
+    longer = WindowSettings(keep_cancelled=timedelta(days=60)).at(cancelled_at + timedelta(days=31))
     assert select_for_feed(concert, soon, Audience.STAFF) == concert
     assert select_for_feed(concert, late, Audience.STAFF) == []
     assert select_for_feed(concert, longer, Audience.STAFF) == concert

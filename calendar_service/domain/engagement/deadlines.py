@@ -30,6 +30,7 @@ from calendar_service.domain._codec import decode_fields, encode
 from calendar_service.domain.engagement.evolve import Engagement
 from calendar_service.domain.engagement.records import ExplicitDeadline
 from calendar_service.domain.engagement.values import (
+    LANGUAGES,
     MAX_LONG_TEXT_CHARS,
     MAX_TEXT_CHARS,
     Direction,
@@ -273,7 +274,7 @@ def deadline_id(engagement_id: EngagementId, rule: str) -> str:
 def _title(template: LocalizedText, title: LocalizedText) -> LocalizedText:
     filled = {
         lang: _fill(text, title.best(lang))
-        for lang in ("en", "ko", "zh")
+        for lang in LANGUAGES
         if (text := template.get(lang)) is not None
     }
     return LocalizedText(**filled, label="deadline.title")

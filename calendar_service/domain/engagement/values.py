@@ -29,6 +29,7 @@ MAX_LONG_TEXT_CHARS = 4000
 MAX_REMINDER_OFFSETS = 10
 MAX_REMINDER_OFFSET = timedelta(days=366)
 LANGUAGES = ("en", "ko", "zh")
+"""The calendar's languages, in the order its word tables give them: the one definition."""
 _LANGUAGE_SET = frozenset(LANGUAGES)
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]{1,2000}")

@@ -5,7 +5,8 @@ title; a plain-text body and the same as HTML (every user-entered text escaped) 
 on the engagement's own clock and, for a timed item abroad, on the office's clock too
 (`CALENDAR_TIMEZONE`), the place, the status and a link to the engagement's page; the JSON the
 webhook posts (a `text` that Slack and Mattermost show, plus structured fields); and the
-engagement's .ics, rendered by `calendar_service.feed.ical` like the feed's item.
+engagement's .ics, rendered by `calendar_service.feed` like the feed's item. Zone cities and
+audience names are the feed's (`feed.words`), but for the words a message says otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from calendar_service.domain import (
     DEFAULT_RULES,
+    LANGUAGES,
+    Audience,
     DeadlineRules,
     Engagement,
     ExactWhen,
@@ -25,7 +28,14 @@ from calendar_service.domain import (
     parse_duration,
 )
 from calendar_service.domain.reminder_plan import Target
-from calendar_service.feed.ical import EngagementItem, FeedMeta, render_calendar
+from calendar_service.feed import (
+    AUDIENCE_NAMES,
+    ZONE_CITIES,
+    EngagementItem,
+    FeedMeta,
+    render_calendar,
+    zone_city,
+)
 from calendar_service.read.wording import (
     describe_place,
     describe_status,
@@ -77,15 +87,15 @@ _WORDS: dict[str, dict[str, str]] = {
         "footer": "您订阅了{audience}日程的提醒，因此收到此邮件。",
     },
 }
-_AUDIENCES = {
-    "en": {"public": "public", "staff": "staff", "restricted": "restricted"},
-    "ko": {"public": "공개", "staff": "직원용", "restricted": "제한"},
-    "zh": {"public": "公开", "staff": "内部", "restricted": "限阅"},
-}
-_ZONE_CITIES = {
-    "Asia/Seoul": {"en": "Seoul", "ko": "서울", "zh": "首尔"},
+# Where a message's word differs from the feed's, it is kept here until issue 12 makes the two
+# agree: a message names China's clock by its city ("{city} time": "Beijing time", "베이징
+# 시각"), and two audiences otherwise.
+_ZONE_CITIES = ZONE_CITIES | {
     "Asia/Shanghai": {"en": "Beijing", "ko": "베이징", "zh": "北京"},
-    "Asia/Tokyo": {"en": "Tokyo", "ko": "도쿄", "zh": "东京"},
+}
+_AUDIENCES = AUDIENCE_NAMES | {
+    Audience.STAFF: AUDIENCE_NAMES[Audience.STAFF] | {"ko": "직원용"},
+    Audience.RESTRICTED: AUDIENCE_NAMES[Audience.RESTRICTED] | {"zh": "限阅"},
 }
 
 
@@ -112,11 +122,6 @@ def relative(offset: timedelta, lang: str) -> str:
     return (" " if lang != "zh" else "").join(parts)
 
 
-def zone_city(tz: str, lang: str) -> str:
-    known = _ZONE_CITIES.get(tz)
-    return known.get(lang, known["en"]) if known else tz.rsplit("/", 1)[-1].replace("_", " ")
-
-
 @dataclass(frozen=True)
 class Composer:
     """Words reminders for this deployment: its page URLs and its office clock."""
@@ -137,13 +142,13 @@ class Composer:
         *,
         last_modified: datetime,
     ) -> Notification:
-        lang = target.lang if target.lang in _WORDS else "en"
+        lang = target.lang if target.lang in LANGUAGES else "en"
         words = _WORDS[lang]
         title = engagement.title.best(lang)
         subject = self._headline(reminder, engagement, lang)
         lines = self._lines(engagement, lang)
         link = self.link(engagement)
-        footer = words["footer"].format(audience=_AUDIENCES[lang][engagement.audience.value])
+        footer = words["footer"].format(audience=_AUDIENCES[engagement.audience][lang])
         text = "\n".join(
             [subject, "", *(f"{label}: {value}" for label, value in lines), "", footer]
         )
@@ -193,7 +198,8 @@ class Composer:
             ]
             second = viewer_clock(when, self.timezone, lang)
             if second is not None:
-                lines.append((words["local"].format(city=zone_city(self.timezone, lang)), second))
+                city = zone_city(self.timezone, lang, _ZONE_CITIES)
+                lines.append((words["local"].format(city=city), second))
         else:
             lines = [(words["when"], f"{describe_when(when, lang)} ({when.tz})")]
         place = describe_place(engagement.place, lang)
@@ -253,7 +259,7 @@ def _own_city(engagement: Engagement, lang: str) -> str:
     place = engagement.place
     if place is not None and place.city is not None and place.tz == engagement.when.tz:
         return place.city.best(lang)
-    return zone_city(engagement.when.tz, lang)
+    return zone_city(engagement.when.tz, lang, _ZONE_CITIES)
 
 
 def _html(subject: str, lines: list[tuple[str, str]], footer: str) -> str:

@@ -12,9 +12,14 @@ from typing import Any
 import pytest
 
 from calendar_service.config import load_settings
-from calendar_service.domain import Audience, EngagementId, ReminderPolicy, SetReminderPolicy
-from calendar_service.feed.cache import AUDIENCE_NAMES, CALENDAR_NAMES
-from calendar_service.feed.ical import LANGUAGES
+from calendar_service.domain import (
+    LANGUAGES,
+    Audience,
+    EngagementId,
+    ReminderPolicy,
+    SetReminderPolicy,
+)
+from calendar_service.feed.words import AUDIENCE_NAMES, CALENDAR_NAMES
 from tests.fixtures.parsers import PARSERS, Parsed, from_ical_js
 from tests.integration.feeds.support import (
     BASE_URL,

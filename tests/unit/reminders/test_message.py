@@ -3,6 +3,7 @@ the link, the .ics; and nothing a user typed can become markup."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,3 +116,26 @@ def test_offsets_read_as_people_say_them() -> None:
     assert relative(timedelta(hours=1, minutes=30), "ko") == "1시간 30분"
     assert relative(timedelta(days=7), "zh") == "7天"
     assert relative(timedelta(0), "en") == ""
+
+
+def test_the_office_clock_in_china_and_the_audience_keep_the_messages_own_words() -> None:
+    """Messages take zone cities and audience names from the feed's words, but for the words
+    they say otherwise (until issue 12 makes the two agree): "Beijing time" from "{city} time",
+    and 직원용 and 限阅 where the feed says 직원 and 限制."""
+    seoul = ZoneInfo("Asia/Seoul")
+    start = datetime(2024, 4, 24, 15, 0, tzinfo=seoul)
+    when = ExactWhen(start, start + timedelta(hours=1), "Asia/Seoul")
+    composer = Composer("https://cal.example", "Asia/Shanghai")
+    for lang, clocks, staff, restricted in [
+        ("en", ("Seoul time", "Beijing time"), "staff", "restricted"),
+        ("ko", ("서울 시각", "베이징 시각"), "직원용", "제한"),
+        ("zh", ("首尔时间", "北京时间"), "内部", "限阅"),
+    ]:
+        for audience, word in [(Audience.STAFF, staff), (Audience.RESTRICTED, restricted)]:
+            engagement = replace(_engagement(), when=when, place=None, audience=audience)
+            message = composer.compose(
+                _info(), engagement, Target("email", "k@x.kr", lang), last_modified=start
+            )
+            assert f"({clocks[0]})" in message.text
+            assert f"\n{clocks[1]}: " in message.text
+            assert word in message.text.rsplit("\n", 1)[-1]

@@ -107,9 +107,8 @@ def window(
 def years_around(today: date) -> tuple[date, date]:
     """From the first of this month YEARS_BACK years ago to the last day of the year
     YEARS_AHEAD years on."""
-    return today.replace(year=today.year - YEARS_BACK, day=1), date(
-        today.year + YEARS_AHEAD, 12, 31
-    )
+    first = today.replace(year=today.year - YEARS_BACK, day=1)  # the 1st: no 29 February
+    return first, date(today.year + YEARS_AHEAD, 12, 31)
 
 
 def calendar_at(

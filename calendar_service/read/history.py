@@ -4,7 +4,9 @@ was recorded, by whom and on what source.
 
 The one history of the service: `calendar-service history`, `GET /api/engagements/{id}/history`
 and the feed's page all show `engagement_history`. It is folded from the streams on every
-read, so it shows the write just made, and worded in the reader's language (`wording`).
+read, so it shows the write just made. What changed is worded in the reader's language
+(titles, dates, places: `wording`); the words for the event types (`EVENT_WORDS`) are still
+English only, and the page's golden bytes hold them so until the catalogue changes them.
 Functions here import the domain, the event-store port and `wording`, nothing else.
 """
 

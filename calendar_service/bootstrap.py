@@ -274,5 +274,5 @@ def reminder_delivery(
         retries=settings.reminder_retries,
         clock=container.clock,
         catch_up=container.projector.catch_up,
-        after_record=after_record or (lambda: nudger.nudge(["reminders_due", "audit"])),
+        after_record=after_record or (lambda: nudger.nudge(["reminders_due"])),
     )

@@ -75,7 +75,7 @@ def delivery() -> Deliverer:
             from workers.nudge import celery_nudger
 
             built = container()
-            nudger = celery_nudger(built.settings, ["reminders_due", "audit"])
+            nudger = celery_nudger(built.settings, ["reminders_due"])
             _delivery = reminder_delivery(
                 built, after_record=_AtMostEvery(nudger.nudge, NUDGE_EVERY_SECONDS)
             )

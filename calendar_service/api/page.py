@@ -1,13 +1,14 @@
 """`GET /c/{token}`: the page of a feed, for staff on a phone or a desk.
 
 Keyed by the feed's own secret token (`projections.feeds.feed_for_token`, the feeds' lookup),
-it shows what that feed's audience may see, in the viewer's time zone (`?tz=`; without it, a
-tiny inline script asks the browser for its zone and reloads with `?tz=`; the server's
-default is CALENDAR_TIMEZONE), with each item's own zone beside it:
+it shows what that feed's audience may see (`read.agenda_view`: the items and order of the
+CLI's agenda and the JSON agenda, laid out in sections), in the viewer's time zone (`?tz=`;
+without it, a tiny inline script asks the browser for its zone and reloads with `?tz=`; the
+server's default is CALENDAR_TIMEZONE), with each item's own zone beside it:
 
-1. invitations still waiting for a decision, then the next deadlines;
+1. invitations still waiting for a decision (`read.decisions`), then the next deadlines;
 2. what is coming up, then what is past (within the feed's window);
-3. each engagement's history, in an expandable <details>;
+3. each engagement's history (`read.engagement_history`), in an expandable <details>;
 4. subscribe links: webcal://, Google Calendar's add-by-URL, and the .ics download.
 
 `?lang=ko|en|zh` picks the language (default: the feed's). An unknown token gets a 404 page, a
@@ -34,14 +35,19 @@ from calendar_service.domain import DomainError, Engagement
 from calendar_service.feed.links import feed_links
 from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.projections.feeds import FeedRow, feed_for_token
-from calendar_service.read.agenda import ItemView, agenda_view, viewer_zone
-from calendar_service.read.history import HistoryRow, engagement_events, history_rows
-from calendar_service.read.wording import describe_place, describe_source, describe_status
+from calendar_service.read import (
+    HistoryRow,
+    ItemView,
+    agenda_view,
+    decisions,
+    engagement_history,
+    viewer_zone,
+    years_around,
+)
+from calendar_service.read.wording import describe_source, describe_status
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_TOKEN_CHARS = 128
-YEARS_BACK, YEARS_AHEAD = 3, 2
-"""The page's window around today: the feed's default (three years back, two ahead)."""
 NEXT_DEADLINES = 8
 MAX_PAST_ITEMS = 60
 
@@ -53,9 +59,9 @@ class Shown:
     item: ItemView
     primary: str
     own: str
-    place: str
     status: str
     history_id: str | None
+    undecided: bool
 
 
 def router_for(container: Container) -> APIRouter:
@@ -101,16 +107,15 @@ class _Page:
 
     def _context(self, row: FeedRow, token: str, viewer: ZoneInfo, lang: str) -> dict[str, Any]:
         now = self.container.clock().astimezone(viewer)
-        first = now.date().replace(year=now.year - YEARS_BACK, day=1)
-        last = now.date().replace(year=now.year + YEARS_AHEAD, month=12, day=31)
-        items = agenda_view(
-            self.container.views, first, last, audience=row.audience, viewer=viewer, lang=lang
-        )
+        first, last = years_around(now.date())
+        views = self.container.views
+        items = agenda_view(views, first, last, audience=row.audience, viewer=viewer, lang=lang)
+        waiting = {decision.item.id for decision in decisions(views, items)}
         histories = self._histories(items, lang)
-        shown = [self._shown(item, lang, histories) for item in items]
-        undecided = [s for s in shown if s.item.undecided]
+        shown = [self._shown(item, lang, histories, item.id in waiting) for item in items]
+        undecided = [s for s in shown if s.undecided]
         deadlines = [s for s in shown if s.item.kind == "deadline" and s.item.end > now]
-        rest = [s for s in shown if s.item.kind != "deadline" and not s.item.undecided]
+        rest = [s for s in shown if s.item.kind != "deadline" and not s.undecided]
         coming = [s for s in rest if s.item.end > now]
         past = [s for s in reversed(rest) if s.item.end <= now][:MAX_PAST_ITEMS]
         return {
@@ -131,10 +136,12 @@ class _Page:
 
     def _histories(self, items: list[ItemView], lang: str) -> dict[str, list[HistoryRow]]:
         ids = dict.fromkeys(item.engagement_id for item in items if item.engagement is not None)
-        store = self.container.store
-        return {eid: history_rows(engagement_events(store, eid), lang) for eid in ids}
+        found = (engagement_history(self.container.store, eid, lang) for eid in ids)
+        return {history.engagement_id: history.rows for history in found if history is not None}
 
-    def _shown(self, item: ItemView, lang: str, histories: dict[str, Any]) -> Shown:
+    def _shown(
+        self, item: ItemView, lang: str, histories: dict[str, Any], undecided: bool
+    ) -> Shown:
         state: Engagement | None = item.engagement
         primary = item.viewer_time or item.when_text
         own = f"{item.when_text} · {item.own_tz}" if item.viewer_time else item.own_tz
@@ -146,9 +153,9 @@ class _Page:
             item=item,
             primary=primary,
             own=own,
-            place="" if state is None else describe_place(state.place, lang),
             status=status,
             history_id=item.engagement_id if item.engagement_id in histories else None,
+            undecided=undecided,
         )
 
     def _error(self, request: Request, status: int, lang: str) -> Response:

@@ -5,15 +5,18 @@
     GET /api/engagements/{id}/history     the audit timeline: known_at, recorded_at, actor,
                                           what changed, sources
 
-The agenda reads the calendar projection (or, with `as_of`, private views folded from the log
-up to that moment). One engagement and its history are read from its stream, so they always
-show the latest write, and the ETag is the version a write must name in If-Match.
+The agenda is `read.agenda_view` over the calendar projection (or, with `as_of`, private views
+folded from the log up to that moment): the items, in the order, that the CLI's agenda and the
+feed's page show. One engagement and its history (`read.engagement_history`) are read from its
+streams, so they always show the latest write, and the ETag is the version a write must name
+in If-Match.
 
 No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
 """
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -46,10 +49,17 @@ from calendar_service.domain import (
 )
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.feed.cache import parse_as_of
-from calendar_service.projections import Axis, calendar_as_of
+from calendar_service.projections import Axis
 from calendar_service.projections.calendar import deadline_doc
-from calendar_service.read.agenda import ItemView, agenda_view, viewer_zone, window
-from calendar_service.read.history import engagement_events, history_rows
+from calendar_service.read import (
+    HistoryRow,
+    ItemView,
+    agenda_view,
+    calendar_at,
+    engagement_history,
+    viewer_zone,
+    window,
+)
 from calendar_service.read.wording import describe_source, describe_when_in_zone
 from calendar_service.service import load
 from calendar_service.staff.tokens import Principal
@@ -106,9 +116,8 @@ def router_for(container: Container) -> APIRouter:
         moment = _moment(as_of, viewer.key)
         today = (moment or container.clock()).astimezone(viewer).date()
         first, last = window(from_, to, today)
-        views = container.views if moment is None else calendar_as_of(container.store, moment, axis)
         items = agenda_view(
-            views,
+            calendar_at(container.views, container.store, moment, axis),
             first,
             last,
             audience=audience,
@@ -174,31 +183,14 @@ def router_for(container: Container) -> APIRouter:
         tz: Annotated[str | None, Query(max_length=64)] = None,
     ) -> HistoryOut:
         viewer = viewer_zone(tz or default_tz)
-        # the engagement's own events and its reminders' outcomes, in log order
-        events = engagement_events(container.store, str(EngagementId(engagement_id)))
-        if not events:
+        found = engagement_history(container.store, str(EngagementId(engagement_id)), lang)
+        if found is None:
             raise EngagementNotFound(engagement_id, "show the history of the engagement")
-        state, _version = load(container.store, engagement_id)
-        rows = history_rows(events, lang)
         return HistoryOut(
             engagement_id=engagement_id,
-            title="" if state is None else state.title.best(lang),
+            title=found.title(lang),
             tz=viewer.key,
-            rows=[
-                HistoryRowOut(
-                    version=row.version,
-                    position=row.position,
-                    known_at=row.known_at.astimezone(viewer),
-                    recorded_at=row.recorded_at.astimezone(viewer),
-                    actor=row.actor,
-                    event_type=row.event_type,
-                    what=row.what,
-                    change=row.change,
-                    summary=row.summary,
-                    sources=[_source(source) for source in row.sources],
-                )
-                for row in rows
-            ],
+            rows=[_history_row(row, viewer) for row in found.rows],
         )
 
     return router
@@ -250,6 +242,21 @@ def _item_out(item: ItemView) -> AgendaItemOut:
         audience=item.audience.value,
         engagement_kind=item.engagement_kind,
         deadline=deadline,
+    )
+
+
+def _history_row(row: HistoryRow, viewer: ZoneInfo) -> HistoryRowOut:
+    return HistoryRowOut(
+        version=row.version,
+        position=row.position,
+        known_at=row.known_at.astimezone(viewer),
+        recorded_at=row.recorded_at.astimezone(viewer),
+        actor=row.actor,
+        event_type=row.event_type,
+        what=row.what,
+        change=row.change,
+        summary=row.summary,
+        sources=[_source(source) for source in row.sources],
     )
 
 

@@ -1,7 +1,10 @@
-"""`calendar-service seed|agenda|history`: the article's engagements, and the calendar read back.
+"""`calendar-service seed|agenda|decisions|history`: the article's engagements, and the calendar
+read back.
 
-`seed` appends to the event log alone and then brings the views up to date; `agenda` and
-`history` read the log (as of a moment, on either time axis) and print it for a terminal.
+`seed` appends to the event log alone and then brings the views up to date. `agenda` and
+`decisions` read the calendar (live, caught up here, or as of a moment on either time axis)
+through `read`, so they list what the JSON agenda and the feed's page list; `history` reads an
+engagement's streams. Each prints for a terminal (`render`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,24 +23,28 @@ from calendar_service.cli.options import (
     LangOption,
     StoreOption,
     TzOption,
+    container,
     fail,
     language,
     out,
+    refusals,
     settings,
 )
 from calendar_service.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from calendar_service.eventstore import EventStore
+    from rich.text import Text
 
-WINDOW_BEFORE = timedelta(days=30)
-WINDOW_AFTER = timedelta(days=180)
+    from calendar_service.domain import Audience
+    from calendar_service.eventstore import EventStore
+    from calendar_service.projections import Axis
+    from calendar_service.read import Decision, ItemView
 
 
 @contextmanager
 def _event_log(chosen: Settings) -> Iterator[EventStore]:
-    """The event log alone: seed, agenda and history read or append the log and leave the
-    views to their projector, which pulls whatever was appended on its next catch-up."""
+    """The event log alone: seed appends to it and history reads it; the views are left to
+    their projector, which pulls whatever was appended on its next catch-up."""
     from calendar_service.bootstrap import open_store
 
     try:
@@ -99,6 +107,97 @@ def seed(store: StoreOption = None) -> None:
         )
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date or date-time: the calendar as the office knew it then. A date means "
+        "the end of that day in --tz.",
+    ),
+]
+AsRecordedOption = Annotated[
+    bool,
+    typer.Option(
+        "--as-recorded",
+        help="With --as-of: the log as it stood then (recorded_at), not what the office "
+        "knew then (known_at).",
+    ),
+]
+AudienceOption = Annotated[
+    str,
+    typer.Option(
+        "--audience",
+        help="Whose view: public, staff or restricted (everything), as that audience's feed "
+        "and page show it.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Who reads, and how: the language, the settings, the viewer's zone, the audience, and
+    the calendar's moment (None: now) and time axis."""
+
+    lang: str
+    settings: Settings
+    viewer: ZoneInfo
+    audience: Audience
+    moment: datetime | None
+    axis: Axis
+
+    @property
+    def now(self) -> datetime:
+        """The calendar's moment on the viewer's clock: the as-of moment, or now."""
+        return (self.moment or _now()).astimezone(self.viewer)
+
+    @property
+    def today(self) -> date:
+        """The day the default windows are counted from: the as-of day, or today."""
+        return self.now.date()
+
+
+def _reader(
+    store: str | None,
+    lang: str,
+    tz: str | None,
+    audience: str = "restricted",
+    as_of: str | None = None,
+    as_recorded: bool = False,
+) -> _Reader:
+    """The options every read command shares, checked; exit 2 on a bad one."""
+    from calendar_service.cli.options import AUDIENCES
+    from calendar_service.domain import Audience
+    from calendar_service.projections import Axis
+
+    chosen = language(lang)
+    if audience not in AUDIENCES:
+        fail(f"--audience {audience!r}: use public, staff or restricted")
+    resolved = settings(store=store)
+    viewer = _zone(tz or resolved.timezone)
+    moment = None if as_of is None else _moment("--as-of", as_of, viewer)
+    if as_recorded and moment is None:
+        fail("--as-recorded needs --as-of: give the moment, e.g. --as-of 2024-04-25")
+    axis = Axis.RECORDED if as_recorded else Axis.KNOWN
+    return _Reader(chosen, resolved, viewer, Audience(audience), moment, axis)
+
+
+def _read(reader: _Reader, start: date, end: date) -> tuple[list[ItemView], list[Decision]]:
+    """The reader's agenda over days `start`..`end`, and the decisions waiting among its
+    items: from the live calendar, caught up here first (as `export` does), or from private
+    views of it as of the reader's moment."""
+    from calendar_service.projections.calendar import NAME as CALENDAR
+    from calendar_service.read import agenda_view, calendar_at, decisions
+
+    with container(reader.settings) as built, refusals("the calendar could not be read"):
+        if reader.moment is None:
+            built.projector.catch_up(CALENDAR)
+        views = calendar_at(built.views, built.store, reader.moment, reader.axis)
+        items = agenda_view(
+            views, start, end, audience=reader.audience, viewer=reader.viewer, lang=reader.lang
+        )
+        return items, decisions(views, items)
+
+
 def agenda(
     store: StoreOption = None,
     from_: Annotated[
@@ -111,44 +210,55 @@ def agenda(
         str | None,
         typer.Option("--to", help="Last day, YYYY-MM-DD (default: 180 days after the as-of day)."),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Date or date-time: the calendar as the office knew it then. A date means "
-            "the end of that day in --tz.",
-        ),
-    ] = None,
-    as_recorded: Annotated[
-        bool,
-        typer.Option(
-            "--as-recorded",
-            help="With --as-of: the log as it stood then (recorded_at), not what the office "
-            "knew then (known_at).",
-        ),
-    ] = False,
+    as_of: AsOfOption = None,
+    as_recorded: AsRecordedOption = False,
+    audience: AudienceOption = "restricted",
     lang: LangOption = "en",
     tz: TzOption = None,
 ) -> None:
-    """Engagements and their derived deadlines in a window, as known at a moment."""
-    from calendar_service.cli.render import agenda_heading, agenda_table
-    from calendar_service.eventstore import iter_all
-    from calendar_service.read.history import Axis, agenda_rows, calendar_as_of
+    """Engagements, observances and deadlines in a window, as known at a moment: the items and
+    order of the JSON agenda and the feed's page."""
+    from calendar_service.cli.render import agenda_table
 
-    chosen = language(lang)
-    resolved = settings(store=store)
-    viewer = _zone(tz or resolved.timezone)
-    moment = None if as_of is None else _moment("--as-of", as_of, viewer)
-    if as_recorded and moment is None:
-        fail("--as-recorded needs --as-of: give the moment, e.g. --as-of 2024-04-25")
-    start, end = _window(from_, to, (moment or _now()).astimezone(viewer).date())
-    axis = Axis.RECORDED if as_recorded else Axis.KNOWN
-    with _event_log(resolved) as log:
-        engagements = calendar_as_of(iter_all(log), moment, axis)
-    rows = agenda_rows(engagements, start, end)
+    reader = _reader(store, lang, tz, audience, as_of, as_recorded)
+    start, end = _window(from_, to, reader.today)
+    items, _ = _read(reader, start, end)
     console = out()
-    console.print(agenda_heading(start, end, moment, axis, viewer, chosen))
-    console.print(agenda_table(rows, viewer, chosen) if rows else "nothing in this window")
+    console.print(_heading(reader, start, end, "Agenda"))
+    console.print(
+        agenda_table(items, reader.lang, reader.viewer) if items else "nothing in this window"
+    )
+
+
+def decisions(
+    store: StoreOption = None,
+    audience: AudienceOption = "restricted",
+    as_of: AsOfOption = None,
+    as_recorded: AsRecordedOption = False,
+    lang: LangOption = "en",
+    tz: TzOption = None,
+) -> None:
+    """Invitations waiting for the province's answer, each with its decide-by: the first
+    section of the feed's page, over its window (three years back, two ahead)."""
+    from calendar_service.cli.render import decisions_table
+    from calendar_service.read import years_around
+
+    reader = _reader(store, lang, tz, audience, as_of, as_recorded)
+    start, end = years_around(reader.today)
+    _, waiting = _read(reader, start, end)
+    console = out()
+    console.print(_heading(reader, start, end, "Decisions waiting"))
+    console.print(
+        decisions_table(waiting, reader.lang, reader.now)
+        if waiting
+        else "no invitation is waiting for a decision"
+    )
+
+
+def _heading(reader: _Reader, start: date, end: date, what: str) -> Text:
+    from calendar_service.cli.render import agenda_heading
+
+    return agenda_heading(start, end, reader.moment, reader.axis, reader.viewer, reader.lang, what)
 
 
 def history(
@@ -161,23 +271,19 @@ def history(
     from calendar_service.cli.render import print_history
     from calendar_service.domain import EngagementId, InvalidValue
     from calendar_service.eventstore import iter_all
-    from calendar_service.read.history import calendar_as_of, engagement_events, history_rows
+    from calendar_service.read import engagement_history
 
-    chosen = language(lang)
-    resolved = settings(store=store)
-    viewer = _zone(tz or resolved.timezone)
+    reader = _reader(store, lang, tz)
     try:
         EngagementId(engagement_id)
     except InvalidValue as error:
         fail(f"{error}; list engagements with `calendar-service agenda`")
-    with _event_log(resolved) as log:
-        events = engagement_events(log, engagement_id)
-        if not events:
+    with _event_log(reader.settings) as log:
+        found = engagement_history(log, engagement_id, reader.lang)
+        if found is None:
             known = {event.stream for event in iter_all(log)}
             fail(_unknown_engagement(engagement_id, known), code=1)
-    current = calendar_as_of(events)
-    title = current[0].title.best(chosen) if current else ""
-    print_history(out(), engagement_id, title, history_rows(events, chosen), viewer)
+    print_history(out(), engagement_id, found.title(reader.lang), found.rows, reader.viewer)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -211,19 +317,23 @@ def _moment(option: str, value: str, viewer: ZoneInfo) -> datetime:
 
 
 def _window(from_: str | None, to: str | None, reference: date) -> tuple[date, date]:
+    """The agenda's days: `read.window`'s defaults (30 days before `reference`, 180 after)
+    and its limits, with the CLI's options named in a refusal."""
+    from calendar_service.domain import InvalidValue
+    from calendar_service.read import window
+
     start = None if from_ is None else _day("--from", from_)
     end = None if to is None else _day("--to", to)
-    if start is None:
-        start = reference - WINDOW_BEFORE if end is None else end - WINDOW_BEFORE - WINDOW_AFTER
-    if end is None:
-        end = start + WINDOW_BEFORE + WINDOW_AFTER
-    if end < start:
+    if start is not None and end is not None and end < start:
         fail(f"--to {end.isoformat()} is before --from {start.isoformat()}: swap them")
-    return start, end
+    try:
+        return window(start, end, reference)
+    except InvalidValue as error:
+        fail(f"--{error}")
 
 
 def _unknown_engagement(engagement_id: str, streams: set[str]) -> str:
-    from calendar_service.read.history import ENGAGEMENT_STREAM_PREFIX
+    from calendar_service.read import ENGAGEMENT_STREAM_PREFIX
 
     ids = sorted(
         s.removeprefix(ENGAGEMENT_STREAM_PREFIX)

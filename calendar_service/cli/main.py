@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from calendar_service.cli.calendar import agenda, history, seed
+from calendar_service.cli.calendar import agenda, decisions, history, seed
 from calendar_service.cli.feeds import export, feeds_app
 from calendar_service.cli.options import StoreOption, fail, out, settings
 from calendar_service.cli.projections import projections_app
@@ -81,6 +81,7 @@ def serve(
 
 app.command()(seed)
 app.command()(agenda)
+app.command()(decisions)
 app.command()(history)
 app.command("export")(export)
 app.add_typer(feeds_app, name="feeds")

@@ -1,7 +1,9 @@
-"""Rich renderings of the read side for the terminal: the agenda table and a history timeline.
+"""Rich renderings of the read side for the terminal: the agenda and decisions tables and a
+history timeline.
 
-Only layout lives here; the rows come from `queries` and the words from `wording`, so the
-page and the API can say the same things in their own form.
+Only layout lives here; the items and entries come from `read` (`agenda_view`, `decisions`,
+`engagement_history`), worded there, so the CLI says what the page and the API say, in its
+own form.
 """
 
 from __future__ import annotations
@@ -13,17 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from calendar_service.domain import Precision
-from calendar_service.read.history import AgendaRow, Axis, HistoryRow, RowKind
-from calendar_service.read.wording import (
-    describe_place,
-    describe_source,
-    describe_status,
-    describe_when,
-    format_day,
-    ordinal,
-    viewer_clock,
-)
+from calendar_service.projections import Axis
+from calendar_service.read import Decision, HistoryRow, ItemView
+from calendar_service.read.wording import describe_source, describe_status, format_day
 
 
 def print_history(
@@ -41,10 +35,17 @@ def print_history(
 
 
 def agenda_heading(
-    start: date, end: date, moment: datetime | None, axis: Axis, viewer: ZoneInfo, lang: str
+    start: date,
+    end: date,
+    moment: datetime | None,
+    axis: Axis,
+    viewer: ZoneInfo,
+    lang: str,
+    what: str = "Agenda",
 ) -> Text:
-    """One line: the window, the moment and axis of the calendar, the viewer's zone."""
-    window = f"Agenda {format_day(start, lang)} – {format_day(end, lang)}"
+    """One line: what is listed over which window, the moment and axis of the calendar, the
+    viewer's zone."""
+    window = f"{what} {format_day(start, lang)} – {format_day(end, lang)}"
     if moment is None:
         known = "as known now"
     else:
@@ -53,10 +54,10 @@ def agenda_heading(
     return Text(f"{window}, {known}; dates in each item's own zone, your zone {viewer.key}")
 
 
-def agenda_table(rows: list[AgendaRow], viewer: ZoneInfo, lang: str) -> Table:
+def agenda_table(items: list[ItemView], lang: str, viewer: ZoneInfo) -> Table:
     """Dates in each item's own zone beside the zone; a column on the viewer's clock only
     when some item is timed in another zone."""
-    second_clocks = [viewer_clock(row.when, viewer.key, lang) for row in rows]
+    second_clocks = [item.viewer_time for item in items]
     table = Table(box=None, pad_edge=False)
     table.add_column("When", no_wrap=True)
     table.add_column("Zone", no_wrap=True)
@@ -66,38 +67,62 @@ def agenda_table(rows: list[AgendaRow], viewer: ZoneInfo, lang: str) -> Table:
     table.add_column("Item", min_width=40)
     table.add_column("Status", max_width=30)
     table.add_column("Where", max_width=36)
-    for row, second in zip(rows, second_clocks, strict=True):
-        cells = _cells(row, lang)
+    for item, second in zip(items, second_clocks, strict=True):
+        cells = [Text(item.when_text), Text(item.own_tz), _titled(item)]
         if any(second_clocks):
             cells.insert(2, Text(second or ""))
-        table.add_row(*cells)
+        table.add_row(*cells, Text(_status(item, lang)), Text(item.place_text))
     return table
 
 
-def _cells(row: AgendaRow, lang: str) -> list[Text]:
-    observance = row.kind is RowKind.OBSERVANCE
-    day_unknown = observance and row.when.precision is Precision.MONTH
-    title = row.title.best(lang)
-    if observance and row.ordinal is not None:
-        title = f"{title}: {ordinal(row.ordinal)} anniversary"
-    item = Text(title)
-    item.append(f"\n{row.engagement.id}", style="dim")
-    if row.deadline is not None:
-        how = "derived by rule" if row.deadline.derived else "set by hand"
-        status = f"deadline {how}: {row.deadline.rule}"
-        if row.deadline.tentative:
-            status += " (tentative)"
-        where = ""
-    else:
-        status = "yearly observance" if observance else describe_status(row.engagement, lang)
-        where = describe_place(row.engagement.place, lang)
-    return [
-        Text(describe_when(row.when, lang, day_unknown=day_unknown)),
-        Text(row.when.tz),
-        item,
-        Text(status),
-        Text(where),
-    ]
+def decisions_table(waiting: list[Decision], lang: str, now: datetime) -> Table:
+    """Each invitation with its decide-by (marked when overdue, or lapsed once the engagement
+    is over), its when in its own zone, and the province's part."""
+    table = Table(box=None, pad_edge=False)
+    table.add_column("Decide by", no_wrap=True)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Zone", no_wrap=True)
+    table.add_column("Item", min_width=40)
+    table.add_column("Participation", max_width=30)
+    table.add_column("Where", max_width=36)
+    for decision in waiting:
+        item = decision.item
+        table.add_row(
+            Text(_decide_by(decision, lang, now)),
+            Text(item.when_text),
+            Text(item.own_tz),
+            _titled(item),
+            Text(item.participation_text),
+            Text(item.place_text),
+        )
+    return table
+
+
+def _decide_by(decision: Decision, lang: str, now: datetime) -> str:
+    text = "—" if decision.decide_by is None else format_day(decision.decide_by, lang)
+    if decision.lapsed(now):
+        return f"{text} (lapsed)"
+    if decision.overdue(now.date()):
+        return f"{text} (overdue)"
+    return text
+
+
+def _titled(item: ItemView) -> Text:
+    """The title, and the engagement's id under it (what `history` takes)."""
+    text = Text(item.title)
+    text.append(f"\n{item.engagement_id}", style="dim")
+    return text
+
+
+def _status(item: ItemView, lang: str) -> str:
+    if item.deadline is not None:
+        how = "derived by rule" if item.deadline["derived"] else "set by hand"
+        status = f"deadline {how}: {item.deadline['rule']}"
+        return f"{status} (tentative)" if item.deadline["tentative"] else status
+    if item.kind == "observance":
+        return "yearly observance"
+    assert item.engagement is not None  # an engagement or observance item carries its state
+    return describe_status(item.engagement, lang)
 
 
 def _print_history_row(out: Console, number: int, row: HistoryRow, viewer: ZoneInfo) -> None:

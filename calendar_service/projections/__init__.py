@@ -3,9 +3,12 @@
 - how a projection follows the log: `base` (`Projection`, `Batch`, `catch_up`, `rebuild`)
 - where rows live: the port `views.ViewStore` with its memory twin; the SQLite and Redis
   adapters (`views_sqlite`, `views_redis`) are chosen by `calendar_service.bootstrap` only
-- the projections: `engagements` (the calendar and its agenda queries), `audit`,
-  `reminders_due`; `projector.Projector` holds a deployment's set
-- `asof`: the calendar as of a past moment, in private views
+- the projections: `calendar` (the engagements, their deadlines and the agenda query),
+  `reminders_due`, `feeds`, `staff_tokens`, `subscriptions`; `projector.Projector` holds a
+  deployment's set. An engagement's history is not a projection: `read.history` folds it
+  from the streams on each read.
+- `asof`: the calendar as of a past moment (on the known_at or recorded_at `Axis`), in
+  private views
 - `nudge`: how the write path wakes the projector up (`Nudger`, `ThreadNudger`)
 """
 

@@ -3,7 +3,7 @@
 `calendar_as_of(store, at)` gives views holding the `calendar` projection as the office knew
 it at `at` (events whose `known_at` is at or before it: the default), or as the log stood then
 (`Axis.RECORDED`: events whose `recorded_at` is). The same query functions then read it
-(`engagements.agenda`, `engagements.engagement`, ...), and the live projections are never
+(`calendar.agenda`, `calendar.engagement`, ...), and the live projections are never
 touched. Each stream is folded in version order; an event whose engagement does not exist yet
 at that moment (a backfilled change known before the engagement itself) is set aside in the
 `problems` table of those views, as the live projection would.
@@ -94,5 +94,5 @@ def calendar_as_of(
     axis: Axis = Axis.KNOWN,
     projection: CalendarProjection | None = None,
 ) -> MemoryViewStore:
-    """Private views holding the calendar as of `at`; read them with `engagements.agenda`."""
+    """Private views holding the calendar as of `at`; read them with `calendar.agenda`."""
     return views_as_of(store, at, [projection or CalendarProjection()], axis)

@@ -15,7 +15,6 @@ from datetime import timedelta
 from calendar_service.domain import DEFAULT_RULES, DeadlineRules, WorkingDayPredicate
 from calendar_service.domain.reminder_plan import DEFAULT_OFFSETS
 from calendar_service.eventstore import EventStore
-from calendar_service.projections.audit import AuditProjection
 from calendar_service.projections.base import (
     DEFAULT_LOCK_TTL,
     DEFAULT_PAGE_SIZE,
@@ -34,7 +33,7 @@ from calendar_service.projections.staff_tokens import StaffTokensProjection
 from calendar_service.projections.subscriptions import SubscriptionsProjection
 from calendar_service.projections.views import ViewStore, digest
 
-PROJECTION_NAMES = ("calendar", "audit", "reminders_due", "feeds", "staff_tokens", "subscriptions")
+PROJECTION_NAMES = ("calendar", "reminders_due", "feeds", "staff_tokens", "subscriptions")
 """Every projection, in the order they are caught up and listed."""
 REBUILD_PAGE_SIZE = 10_000
 SETTLE_MARGIN = 5.0
@@ -52,7 +51,6 @@ def default_projections(
     `reminder_offsets` are the reminders of engagements without a policy of their own."""
     return [
         CalendarProjection(rules, is_working_day),
-        AuditProjection(),
         RemindersDueProjection(rules, is_working_day, reminder_offsets),
         FeedsProjection(),
         StaffTokensProjection(),

@@ -1,9 +1,12 @@
-"""What the JSON queries and the page show: agenda items seen from a viewer's zone and language.
+"""The agenda: what is on in a window, for an audience, in a viewer's zone and language.
 
-`agenda_view` turns the calendar projection's agenda (`projections.engagements.agenda`) into
-`ItemView`s: the item in its own zone and words (`wording`), its instants in the viewer's zone,
-and a second clock when a timed item is in another zone ("09:00 Dalian, 10:00 Seoul"). Both
-`api/queries.py` (JSON) and `api/page.py` (HTML) read these, so they say the same things.
+The one agenda of the service: `calendar-service agenda`, `GET /api/agenda` and the feed's page
+(`/c/{token}`) all list `agenda_view`'s items, in its order (start instant, then id), so they
+agree item for item. It reads the calendar projection (`projections.calendar.agenda`): its live
+views, or private views of the calendar as of a past moment on either time axis
+(`calendar_at`). Each item is worded here once (`wording`): its when in its own zone, its
+instants in the viewer's zone, and a second clock when a timed item is in another zone
+("09:00 Dalian, 10:00 Seoul"). The edges only lay the items out.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from calendar_service.domain import (
     When,
 )
 from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
-from calendar_service.projections import ViewStore, agenda
+from calendar_service.eventstore import EventStore
+from calendar_service.projections import Axis, ViewStore, agenda, calendar_as_of
 from calendar_service.read.wording import (
     describe_participation,
+    describe_place,
     describe_when,
     ordinal,
     viewer_clock,
@@ -34,6 +39,9 @@ from calendar_service.read.wording import (
 
 MAX_WINDOW_DAYS = 3 * 3660
 """The widest agenda window a request may ask for (about thirty years)."""
+YEARS_BACK, YEARS_AHEAD = 3, 2
+"""The page's window around today, which the decisions waiting share: as far back as a feed
+reaches by default (three years), and two years ahead."""
 
 
 @dataclass(frozen=True)
@@ -55,20 +63,13 @@ class ItemView:
     status: str
     participation: Participation | None
     participation_text: str
+    place_text: str
+    """Where, in the viewer's language; '' for a deadline or an unknown place."""
     audience: Audience
     engagement_kind: str
     engagement: Engagement | None
     deadline: dict[str, Any] | None
-
-    @property
-    def undecided(self) -> bool:
-        """An open invitation the province has not answered, to an engagement still on."""
-        return (
-            self.kind == "engagement"
-            and self.engagement is not None
-            and self.engagement.has_open_invitation
-            and self.engagement.is_active
-        )
+    """The deadline's calendar row (rule, derived, due, tentative, ...) for a deadline item."""
 
 
 def viewer_zone(name: str, field: str = "tz") -> ZoneInfo:
@@ -103,6 +104,21 @@ def window(
     return start, end
 
 
+def years_around(today: date) -> tuple[date, date]:
+    """From the first of this month YEARS_BACK years ago to the last day of the year
+    YEARS_AHEAD years on."""
+    first = today.replace(year=today.year - YEARS_BACK, day=1)  # the 1st: no 29 February
+    return first, date(today.year + YEARS_AHEAD, 12, 31)
+
+
+def calendar_at(
+    live: ViewStore, store: EventStore, moment: datetime | None, axis: Axis = Axis.KNOWN
+) -> ViewStore:
+    """The calendar to read: `live`, the projection's own views (the caller keeps them caught
+    up), when `moment` is None; else private views of it as of `moment` on `axis`."""
+    return live if moment is None else calendar_as_of(store, moment, axis)
+
+
 def agenda_view(
     views: ViewStore,
     first: date,
@@ -113,7 +129,9 @@ def agenda_view(
     lang: str,
     include_deadlines: bool = True,
 ) -> list[ItemView]:
-    """The items that overlap days `first`..`last` (in the viewer's zone), by start."""
+    """The items `audience` may see that overlap days `first`..`last` in the viewer's zone,
+    by start instant then id: engagements, yearly observances and (unless left out)
+    deadlines, each worded in `lang`."""
     start = datetime.combine(first, time(), viewer)
     end = datetime.combine(last + timedelta(days=1), time(), viewer)
     items = agenda(views, start, end, audience=audience, include_deadlines=include_deadlines)
@@ -158,6 +176,7 @@ def _engagement(
         status=state.status.value,
         participation=state.participation,
         participation_text=describe_participation(state, lang),
+        place_text=describe_place(state.place, lang),
         audience=state.audience,
         engagement_kind=state.kind.value,
         engagement=state,
@@ -191,6 +210,7 @@ def _deadline(
         status="tentative" if doc["tentative"] else "due",
         participation=None,
         participation_text="",
+        place_text="",
         audience=audience,
         engagement_kind="deadline",
         engagement=None,

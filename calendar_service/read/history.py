@@ -1,31 +1,26 @@
-"""Read-side queries over the event log: the calendar as of a moment, the agenda, a history.
+"""An engagement's history: every event of its stream and its reminders' outcomes, in log
+order, each entry saying what changed (from what to what), when the office knew it, when it
+was recorded, by whom and on what source.
 
-Pure functions over an iterable of `StoredEvent` (what `iter_all(store)` or `read_stream`
-yield), so the projections can later feed them from their own tables instead of a replay.
-They import the domain, the event-store port and `wording`, nothing else.
-
-The calendar is bitemporal (DESIGN.md §5). `Axis.KNOWN` keeps the events whose `known_at` is
-at or before the moment: the calendar as the office knew it then, so the seed's history reads
-right on any past day. `Axis.RECORDED` keeps those whose `recorded_at` is: the log as it stood.
+The one history of the service: `calendar-service history`, `GET /api/engagements/{id}/history`
+and the feed's page all show `engagement_history`. It is folded from the streams on every
+read, so it shows the write just made. What changed is worded in the reader's language
+(titles, dates, places: `wording`); the words for the event types (`EVENT_WORDS`) are still
+English only, and the page's golden bytes hold them so until the catalogue changes them.
+Functions here import the domain, the event-store port and `wording`, nothing else.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 
 from calendar_service.domain import (
-    DEFAULT_RULES,
     EVENT_TYPES,
     REMINDER_EVENT_TYPES,
     AgreementSigned,
-    AllDayWhen,
     AudienceChanged,
-    Deadline,
-    DeadlineRules,
     DeadlineSet,
     DomainError,
     Engagement,
@@ -41,25 +36,20 @@ from calendar_service.domain import (
     InvitationDelegated,
     InvitationReceived,
     InvitationReviewStarted,
-    LocalizedText,
     LocationChanged,
     NoteAdded,
     ParticipantAdded,
     ParticipantRemoved,
-    Precision,
     RecurringObservanceDefined,
     ReminderPolicyChanged,
     Source,
     SourceAttached,
     TitleChanged,
     When,
-    WorkingDayPredicate,
-    derive_deadlines,
     event_from_data,
     evolve,
     reminder_stream,
 )
-from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore import EventStore, StoredEvent
 from calendar_service.read.wording import (
     describe_participation,
@@ -77,147 +67,13 @@ ENGAGEMENT_STREAM_PREFIX = "engagement:"
 this module stays below the write path and does not import it)."""
 
 
-class Axis(StrEnum):
-    KNOWN = "known_at"
-    RECORDED = "recorded_at"
-
-
 def is_engagement_event(stored: StoredEvent) -> bool:
     """An engagement domain event (other streams and types are not the calendar's)."""
     return stored.stream.startswith(ENGAGEMENT_STREAM_PREFIX) and stored.type in EVENT_TYPES
 
 
-def calendar_as_of(
-    events: Iterable[StoredEvent], as_of: datetime | None = None, axis: Axis = Axis.KNOWN
-) -> list[Engagement]:
-    """Every engagement as the events up to `as_of` on `axis` describe it (all events when
-    `as_of` is None), ordered by first day. Each stream is folded in version order; an
-    engagement whose creating event is not in range does not exist yet, and a change to it
-    is set aside. An event that cannot be read or applied is skipped."""
-    if as_of is not None and as_of.utcoffset() is None:
-        raise ValueError(f"as_of {as_of.isoformat()} has no UTC offset; give an aware time")
-    streams: dict[str, list[StoredEvent]] = defaultdict(list)
-    for stored in events:
-        if is_engagement_event(stored) and (as_of is None or _moment(stored, axis) <= as_of):
-            streams[stored.stream].append(stored)
-    engagements = [
-        state
-        for stream in streams.values()
-        if (state := _fold(sorted(stream, key=lambda s: s.version))) is not None
-    ]
-    return sorted(engagements, key=lambda e: (e.when.first_day, str(e.id)))
-
-
-def _moment(stored: StoredEvent, axis: Axis) -> datetime:
-    return stored.known_at if axis is Axis.KNOWN else stored.recorded_at
-
-
-def _fold(stream: list[StoredEvent]) -> Engagement | None:
-    state: Engagement | None = None
-    for stored in stream:
-        try:
-            state = evolve(state, to_event(stored))
-        except DomainError:
-            # Most often EngagementNotFound: a change known before the engagement itself was
-            # (a backfill with an earlier known_at), so as of this moment there is nothing to
-            # apply it to. Otherwise an event this code cannot read (a newer schema): the
-            # calendar still shows the rest, and `history` names the event.
-            continue
-    return state
-
-
 def to_event(stored: StoredEvent) -> Event:
     return event_from_data(stored.type, stored.data)
-
-
-class RowKind(StrEnum):
-    ENGAGEMENT = "engagement"
-    OBSERVANCE = "observance"
-    DEADLINE = "deadline"
-
-
-@dataclass(frozen=True)
-class AgendaRow:
-    """One line of the agenda: an engagement, one year's observance, or a deadline item.
-
-    `when` is in the item's own zone (a deadline's is the office's). `ordinal` numbers an
-    observance ("31" for 2024 since 1993); `deadline` is set for deadline items.
-    """
-
-    kind: RowKind
-    engagement: Engagement
-    title: LocalizedText
-    when: When
-    deadline: Deadline | None = None
-    ordinal: int | None = None
-
-    @property
-    def tentative(self) -> bool:
-        """Dates not settled: an imprecise when, or a deadline counted from one."""
-        if self.deadline is not None:
-            return self.deadline.tentative
-        return self.kind is RowKind.ENGAGEMENT and self.when.precision <= Precision.RANGE_TBC
-
-
-def agenda_rows(
-    engagements: Iterable[Engagement],
-    start: date,
-    end: date,
-    *,
-    rules: DeadlineRules = DEFAULT_RULES,
-    is_working_day: WorkingDayPredicate | None = None,
-) -> list[AgendaRow]:
-    """The engagements, observances and derived deadlines that fall on `start`..`end`
-    (inclusive; dates in each item's own zone), ordered by first day."""
-    working = is_working_day if is_working_day is not None else korean_working_days()
-    rows: list[AgendaRow] = []
-    for engagement in engagements:
-        if engagement.recurrence is not None:
-            rows.extend(_observances(engagement, start, end))
-        elif _overlaps(engagement.when, start, end):
-            rows.append(
-                AgendaRow(RowKind.ENGAGEMENT, engagement, engagement.title, engagement.when)
-            )
-        rows.extend(
-            AgendaRow(
-                RowKind.DEADLINE,
-                engagement,
-                deadline.title,
-                AllDayWhen.on(deadline.due, deadline.tz),
-                deadline=deadline,
-            )
-            for deadline in derive_deadlines(engagement, rules, working)
-            if start <= deadline.due <= end
-        )
-    return sorted(rows, key=_row_order)
-
-
-def _observances(engagement: Engagement, start: date, end: date) -> list[AgendaRow]:
-    recurrence = engagement.recurrence
-    assert recurrence is not None
-    first_year = max(start.year, recurrence.since_year + 1)
-    rows = []
-    for year in range(first_year, end.year + 1):
-        when = recurrence.occurrence(year)
-        if _overlaps(when, start, end):
-            ordinal = recurrence.ordinal(year)
-            rows.append(
-                AgendaRow(RowKind.OBSERVANCE, engagement, engagement.title, when, ordinal=ordinal)
-            )
-    return rows
-
-
-def _overlaps(when: When, start: date, end: date) -> bool:
-    return when.first_day <= end and start <= when.last_day
-
-
-_KIND_ORDER = {RowKind.DEADLINE: 0, RowKind.ENGAGEMENT: 1, RowKind.OBSERVANCE: 2}
-
-
-def _row_order(row: AgendaRow) -> tuple[date, int, int, str]:
-    # Within a day: deadlines first (they are due before the day's engagements), then the
-    # more precise items before month-long spans that merely start that day.
-    return (row.when.first_day, -row.when.precision, _KIND_ORDER[row.kind], row.title.best("en"))
 
 
 @dataclass(frozen=True)
@@ -273,10 +129,47 @@ OUTCOME_WORDS = {
 """The reminder outcomes an engagement's history shows (stream `reminders:{id}`)."""
 
 
+@dataclass(frozen=True)
+class History:
+    """An engagement's timeline, oldest first, and its state as the last entry left it."""
+
+    engagement_id: str
+    state: Engagement | None
+    rows: list[HistoryRow]
+
+    def title(self, lang: str = "en") -> str:
+        """The engagement's title in `lang` (or its best other), '' if it was never created."""
+        return "" if self.state is None else self.state.title.best(lang)
+
+
+def engagement_history(store: EventStore, engagement_id: str, lang: str = "en") -> History | None:
+    """The engagement's history in `lang`, read from the log now; None if the log holds no
+    event of it."""
+    events = engagement_events(store, engagement_id)
+    if not events:
+        return None
+    rows, state = _fold(events, lang)
+    return History(engagement_id, state, rows)
+
+
+def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent]:
+    """What an engagement's history shows: its own stream and its reminders' outcomes
+    (`reminders:{id}`), in log order."""
+    events = [
+        *store.read_stream(ENGAGEMENT_STREAM_PREFIX + engagement_id),
+        *store.read_stream(reminder_stream(engagement_id)),
+    ]
+    return sorted(events, key=lambda stored: stored.position)
+
+
 def history_rows(events: Iterable[StoredEvent], lang: str = "en") -> list[HistoryRow]:
     """The timeline of one engagement's stream (with its reminders' outcomes, see
     `engagement_events`), oldest first, each entry saying what changed against the state before
     it. Events of other kinds are listed by type, unexplained."""
+    return _fold(events, lang)[0]
+
+
+def _fold(events: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Engagement | None]:
     rows = []
     state: Engagement | None = None
     for stored in sorted(events, key=lambda s: s.position):
@@ -289,33 +182,27 @@ def history_rows(events: Iterable[StoredEvent], lang: str = "en") -> list[Histor
                 event = to_event(stored)
                 before, state = state, evolve(state, event)
             except DomainError as error:
+                # A change the state cannot take (or a schema this code cannot read): the
+                # history still lists it, and says why it did not apply.
                 change = f"not applied: {error}"
             else:
                 change, sources = describe_change(before, state, event, lang), event.sources
-        rows.append(
-            HistoryRow(
-                version=stored.version,
-                position=stored.position,
-                known_at=stored.known_at,
-                recorded_at=stored.recorded_at,
-                actor=stored.actor,
-                event_type=stored.type,
-                what=EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type, stored.type),
-                change=change,
-                sources=sources,
-            )
-        )
-    return rows
+        rows.append(_row(stored, change, sources))
+    return rows, state
 
 
-def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent]:
-    """What an engagement's history shows: its own stream and its reminders' outcomes
-    (`reminders:{id}`), in log order."""
-    events = [
-        *store.read_stream(ENGAGEMENT_STREAM_PREFIX + engagement_id),
-        *store.read_stream(reminder_stream(engagement_id)),
-    ]
-    return sorted(events, key=lambda stored: stored.position)
+def _row(stored: StoredEvent, change: str, sources: tuple[Source, ...]) -> HistoryRow:
+    return HistoryRow(
+        version=stored.version,
+        position=stored.position,
+        known_at=stored.known_at,
+        recorded_at=stored.recorded_at,
+        actor=stored.actor,
+        event_type=stored.type,
+        what=EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type, stored.type),
+        change=change,
+        sources=sources,
+    )
 
 
 def describe_reminder_outcome(stored: StoredEvent) -> str:

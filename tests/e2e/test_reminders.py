@@ -37,7 +37,7 @@ from calendar_service.domain import (
     Reschedule,
 )
 from calendar_service.projections import PROJECTION_NAMES
-from calendar_service.projections.audit import engagement_timeline
+from calendar_service.read import engagement_history
 from calendar_service.service import Envelope
 from calendar_service.staff.subscriptions import subscribe, unsubscribe
 from tests.conftest import start_redis_server
@@ -199,6 +199,12 @@ def _new_id(tag: str) -> str:
     return f"{tag}-{uuid.uuid4().hex[:8]}"
 
 
+def history_types(deployment: Deployment, engagement_id: str) -> list[str]:
+    """The event types of the engagement's history, as `history` and the page show it."""
+    history = engagement_history(deployment.container.store, engagement_id)
+    return [] if history is None else [row.event_type for row in history.rows]
+
+
 def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     deployment: Deployment,
 ) -> None:
@@ -245,11 +251,11 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
 
     assert deployment.outcomes(eid) == [("ReminderSent", rid)]
 
-    def in_timeline() -> bool:
-        types = [d["type"] for d in engagement_timeline(deployment.container.views, eid)]
-        return types[-1:] == ["ReminderSent"]
+    def in_history() -> bool:
+        history = engagement_history(deployment.container.store, eid)
+        return history is not None and [r.event_type for r in history.rows][-1:] == ["ReminderSent"]
 
-    wait_until(in_timeline, 10, "ReminderSent in the engagement's audit timeline")
+    wait_until(in_history, 10, "ReminderSent in the engagement's history")
 
 
 def test_a_rescheduled_reminder_is_sent_for_the_new_time_only_and_a_cancelled_one_never(
@@ -378,8 +384,7 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
     assert deployment.outcomes(flaky) == [("ReminderSent", flaky_rid)]
 
     def failed_in_history() -> bool:
-        types = [d["type"] for d in engagement_timeline(deployment.container.views, refused)]
-        return "ReminderFailed" in types
+        return "ReminderFailed" in history_types(deployment, refused)
 
     wait_until(failed_in_history, 10, "ReminderFailed in the engagement's history")
 

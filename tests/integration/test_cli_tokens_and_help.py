@@ -19,7 +19,7 @@ from calendar_service.staff.tokens import authenticate
 
 runner = CliRunner()
 DESIGN_COMMANDS = {
-    "serve", "seed", "agenda", "history", "export", "feeds", "tokens", "staff",
+    "serve", "seed", "agenda", "history", "decisions", "export", "feeds", "tokens", "staff",
     "projections", "scheduler", "check-config",
 }  # fmt: skip
 """DESIGN.md §10's commands, every one."""

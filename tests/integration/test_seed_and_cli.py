@@ -7,10 +7,12 @@ what source; bad input gets one red line and exit code 2.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -18,6 +20,7 @@ from typer.testing import CliRunner, Result
 from calendar_service.cli import app
 from calendar_service.domain import (
     AllDayWhen,
+    Audience,
     Confidence,
     Direction,
     Engagement,
@@ -37,7 +40,14 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import iter_all
 from calendar_service.eventstore.sqlite import SqliteEventStore
-from calendar_service.read.history import RowKind, agenda_rows, calendar_as_of
+from calendar_service.projections import (
+    CalendarProjection,
+    MemoryViewStore,
+    ViewStore,
+    calendar_as_of,
+    replay_into,
+)
+from calendar_service.read import agenda_view
 from calendar_service.seed import MAX_QUOTE_WORDS, SEED_NAMESPACE, load_seed
 from calendar_service.service import Envelope, handle
 
@@ -71,8 +81,18 @@ def store(seeded: str) -> Iterator[SqliteEventStore]:
     opened.close()
 
 
+def calendar_views(store: SqliteEventStore, as_of: datetime | None = None) -> ViewStore:
+    """The calendar projection over the whole log, or as the office knew it at `as_of`."""
+    if as_of is not None:
+        return calendar_as_of(store, as_of)
+    views = MemoryViewStore()
+    replay_into(CalendarProjection(), store, views)
+    return views
+
+
 def calendar(store: SqliteEventStore, as_of: datetime | None = None) -> dict[str, Engagement]:
-    return {str(e.id): e for e in calendar_as_of(iter_all(store), as_of)}
+    rows = calendar_views(store, as_of).rows("calendar", "engagements")
+    return {key: Engagement.from_json(json.loads(doc)["engagement"]) for _, key, _, doc in rows}
 
 
 def line_with(output: str, text: str) -> str:
@@ -194,12 +214,30 @@ def test_the_1993_sisterhood_gives_a_yearly_anniversary_without_a_made_up_day(
     assert anniversary.recurrence is not None
     assert (anniversary.recurrence.month, anniversary.recurrence.day) == (10, None)
 
-    rows = agenda_rows([anniversary], date(2024, 1, 1), date(2028, 12, 31))
+    items = [
+        item
+        for item in agenda_view(
+            calendar_views(store),
+            date(2024, 1, 1),
+            date(2028, 12, 31),
+            audience=Audience.RESTRICTED,
+            viewer=ZoneInfo("Asia/Seoul"),
+            lang="en",
+        )
+        if item.engagement_id == "sisterhood-anniversary"
+    ]
 
-    assert [row.ordinal for row in rows] == [31, 32, 33, 34, 35]
-    assert all(row.kind is RowKind.OBSERVANCE for row in rows)
-    assert all(row.when.precision is Precision.MONTH for row in rows)
-    assert [row.when.first_day for row in rows] == [date(y, 10, 1) for y in range(2024, 2029)]
+    name = anniversary.title.best("en")
+    assert [item.title.removeprefix(name) for item in items] == [
+        " (31st anniversary)",
+        " (32nd anniversary)",
+        " (33rd anniversary)",
+        " (34th anniversary)",
+        " (35th anniversary)",
+    ]
+    assert all(item.kind == "observance" for item in items)
+    assert all(item.when.precision is Precision.MONTH for item in items)
+    assert [item.when.first_day for item in items] == [date(y, 10, 1) for y in range(2024, 2029)]
 
 
 def test_the_2023_visit_was_known_before_the_article(store: SqliteEventStore) -> None:
@@ -345,6 +383,84 @@ def test_agenda_shows_both_clocks_for_a_timed_engagement_abroad(store_url: str) 
     assert "Bilateral with the Dalian mayor" in row
 
 
+def _meeting_at(store_url: str, engagement_id: str, title: str, hour: int, minute: int) -> None:
+    """A half-hour meeting in Seoul on 3 June 2024, recorded straight into the log."""
+    store = SqliteEventStore(Path(store_url.removeprefix("sqlite:///")))
+    start = datetime(2024, 6, 3, hour, minute, tzinfo=KST)
+    details = EngagementDetails(
+        kind=EngagementKind.MEETING,
+        direction=Direction.INBOUND,
+        title=LocalizedText(en=title),
+        when=ExactWhen(start, start + timedelta(minutes=30), "Asia/Seoul"),
+        audience=Audience.STAFF,
+    )
+    command = ScheduleEngagement(engagement_id=EngagementId(engagement_id), details=details)
+    handle(store, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
+    store.close()
+
+
+def test_same_day_items_are_listed_by_start_time_not_by_title(store_url: str) -> None:
+    _meeting_at(store_url, "zhejiang-call", "Zhejiang delegation call", 15, 31)
+    _meeting_at(store_url, "anhui-call", "Anhui delegation call", 15, 35)
+
+    result = invoke("agenda", "--store", store_url, "--from", "2024-06-03", "--to", "2024-06-03")
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.index("Zhejiang delegation call") < out.index("Anhui delegation call")
+    assert "15:31–16:01" in line_with(out, "Zhejiang delegation call")
+
+
+def test_agenda_for_an_audience_shows_what_its_feed_may_show(seeded: str) -> None:
+    window = ["--store", seeded, "--from", "2024-04-01", "--to", "2024-12-31"]
+    public = invoke("agenda", *window, "--audience", "public")
+    everything = invoke("agenda", *window)
+
+    assert public.exit_code == everything.exit_code == 0, public.output + everything.output
+    assert "Dodamso" in public.output
+    assert "Summer Davos" not in public.output
+    assert "Summer Davos" in everything.output
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def test_decisions_list_the_invitations_waiting_with_their_decide_by(seeded: str) -> None:
+    result = invoke("decisions", "--store", seeded, "--as-of", "2024-04-25")
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Decisions waiting 1 Apr 2021 – 31 Dec 2026, as the office knew it at 2024-04-25" in out
+    davos = line_with(out, "10 May 2024")
+    assert "June 2024 (to be confirmed)" in davos
+    assert "Summer Davos 2024" in davos
+    assert "invited, participation" in davos
+    expo = line_with(out, "18 Jul 2024")
+    assert "Liaoning Trade and Investment Expo 2024" in expo
+    assert out.index("Summer Davos") < out.index("Liaoning Trade")
+    assert "overdue" not in out
+    assert "Dodamso" not in out, "the meeting was no invitation to decide"
+
+
+def test_decisions_mark_a_passed_decide_by_overdue_and_a_passed_engagement_lapsed(
+    seeded: str,
+) -> None:
+    june = invoke("decisions", "--store", seeded, "--as-of", "2024-06-01", "--lang", "ko")
+    now = invoke("decisions", "--store", seeded)
+
+    assert june.exit_code == now.exit_code == 0, june.output + now.output
+    assert "2024년 5월 10일 (overdue)" in line_with(june.output, "2024 하계 다보스포럼")
+    assert "(overdue)" not in line_with(june.output, "2024 랴오닝 국제투자무역상담회")
+    assert "10 May 2024 (lapsed)" in line_with(now.output, "Summer Davos 2024")
+
+
+def test_decisions_for_the_public_feed_are_none(seeded: str) -> None:
+    result = invoke("decisions", "--store", seeded, "--as-of", "2024-04-25", "--audience", "public")
+
+    assert result.exit_code == 0, result.output
+    assert "no invitation is waiting for a decision" in result.output
+
+
 # ------------------------------------------------------------------ history
 
 
@@ -396,6 +512,10 @@ def test_history_of_the_meeting_names_the_inference_of_its_date(seeded: str) -> 
         (["agenda", "--lang", "fr"], "--lang 'fr' is not a language of the calendar"),
         (["agenda", "--from", "2024-06-30", "--to", "2024-06-01"], "is before --from"),
         (["agenda", "--as-recorded"], "--as-recorded needs --as-of"),
+        (["agenda", "--audience", "everyone"], "--audience 'everyone': use public, staff or"),
+        (["decisions", "--as-of", "soon"], "--as-of 'soon' is not a date or time"),
+        (["decisions", "--as-recorded"], "--as-recorded needs --as-of"),
+        (["decisions", "--lang", "de"], "--lang 'de' is not a language of the calendar"),
         (["history", "Summer Davos"], "engagement_id 'Summer Davos' is not valid"),
         (["history", "summer-davos-2024", "--tz", "Mars/Olympus"], "is not an IANA time zone"),
     ],

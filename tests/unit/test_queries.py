@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,27 +14,31 @@ from calendar_service.domain import (
     EVENT_TYPES,
     AddNote,
     AllDayWhen,
+    Audience,
     Cancel,
     ChangeLocation,
     Command,
     Confidence,
+    Engagement,
     ExactWhen,
     ImpreciseWhen,
     LocalizedText,
     Place,
     Refine,
+    WorkingDayPredicate,
 )
-from calendar_service.eventstore import NewEvent, StoredEvent
+from calendar_service.eventstore import EventStore, NewEvent
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.read.history import (
-    ENGAGEMENT_STREAM_PREFIX,
-    EVENT_WORDS,
+from calendar_service.projections import (
     Axis,
-    RowKind,
-    agenda_rows,
+    CalendarProjection,
+    MemoryViewStore,
+    ViewStore,
     calendar_as_of,
-    history_rows,
+    replay_into,
 )
+from calendar_service.read import agenda_view, engagement_history
+from calendar_service.read.history import ENGAGEMENT_STREAM_PREFIX, EVENT_WORDS, history_rows
 from calendar_service.read.wording import (
     describe_place,
     describe_when,
@@ -44,6 +50,7 @@ from calendar_service.service import Envelope, handle, stream_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation, weekdays_only
 
 KST = timezone(timedelta(hours=9))
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 class Clock:
@@ -68,8 +75,26 @@ VENUE = Place(
 )
 
 
+def engagements(views: ViewStore) -> list[Engagement]:
+    """Every engagement the calendar views hold, by id."""
+    rows = views.rows("calendar", "engagements")
+    return [Engagement.from_json(json.loads(doc)["engagement"]) for *_, doc in rows]
+
+
+def as_of(store: EventStore, moment: datetime, axis: Axis = Axis.KNOWN) -> list[Engagement]:
+    """The calendar's engagements as of `moment` on `axis`."""
+    return engagements(calendar_as_of(store, moment, axis))
+
+
+def live(store: EventStore, is_working_day: WorkingDayPredicate | None = None) -> MemoryViewStore:
+    """The calendar projection over the whole log, as the live views hold it."""
+    views = MemoryViewStore()
+    replay_into(CalendarProjection(is_working_day=is_working_day), store, views)
+    return views
+
+
 @pytest.fixture
-def log() -> Iterator[list[StoredEvent]]:
+def log() -> Iterator[MemoryEventStore]:
     """Davos as an office would record it: the invitation (known 25 Apr, entered 1 May), the
     dates (known 19 June, entered 20 June), and a venue learned on 10 June but entered late,
     on 1 July."""
@@ -83,42 +108,42 @@ def log() -> Iterator[list[StoredEvent]]:
     record(invitation(), kst(4, 25, 7), kst(5, 1))
     record(Refine(engagement_id=DAVOS, when=DAVOS_DATES), kst(6, 19), kst(6, 20))
     record(ChangeLocation(engagement_id=DAVOS, place=VENUE), kst(6, 10), kst(7, 1))
-    yield store.read_all()
+    yield store
     store.close()
 
 
 def test_as_of_known_at_is_the_calendar_as_the_office_knew_it_then(
-    log: list[StoredEvent],
+    log: MemoryEventStore,
 ) -> None:
-    assert calendar_as_of(log, kst(4, 24), Axis.KNOWN) == []
-    on_the_day = calendar_as_of(log, kst(4, 26), Axis.KNOWN)
+    assert as_of(log, kst(4, 24), Axis.KNOWN) == []
+    on_the_day = as_of(log, kst(4, 26), Axis.KNOWN)
     assert [e.when for e in on_the_day] == [ImpreciseWhen.month("2024-06", "Asia/Shanghai")]
-    mid_june = calendar_as_of(log, kst(6, 15), Axis.KNOWN)[0]
+    mid_june = as_of(log, kst(6, 15), Axis.KNOWN)[0]
     assert mid_june.when.precision.name == "MONTH"
     assert mid_june.place == VENUE, "known on 10 June, though entered on 1 July"
-    assert calendar_as_of(log, kst(6, 19), Axis.KNOWN)[0].when == DAVOS_DATES
+    assert as_of(log, kst(6, 19), Axis.KNOWN)[0].when == DAVOS_DATES
 
 
-def test_as_of_recorded_at_is_the_log_as_it_stood_then(log: list[StoredEvent]) -> None:
-    assert calendar_as_of(log, kst(4, 26), Axis.RECORDED) == []
-    mid_june = calendar_as_of(log, kst(6, 15), Axis.RECORDED)[0]
+def test_as_of_recorded_at_is_the_log_as_it_stood_then(log: MemoryEventStore) -> None:
+    assert as_of(log, kst(4, 26), Axis.RECORDED) == []
+    mid_june = as_of(log, kst(6, 15), Axis.RECORDED)[0]
     assert mid_june.when == ImpreciseWhen.month("2024-06", "Asia/Shanghai")
     assert mid_june.place != VENUE
-    late_june = calendar_as_of(log, kst(6, 25), Axis.RECORDED)[0]
+    late_june = as_of(log, kst(6, 25), Axis.RECORDED)[0]
     assert late_june.when == DAVOS_DATES
     assert late_june.place != VENUE, "the venue was not in the log before 1 July"
-    assert calendar_as_of(log, kst(7, 1), Axis.RECORDED)[0].place == VENUE
+    assert as_of(log, kst(7, 1), Axis.RECORDED)[0].place == VENUE
 
 
-def test_without_as_of_every_event_counts(log: list[StoredEvent]) -> None:
-    [now] = calendar_as_of(log)
+def test_without_as_of_every_event_counts(log: MemoryEventStore) -> None:
+    [now] = engagements(live(log))
     assert now.when == DAVOS_DATES
     assert now.place == VENUE
 
 
-def test_as_of_must_be_an_aware_time(log: list[StoredEvent]) -> None:
+def test_as_of_must_be_an_aware_time(log: MemoryEventStore) -> None:
     with pytest.raises(ValueError, match="no UTC offset"):
-        calendar_as_of(log, datetime(2024, 6, 1))
+        as_of(log, datetime(2024, 6, 1))
 
 
 def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
@@ -129,8 +154,8 @@ def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
     note = AddNote(engagement_id=DAVOS, text="heard of it in March")
     handle(store, note, Envelope(actor="a", known_at=kst(3, 1)), clock)
 
-    assert calendar_as_of(store.read_all(), kst(4, 1)) == []
-    [later] = calendar_as_of(store.read_all(), kst(4, 26))
+    assert as_of(store, kst(4, 1)) == []
+    [later] = as_of(store, kst(4, 26))
     assert later.notes == ("heard of it in March",)
 
 
@@ -140,7 +165,7 @@ def test_other_streams_and_event_types_are_not_the_calendar() -> None:
     store.append("feed:staff", [NewEvent(type="FeedCreated", data={})], expected_version=0)
     store.append(stream_of(str(DAVOS)), [NewEvent(type="ReminderSent", data={})], None)
 
-    assert [str(e.id) for e in calendar_as_of(store.read_all())] == [str(DAVOS)]
+    assert [str(e.id) for e in engagements(live(store))] == [str(DAVOS)]
     rows = history_rows(store.read_stream(stream_of(str(DAVOS))))
     assert [row.what for row in rows] == ["invitation received", "reminder sent"]
 
@@ -153,8 +178,8 @@ def test_every_event_type_has_words_in_the_history() -> None:
     assert set(EVENT_WORDS) == set(EVENT_TYPES)
 
 
-def test_history_says_what_changed_from_what_to_what(log: list[StoredEvent]) -> None:
-    rows = history_rows(log)
+def test_history_says_what_changed_from_what_to_what(log: MemoryEventStore) -> None:
+    rows = history_rows(log.read_all())
 
     assert [row.what for row in rows] == ["invitation received", "date refined", "location changed"]
     assert rows[1].summary == (
@@ -167,35 +192,72 @@ def test_history_says_what_changed_from_what_to_what(log: list[StoredEvent]) -> 
     assert rows[0].sources[0].quote is not None
 
 
+def test_history_of_an_engagement_is_its_streams_folded_with_its_state_and_title(
+    log: MemoryEventStore,
+) -> None:
+    log.append(f"reminders:{DAVOS}", [NewEvent("ReminderMissed", {"offset": "start-P1D"})], 0)
+
+    found = engagement_history(log, str(DAVOS), "ko")
+
+    assert found is not None
+    assert [row.what for row in found.rows] == [
+        "invitation received",
+        "date refined",
+        "location changed",
+        "reminder missed",
+    ]
+    assert found.state is not None
+    assert found.state.place == VENUE
+    assert found.title("ko") == "2024 하계 다보스포럼 (다롄)"
+    assert found.rows[1].change.startswith("2024년 6월 (미정) → 2024년 6월 25–27일")
+    assert engagement_history(log, "no-such-engagement") is None
+
+
+def _agenda(views: ViewStore, first: date, last: date) -> list[tuple[str, date]]:
+    items = agenda_view(views, first, last, audience=Audience.RESTRICTED, viewer=SEOUL, lang="en")
+    return [(item.kind, item.when.first_day) for item in items]
+
+
 def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> None:
     store = MemoryEventStore()
     clock = Clock()
     handle(store, invitation(DAVOS_DATES), Envelope(actor="a"), clock)
-    [engagement] = calendar_as_of(store.read_all())
+    views = live(store, is_working_day=weekdays_only)
 
-    rows = agenda_rows(
-        [engagement], date(2024, 5, 10), date(2024, 6, 25), is_working_day=weekdays_only
-    )
-    assert [(row.kind, row.when.first_day) for row in rows] == [
-        (RowKind.DEADLINE, date(2024, 5, 10)),
-        (RowKind.ENGAGEMENT, date(2024, 6, 25)),
+    assert _agenda(views, date(2024, 5, 10), date(2024, 6, 25)) == [
+        ("deadline", date(2024, 5, 10)),
+        ("engagement", date(2024, 6, 25)),
     ]
-    assert rows[0].deadline is not None
-    assert rows[0].deadline.rule == "decision"
-    assert agenda_rows([engagement], date(2024, 5, 11), date(2024, 6, 24)) == []
+    first = agenda_view(
+        views,
+        date(2024, 5, 10),
+        date(2024, 5, 10),
+        audience=Audience.RESTRICTED,
+        viewer=SEOUL,
+        lang="en",
+    )[0]
+    assert first.deadline is not None
+    assert first.deadline["rule"] == "decision"
+    assert _agenda(views, date(2024, 5, 11), date(2024, 6, 24)) == []
 
     handle(store, Cancel(engagement_id=DAVOS, reason="postponed"), Envelope(actor="a"), clock)
-    [cancelled] = calendar_as_of(store.read_all())
-    after = agenda_rows([cancelled], date(2024, 5, 1), date(2024, 6, 30))
-    assert [row.kind for row in after] == [RowKind.ENGAGEMENT]
+    after = _agenda(live(store, is_working_day=weekdays_only), date(2024, 5, 1), date(2024, 6, 30))
+    assert [kind for kind, _ in after] == ["engagement"]
 
 
 def test_month_precision_rows_are_tentative() -> None:
     store = MemoryEventStore()
     handle(store, invitation(), Envelope(actor="a"), Clock())
-    [engagement] = calendar_as_of(store.read_all())
-    rows = agenda_rows([engagement], date(2024, 1, 1), date(2024, 12, 31))
-    assert all(row.tentative for row in rows)
+    items = agenda_view(
+        live(store),
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+        audience=Audience.RESTRICTED,
+        viewer=SEOUL,
+        lang="en",
+    )
+    assert items
+    assert all(item.tentative for item in items)
 
 
 def test_a_timed_item_abroad_shows_both_clocks() -> None:

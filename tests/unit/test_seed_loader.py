@@ -9,7 +9,8 @@ import pytest
 
 from calendar_service.domain import Engagement
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.read.history import Axis, calendar_as_of
+from calendar_service.projections import Axis, ViewStore, calendar_as_of
+from calendar_service.projections.calendar import engagement
 from calendar_service.seed import SeedError, apply_seed, load_seed
 
 HEADER = """
@@ -98,13 +99,15 @@ def test_entries_not_known_yet_wait_for_a_later_run() -> None:
     assert later.applied == early.not_yet_known
     assert set(later.already_seeded) == set(early.applied)
     # The log held only "June" until the second run; the office knew the dates from 19 June.
-    logged = calendar_as_of(store.read_all(), datetime(2024, 9, 1, tzinfo=UTC), Axis.RECORDED)
-    known = calendar_as_of(store.read_all(), datetime(2024, 9, 1, tzinfo=UTC), Axis.KNOWN)
+    logged = calendar_as_of(store, datetime(2024, 9, 1, tzinfo=UTC), Axis.RECORDED)
+    known = calendar_as_of(store, datetime(2024, 9, 1, tzinfo=UTC), Axis.KNOWN)
     assert _davos(logged).when.precision.name == "MONTH"
     assert _davos(known).when.precision.name == "ALL_DAY"
     now[0] = datetime(2025, 1, 1, tzinfo=UTC)
     assert apply_seed(store, lambda: now[0]).appended_events == 0
 
 
-def _davos(engagements: list[Engagement]) -> Engagement:
-    return next(e for e in engagements if str(e.id) == "summer-davos-2024")
+def _davos(views: ViewStore) -> Engagement:
+    found = engagement(views, "summer-davos-2024")
+    assert found is not None
+    return found

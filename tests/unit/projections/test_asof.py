@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from calendar_service.domain import Reschedule
-from calendar_service.eventstore import iter_all
 from calendar_service.projections import (
     Axis,
     CalendarProjection,
@@ -15,7 +14,6 @@ from calendar_service.projections import (
     digest,
 )
 from calendar_service.projections.calendar import engagement
-from calendar_service.read.history import calendar_as_of as replayed_as_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
 from tests.unit.projections.helpers import Log, project
 
@@ -70,14 +68,3 @@ def test_as_of_now_equals_the_live_projection_and_leaves_it_untouched() -> None:
     assert digest(live, "calendar") == before
     window = (datetime(2024, 6, 1, tzinfo=UTC), datetime(2024, 7, 1, tzinfo=UTC))
     assert [i.id for i in agenda(now, *window)] == [i.id for i in agenda(live, *window)]
-
-
-def test_as_of_agrees_with_replaying_the_log_through_the_queries() -> None:
-    log = _history()
-    for moment in (ARTICLE_DAY, SEEDED, REFINED):
-        for axis, replay_axis in ((Axis.KNOWN, "known_at"), (Axis.RECORDED, "recorded_at")):
-            views = calendar_as_of(log.store, moment, axis)
-            from calendar_service.read.history import Axis as QueryAxis
-
-            replayed = replayed_as_of(iter_all(log.store), moment, QueryAxis(replay_axis))
-            assert [engagement(views, str(e.id)) for e in replayed] == replayed

@@ -39,7 +39,7 @@ def test_duplicate_late_and_out_of_order_nudges_change_nothing() -> None:
     nudger = ThreadNudger(projector.catch_up, projector.names)
     try:
         log.run(scheduled(), *(AddNote(engagement_id=DAVOS, text=f"n{n}") for n in range(6)))
-        for names in (["audit", "calendar"], ["calendar"] * 5, None, ["reminders_due", NAME]):
+        for names in (["feeds", "calendar"], ["calendar"] * 5, None, ["reminders_due", NAME]):
             nudger.nudge(names)
         assert nudger.wait_idle(10)
         settled = {name: digest(projector.views, name) for name in projector.names}

@@ -21,8 +21,8 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
-from calendar_service.projections.audit import engagement_timeline
 from calendar_service.projections.reminders_due import reminders_of
+from calendar_service.read import engagement_history
 from calendar_service.reminders.deliver import Deliverer, State, deliver_with_retries
 from calendar_service.reminders.leases import MemoryClaims
 from calendar_service.reminders.notify import (
@@ -142,8 +142,10 @@ def test_a_due_reminder_reaches_each_recipient_once_and_its_outcome_is_in_the_hi
     assert len(world.email.sent) == 2
     world.projector.catch_up_all()
     assert world.reminder()["status"] == "sent"
-    types = [doc["type"] for doc in engagement_timeline(world.views, str(DAVOS))]
-    assert types[-1] == "ReminderSent"
+    history = engagement_history(world.store, str(DAVOS))
+    assert history is not None
+    assert history.rows[-1].event_type == "ReminderSent"
+    assert history.rows[-1].what == "reminder sent"
 
 
 def test_a_rescheduled_reminder_is_never_sent_and_a_cancelled_one_neither(world: World) -> None:

@@ -47,6 +47,7 @@ from calendar_service.projections.views_sqlite import SqliteViewStore
 from calendar_service.service import Envelope, Outcome, handle
 
 if TYPE_CHECKING:
+    from calendar_service.feed.cache import FeedCache
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.leases import Claims
     from calendar_service.reminders.notify import Notifier
@@ -153,6 +154,24 @@ def plugin_nudger(settings: Settings, names: Sequence[str], plugin: str = "celer
         )
     factory: Callable[[Settings, Sequence[str]], Nudger] = found[0].load()
     return factory(settings, names)
+
+
+def feed_cache(container: Container) -> FeedCache:
+    """The feed cache the service renders with, over `container`'s log, views and clock, with
+    the names directory of the packaged seed (so the HTTP route and `export` render the same
+    bytes)."""
+    from calendar_service.feed.cache import FeedCache
+    from calendar_service.seed import load_seed
+
+    settings = container.settings
+    return FeedCache(
+        container.store,
+        container.views,
+        base_url=settings.base_url,
+        timezone=settings.timezone,
+        directory=load_seed().directory,
+        clock=container.clock,
+    )
 
 
 BROKER_CONNECT_TIMEOUT = 3.0

@@ -3,29 +3,29 @@
 `build(settings)` is called once per process (server, CLI command, worker) and returns the
 `Container` everything else receives. Nothing here runs at import time.
 
-The read side follows the event log's deployment: with a SQLite log, the views live in a
-SQLite file beside it (`var/events.db` -> `var/events.views.db`); with a Redis log, in the same
-Redis under the same prefix, so the API, workers and scheduler on any host share them; with a
-memory log, in memory (views that outlived their log would be wrong).
+The read side follows the event log's deployment (`Settings.location`): with a SQLite log, the
+views live in a SQLite file beside it (`var/events.db` -> `var/events.views.db`, and the claims
+in `var/events.claims.db`); with a Redis log, in the same Redis under the same prefix, so the
+API, workers and scheduler on any host share them; with a memory log, in memory (views that
+outlived their log would be wrong).
 
 Nudges after each write: with no broker, a `ThreadNudger` runs catch-up in a background thread
-of this process, and also every `SAFETY_NET_SECONDS`. With a broker, the Celery nudger from
-`workers/` is used; `calendar_service` never imports `workers`, so it is looked up as the
-`celery` entry point of the `calendar_service.nudgers` group (declared in pyproject.toml), or
-given by the caller (`build(settings, nudger=...)`).
+of this process, and also every `SAFETY_NET_SECONDS`. With a broker, the caller gives the
+nudger: the Celery nudger of `workers.nudge` in a process that writes (the CLI's `serve` and
+`seed`, the scheduler), a `NullNudger` in one that does not. `calendar_service` never imports
+`workers`; the entry points that start worker-side code import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from calendar_service.config import ConfigError, Settings
+from calendar_service.config import ConfigError, RedisLocation, Settings, SqliteLocation
 from calendar_service.domain import Command
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.eventstore.port import EventStore, StoreUnavailable, utc_now
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from calendar_service.reminders.leases import Claims
     from calendar_service.reminders.notify import Notifier
 
-NUDGER_GROUP = "calendar_service.nudgers"
 SAFETY_NET_SECONDS = 30.0
 """Embedded mode: how often the background thread catches up even if nobody nudged it."""
 
@@ -87,7 +86,19 @@ class Container:
 
 
 def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
-    """Open what `settings` names. A store that cannot be opened raises `ConfigError`."""
+    """Open what `settings` names. A store that cannot be opened raises `ConfigError`.
+
+    `nudger` wakes the projections after each write. Without a broker it may be left out: a
+    `ThreadNudger` catches up in this process. With a broker the caller must give it (the
+    Celery nudger of `workers.nudge`, or a `NullNudger` in a process that never writes);
+    leaving it out raises `ValueError` before anything is opened.
+    """
+    if nudger is None and settings.broker is not None:
+        raise ValueError(
+            "CALENDAR_BROKER is set, so build() needs nudger=: the Celery nudger "
+            "(workers.nudge.celery_nudger) in a process that writes, NullNudger() in one "
+            "that does not"
+        )
     store = open_store(settings)
     try:
         views = open_views(settings)
@@ -99,7 +110,7 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
             lock_ttl=settings.projection_lock_ttl,
         )
         if nudger is None:
-            nudger = default_nudger(settings, projector)
+            nudger = ThreadNudger(projector.catch_up, projector.names, interval=SAFETY_NET_SECONDS)
     except BaseException:
         store.close()
         raise
@@ -107,53 +118,39 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
 
 
 def open_store(settings: Settings, upcasters: Upcasters = NO_UPCASTERS) -> EventStore:
-    url = settings.store
-    parts = urlsplit(url)
-    try:
-        if parts.scheme == "memory":
-            return MemoryEventStore(upcasters=upcasters)
-        if parts.scheme == "sqlite":
-            return SqliteEventStore(sqlite_path(url), upcasters=upcasters)
-        return RedisEventStore(
-            parts._replace(query="").geturl(),
-            prefix=redis_prefix(url),
-            allow_ephemeral=settings.redis_allow_ephemeral,
-            upcasters=upcasters,
-        )
-    except StoreUnavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+    """The event log `settings.location` names."""
+    location = settings.location
+    with _naming_the_store(StoreUnavailable):
+        if isinstance(location, SqliteLocation):
+            return SqliteEventStore(location.events, upcasters=upcasters)
+        if isinstance(location, RedisLocation):
+            return RedisEventStore(
+                location.url,
+                prefix=location.prefix,
+                allow_ephemeral=settings.redis_allow_ephemeral,
+                upcasters=upcasters,
+            )
+        return MemoryEventStore(upcasters=upcasters)
 
 
 def open_views(settings: Settings) -> ViewStore:
-    """The views store beside the event log that `settings.store` names."""
-    url = settings.store
-    parts = urlsplit(url)
+    """The views store beside the event log that `settings.location` names."""
+    location = settings.location
+    with _naming_the_store(ViewsUnavailable):
+        if isinstance(location, SqliteLocation):
+            return SqliteViewStore(location.views)
+        if isinstance(location, RedisLocation):
+            return RedisViewStore(location.url, prefix=location.prefix)
+        return MemoryViewStore()
+
+
+@contextmanager
+def _naming_the_store(unavailable: type[Exception]) -> Iterator[None]:
+    """A store beside the log that cannot be opened stops start-up naming CALENDAR_STORE."""
     try:
-        if parts.scheme == "memory":
-            return MemoryViewStore()
-        if parts.scheme == "sqlite":
-            return SqliteViewStore(views_path(sqlite_path(url)))
-        return RedisViewStore(parts._replace(query="").geturl(), prefix=redis_prefix(url))
-    except ViewsUnavailable as error:
+        yield
+    except unavailable as error:
         raise ConfigError(f"CALENDAR_STORE: {error}") from None
-
-
-def default_nudger(settings: Settings, projector: Projector) -> Nudger:
-    if settings.broker is None:
-        return ThreadNudger(projector.catch_up, projector.names, interval=SAFETY_NET_SECONDS)
-    return plugin_nudger(settings, projector.names)
-
-
-def plugin_nudger(settings: Settings, names: Sequence[str], plugin: str = "celery") -> Nudger:
-    """The nudger the installed `plugin` entry point makes (workers' Celery nudger)."""
-    found = list(entry_points(group=NUDGER_GROUP, name=plugin))
-    if not found:
-        raise ConfigError(
-            f"CALENDAR_BROKER: it is set, but no {plugin!r} nudger is installed in group "
-            f"{NUDGER_GROUP}: reinstall the project (pip install -e .) or unset CALENDAR_BROKER"
-        )
-    factory: Callable[[Settings, Sequence[str]], Nudger] = found[0].load()
-    return factory(settings, names)
 
 
 def feed_cache(container: Container) -> FeedCache:
@@ -209,21 +206,6 @@ def _masked_url(url: str) -> str:
     return url
 
 
-def sqlite_path(url: str) -> Path:
-    """sqlite:///var/events.db is relative to the working directory, sqlite:////srv/x.db not."""
-    return Path(url.removeprefix("sqlite:///"))
-
-
-def views_path(events: Path) -> Path:
-    """Where the views of the SQLite log at `events` live: var/events.db -> var/events.views.db."""
-    return events.with_name(f"{events.stem}.views{events.suffix}")
-
-
-def redis_prefix(url: str) -> str:
-    """The key prefix a redis:// store URL names (`?prefix=`), by default `calendar`."""
-    return parse_qs(urlsplit(url).query).get("prefix", ["calendar"])[0]
-
-
 # --- reminders (docs/reminders.md) -------------------------------------------------------------
 
 
@@ -234,17 +216,13 @@ def open_claims(settings: Settings) -> Claims:
     from calendar_service.reminders.leases.redis import RedisClaims
     from calendar_service.reminders.leases.sqlite import SqliteClaims
 
-    url = settings.store
-    parts = urlsplit(url)
-    try:
-        if parts.scheme == "memory":
-            return MemoryClaims()
-        if parts.scheme == "sqlite":
-            events = sqlite_path(url)
-            return SqliteClaims(events.with_name(f"{events.stem}.claims{events.suffix}"))
-        return RedisClaims(parts._replace(query="").geturl(), prefix=redis_prefix(url))
-    except ClaimsUnavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+    location = settings.location
+    with _naming_the_store(ClaimsUnavailable):
+        if isinstance(location, SqliteLocation):
+            return SqliteClaims(location.claims)
+        if isinstance(location, RedisLocation):
+            return RedisClaims(location.url, prefix=location.prefix)
+        return MemoryClaims()
 
 
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:

@@ -18,14 +18,19 @@ nudger: the Celery nudger of `workers.nudge` in a process that writes (the CLI's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from calendar_service.config import ConfigError, RedisLocation, Settings, SqliteLocation
+from calendar_service.config import (
+    ConfigError,
+    RedisLocation,
+    Settings,
+    SqliteLocation,
+    StoreLocation,
+)
 from calendar_service.domain import Command
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.eventstore.port import EventStore, StoreUnavailable, utc_now
@@ -51,6 +56,8 @@ if TYPE_CHECKING:
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.leases import Claims
     from calendar_service.reminders.notify import Notifier
+
+T = TypeVar("T")
 
 SAFETY_NET_SECONDS = 30.0
 """Embedded mode: how often the background thread catches up even if nobody nudged it."""
@@ -119,38 +126,50 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
 
 def open_store(settings: Settings, upcasters: Upcasters = NO_UPCASTERS) -> EventStore:
     """The event log `settings.location` names."""
-    location = settings.location
-    with _naming_the_store(StoreUnavailable):
-        if isinstance(location, SqliteLocation):
-            return SqliteEventStore(location.events, upcasters=upcasters)
-        if isinstance(location, RedisLocation):
-            return RedisEventStore(
-                location.url,
-                prefix=location.prefix,
-                allow_ephemeral=settings.redis_allow_ephemeral,
-                upcasters=upcasters,
-            )
-        return MemoryEventStore(upcasters=upcasters)
+    return _Beside[EventStore](
+        StoreUnavailable,
+        memory=lambda: MemoryEventStore(upcasters=upcasters),
+        sqlite=lambda at: SqliteEventStore(at.events, upcasters=upcasters),
+        redis=lambda at: RedisEventStore(
+            at.url,
+            prefix=at.prefix,
+            allow_ephemeral=settings.redis_allow_ephemeral,
+            upcasters=upcasters,
+        ),
+    ).open(settings.location)
 
 
 def open_views(settings: Settings) -> ViewStore:
     """The views store beside the event log that `settings.location` names."""
-    location = settings.location
-    with _naming_the_store(ViewsUnavailable):
-        if isinstance(location, SqliteLocation):
-            return SqliteViewStore(location.views)
-        if isinstance(location, RedisLocation):
-            return RedisViewStore(location.url, prefix=location.prefix)
-        return MemoryViewStore()
+    return _Beside[ViewStore](
+        ViewsUnavailable,
+        memory=MemoryViewStore,
+        sqlite=lambda at: SqliteViewStore(at.views),
+        redis=lambda at: RedisViewStore(at.url, prefix=at.prefix),
+    ).open(settings.location)
 
 
-@contextmanager
-def _naming_the_store(unavailable: type[Exception]) -> Iterator[None]:
-    """A store beside the log that cannot be opened stops start-up naming CALENDAR_STORE."""
-    try:
-        yield
-    except unavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+@dataclass(frozen=True)
+class _Beside(Generic[T]):
+    """One port's adapters, one per place the log can be, and the error they raise when they
+    cannot open: whatever lives beside the log lives where it does."""
+
+    unavailable: type[Exception]
+    memory: Callable[[], T]
+    sqlite: Callable[[SqliteLocation], T]
+    redis: Callable[[RedisLocation], T]
+
+    def open(self, location: StoreLocation) -> T:
+        """The adapter for `location`; one that cannot open stops start-up with one line
+        naming CALENDAR_STORE."""
+        try:
+            if isinstance(location, SqliteLocation):
+                return self.sqlite(location)
+            if isinstance(location, RedisLocation):
+                return self.redis(location)
+            return self.memory()
+        except self.unavailable as error:
+            raise ConfigError(f"CALENDAR_STORE: {error}") from None
 
 
 def feed_cache(container: Container) -> FeedCache:
@@ -212,17 +231,16 @@ def _masked_url(url: str) -> str:
 def open_claims(settings: Settings) -> Claims:
     """The claims store beside the event log: in the same Redis under the same prefix, or in a
     SQLite file beside a SQLite log (`var/events.db` -> `var/events.claims.db`)."""
-    from calendar_service.reminders.leases import ClaimsUnavailable, MemoryClaims
+    from calendar_service.reminders.leases import Claims, ClaimsUnavailable, MemoryClaims
     from calendar_service.reminders.leases.redis import RedisClaims
     from calendar_service.reminders.leases.sqlite import SqliteClaims
 
-    location = settings.location
-    with _naming_the_store(ClaimsUnavailable):
-        if isinstance(location, SqliteLocation):
-            return SqliteClaims(location.claims)
-        if isinstance(location, RedisLocation):
-            return RedisClaims(location.url, prefix=location.prefix)
-        return MemoryClaims()
+    return _Beside[Claims](
+        ClaimsUnavailable,
+        memory=MemoryClaims,
+        sqlite=lambda at: SqliteClaims(at.claims),
+        redis=lambda at: RedisClaims(at.url, prefix=at.prefix),
+    ).open(settings.location)
 
 
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:

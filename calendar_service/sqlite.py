@@ -52,20 +52,25 @@ class SqliteFile:
     def open_schema(self, version: int, schema: str, too_new: Callable[[int], Exception]) -> str:
         """Create the directories and the file, check its layout version (a new file gets
         `schema` and `version`; a newer one raises `too_new(found)`) and switch it to WAL.
-        Returns the journal mode the file is in ("wal" unless the file system refuses it)."""
-        with self.errors_named():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self.conn()
-            with immediate(conn):
-                found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                if found > version:
-                    raise too_new(found)
-                if found == 0:
-                    for statement in schema.split(";\n"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {version}")
-            return enable_wal(conn, self._busy_timeout)
+        Returns the journal mode the file is in ("wal" unless the file system refuses it).
+        On any failure the file is closed again before the error propagates."""
+        try:
+            with self.errors_named():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = self.conn()
+                with immediate(conn):
+                    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                    if found > version:
+                        raise too_new(found)
+                    if found == 0:
+                        for statement in schema.split(";\n"):
+                            if statement.strip():
+                                conn.execute(statement)
+                        conn.execute(f"PRAGMA user_version = {version}")
+                return enable_wal(conn, self._busy_timeout)
+        except BaseException:
+            self.close()
+            raise
 
     def conn(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use (and again in a forked child)."""

@@ -121,11 +121,13 @@ class SqliteEventStore:
         )
         self._upcasters = upcasters
         self._clock = clock
-        try:
-            self._open()
-        except BaseException:
+        mode = self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
+        if mode != "wal":
             self.close()
-            raise
+            raise StoreUnavailable(
+                f"SQLite event store {self.path} cannot use WAL mode (journal_mode is {mode}): "
+                "put it on a local file system"
+            )
 
     @property
     def path(self) -> Path:
@@ -201,15 +203,6 @@ class SqliteEventStore:
     def close(self) -> None:
         """Close every thread's connection. Later calls raise `StoreUnavailable`."""
         self._file.close()
-
-    def _open(self) -> None:
-        """Create or check the schema, then WAL; a file system without WAL is refused."""
-        mode = self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
-        if mode != "wal":
-            raise StoreUnavailable(
-                f"SQLite event store {self.path} cannot use WAL mode (journal_mode is {mode}): "
-                "put it on a local file system"
-            )
 
     def _too_new(self, found: int) -> StoreUnavailable:
         return StoreUnavailable(

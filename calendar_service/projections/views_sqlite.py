@@ -84,11 +84,7 @@ class SqliteViewStore:
             busy_timeout=BUSY_TIMEOUT_SECONDS,
             synchronous=synchronous,
         )
-        try:
-            self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
-        except BaseException:
-            self._file.close()
-            raise
+        self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
 
     @property
     def path(self) -> Path:

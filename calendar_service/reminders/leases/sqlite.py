@@ -35,11 +35,7 @@ class SqliteClaims:
             unavailable=ClaimsUnavailable,
             busy_timeout=BUSY_TIMEOUT_SECONDS,
         )
-        try:
-            self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
-        except BaseException:
-            self._file.close()
-            raise
+        self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
         now = time.time()

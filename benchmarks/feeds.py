@@ -55,7 +55,7 @@ from benchmarks._harness import (
 )
 from benchmarks._load import LoadResult, load
 from benchmarks.feeds_workload import populate, reschedule
-from calendar_service.bootstrap import build
+from calendar_service.bootstrap import build, feed_cache
 from calendar_service.config import Settings
 from calendar_service.domain import DEFAULT_RULES, LANGUAGES, Audience, Engagement
 from calendar_service.domain.workdays import korean_working_days
@@ -360,7 +360,7 @@ def update_1000(config: Config) -> Figures:
     cal = calendar(config.pick(1000, 20))
     changes = config.pick(10, 3)
     container = build(cal.settings, nudger=NullNudger())
-    cache = FeedCache.from_settings(cal.settings, container.store, container.views)
+    cache = feed_cache(container)
     catch_ups, rebuilds, over_http = [], [], []
     path = f"/feeds/{cal.token}.ics"
     try:
@@ -414,8 +414,7 @@ def cold_render_1000(config: Config) -> Figures:
     cal = calendar(config.pick(1000, 20))
     container = build(cal.settings, nudger=NullNudger())
     try:
-        settings = cal.settings
-        probe = FeedCache.from_settings(settings, container.store, container.views)
+        probe = feed_cache(container)
         moment = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         items = selected_items(container.views, probe, moment)
         meta = probe.meta(Audience.STAFF, "en")
@@ -424,7 +423,7 @@ def cold_render_1000(config: Config) -> Figures:
         sizes: dict[str, int] = {}
 
         def our_cold() -> float:
-            cache = FeedCache.from_settings(settings, container.store, container.views)
+            cache = feed_cache(container)
             started = time.perf_counter()
             version = cache.live(Audience.STAFF, "en")
             seconds = time.perf_counter() - started
@@ -498,7 +497,7 @@ def size(config: Config) -> Figures:
 
             apply_seed(container.store, lambda: datetime.now(UTC))
             container.projector.catch_up(CALENDAR)
-            cache = FeedCache.from_settings(container.settings, container.store, container.views)
+            cache = feed_cache(container)
             sizes = {
                 f"{audience.value}_{lang}": len(cache.live(audience, lang).body)
                 for audience in Audience

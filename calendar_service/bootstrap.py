@@ -3,29 +3,34 @@
 `build(settings)` is called once per process (server, CLI command, worker) and returns the
 `Container` everything else receives. Nothing here runs at import time.
 
-The read side follows the event log's deployment: with a SQLite log, the views live in a
-SQLite file beside it (`var/events.db` -> `var/events.views.db`); with a Redis log, in the same
-Redis under the same prefix, so the API, workers and scheduler on any host share them; with a
-memory log, in memory (views that outlived their log would be wrong).
+The read side follows the event log's deployment (`Settings.location`): with a SQLite log, the
+views live in a SQLite file beside it (`var/events.db` -> `var/events.views.db`, and the claims
+in `var/events.claims.db`); with a Redis log, in the same Redis under the same prefix, so the
+API, workers and scheduler on any host share them; with a memory log, in memory (views that
+outlived their log would be wrong).
 
 Nudges after each write: with no broker, a `ThreadNudger` runs catch-up in a background thread
-of this process, and also every `SAFETY_NET_SECONDS`. With a broker, the Celery nudger from
-`workers/` is used; `calendar_service` never imports `workers`, so it is looked up as the
-`celery` entry point of the `calendar_service.nudgers` group (declared in pyproject.toml), or
-given by the caller (`build(settings, nudger=...)`).
+of this process, and also every `SAFETY_NET_SECONDS`. With a broker, the caller gives the
+nudger: the Celery nudger of `workers.nudge` in a process that writes (the CLI's `serve` and
+`seed`, the scheduler), a `NullNudger` in one that does not. `calendar_service` never imports
+`workers`; the entry points that start worker-side code import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
-from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from calendar_service.config import ConfigError, Settings
+from calendar_service.config import (
+    ConfigError,
+    RedisLocation,
+    Settings,
+    SqliteLocation,
+    StoreLocation,
+)
 from calendar_service.domain import Command
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.eventstore.port import EventStore, StoreUnavailable, utc_now
@@ -47,11 +52,13 @@ from calendar_service.projections.views_sqlite import SqliteViewStore
 from calendar_service.service import Envelope, Outcome, handle
 
 if TYPE_CHECKING:
+    from calendar_service.feed.cache import FeedCache
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.leases import Claims
     from calendar_service.reminders.notify import Notifier
 
-NUDGER_GROUP = "calendar_service.nudgers"
+T = TypeVar("T")
+
 SAFETY_NET_SECONDS = 30.0
 """Embedded mode: how often the background thread catches up even if nobody nudged it."""
 
@@ -86,7 +93,19 @@ class Container:
 
 
 def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
-    """Open what `settings` names. A store that cannot be opened raises `ConfigError`."""
+    """Open what `settings` names. A store that cannot be opened raises `ConfigError`.
+
+    `nudger` wakes the projections after each write. Without a broker it may be left out: a
+    `ThreadNudger` catches up in this process. With a broker the caller must give it (the
+    Celery nudger of `workers.nudge`, or a `NullNudger` in a process that never writes);
+    leaving it out raises `ValueError` before anything is opened.
+    """
+    if nudger is None and settings.broker is not None:
+        raise ValueError(
+            "CALENDAR_BROKER is set, so build() needs nudger=: the Celery nudger "
+            "(workers.nudge.celery_nudger) in a process that writes, NullNudger() in one "
+            "that does not"
+        )
     store = open_store(settings)
     try:
         views = open_views(settings)
@@ -98,7 +117,7 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
             lock_ttl=settings.projection_lock_ttl,
         )
         if nudger is None:
-            nudger = default_nudger(settings, projector)
+            nudger = ThreadNudger(projector.catch_up, projector.names, interval=SAFETY_NET_SECONDS)
     except BaseException:
         store.close()
         raise
@@ -106,53 +125,69 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
 
 
 def open_store(settings: Settings, upcasters: Upcasters = NO_UPCASTERS) -> EventStore:
-    url = settings.store
-    parts = urlsplit(url)
-    try:
-        if parts.scheme == "memory":
-            return MemoryEventStore(upcasters=upcasters)
-        if parts.scheme == "sqlite":
-            return SqliteEventStore(sqlite_path(url), upcasters=upcasters)
-        return RedisEventStore(
-            parts._replace(query="").geturl(),
-            prefix=redis_prefix(url),
+    """The event log `settings.location` names."""
+    return _Beside[EventStore](
+        StoreUnavailable,
+        memory=lambda: MemoryEventStore(upcasters=upcasters),
+        sqlite=lambda at: SqliteEventStore(at.events, upcasters=upcasters),
+        redis=lambda at: RedisEventStore(
+            at.url,
+            prefix=at.prefix,
             allow_ephemeral=settings.redis_allow_ephemeral,
             upcasters=upcasters,
-        )
-    except StoreUnavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+        ),
+    ).open(settings.location)
 
 
 def open_views(settings: Settings) -> ViewStore:
-    """The views store beside the event log that `settings.store` names."""
-    url = settings.store
-    parts = urlsplit(url)
-    try:
-        if parts.scheme == "memory":
-            return MemoryViewStore()
-        if parts.scheme == "sqlite":
-            return SqliteViewStore(views_path(sqlite_path(url)))
-        return RedisViewStore(parts._replace(query="").geturl(), prefix=redis_prefix(url))
-    except ViewsUnavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+    """The views store beside the event log that `settings.location` names."""
+    return _Beside[ViewStore](
+        ViewsUnavailable,
+        memory=MemoryViewStore,
+        sqlite=lambda at: SqliteViewStore(at.views),
+        redis=lambda at: RedisViewStore(at.url, prefix=at.prefix),
+    ).open(settings.location)
 
 
-def default_nudger(settings: Settings, projector: Projector) -> Nudger:
-    if settings.broker is None:
-        return ThreadNudger(projector.catch_up, projector.names, interval=SAFETY_NET_SECONDS)
-    return plugin_nudger(settings, projector.names)
+@dataclass(frozen=True)
+class _Beside(Generic[T]):
+    """One port's adapters, one per place the log can be, and the error they raise when they
+    cannot open: whatever lives beside the log lives where it does."""
+
+    unavailable: type[Exception]
+    memory: Callable[[], T]
+    sqlite: Callable[[SqliteLocation], T]
+    redis: Callable[[RedisLocation], T]
+
+    def open(self, location: StoreLocation) -> T:
+        """The adapter for `location`; one that cannot open stops start-up with one line
+        naming CALENDAR_STORE."""
+        try:
+            if isinstance(location, SqliteLocation):
+                return self.sqlite(location)
+            if isinstance(location, RedisLocation):
+                return self.redis(location)
+            return self.memory()
+        except self.unavailable as error:
+            raise ConfigError(f"CALENDAR_STORE: {error}") from None
 
 
-def plugin_nudger(settings: Settings, names: Sequence[str], plugin: str = "celery") -> Nudger:
-    """The nudger the installed `plugin` entry point makes (workers' Celery nudger)."""
-    found = list(entry_points(group=NUDGER_GROUP, name=plugin))
-    if not found:
-        raise ConfigError(
-            f"CALENDAR_BROKER: it is set, but no {plugin!r} nudger is installed in group "
-            f"{NUDGER_GROUP}: reinstall the project (pip install -e .) or unset CALENDAR_BROKER"
-        )
-    factory: Callable[[Settings, Sequence[str]], Nudger] = found[0].load()
-    return factory(settings, names)
+def feed_cache(container: Container) -> FeedCache:
+    """The feed cache the service renders with, over `container`'s log, views and clock, with
+    the names directory of the packaged seed (so the HTTP route and `export` render the same
+    bytes)."""
+    from calendar_service.feed.cache import FeedCache
+    from calendar_service.seed import load_seed
+
+    settings = container.settings
+    return FeedCache(
+        container.store,
+        container.views,
+        base_url=settings.base_url,
+        timezone=settings.timezone,
+        directory=load_seed().directory,
+        clock=container.clock,
+    )
 
 
 BROKER_CONNECT_TIMEOUT = 3.0
@@ -190,42 +225,22 @@ def _masked_url(url: str) -> str:
     return url
 
 
-def sqlite_path(url: str) -> Path:
-    """sqlite:///var/events.db is relative to the working directory, sqlite:////srv/x.db not."""
-    return Path(url.removeprefix("sqlite:///"))
-
-
-def views_path(events: Path) -> Path:
-    """Where the views of the SQLite log at `events` live: var/events.db -> var/events.views.db."""
-    return events.with_name(f"{events.stem}.views{events.suffix}")
-
-
-def redis_prefix(url: str) -> str:
-    """The key prefix a redis:// store URL names (`?prefix=`), by default `calendar`."""
-    return parse_qs(urlsplit(url).query).get("prefix", ["calendar"])[0]
-
-
 # --- reminders (docs/reminders.md) -------------------------------------------------------------
 
 
 def open_claims(settings: Settings) -> Claims:
     """The claims store beside the event log: in the same Redis under the same prefix, or in a
     SQLite file beside a SQLite log (`var/events.db` -> `var/events.claims.db`)."""
-    from calendar_service.reminders.leases import ClaimsUnavailable, MemoryClaims
+    from calendar_service.reminders.leases import Claims, ClaimsUnavailable, MemoryClaims
     from calendar_service.reminders.leases.redis import RedisClaims
     from calendar_service.reminders.leases.sqlite import SqliteClaims
 
-    url = settings.store
-    parts = urlsplit(url)
-    try:
-        if parts.scheme == "memory":
-            return MemoryClaims()
-        if parts.scheme == "sqlite":
-            events = sqlite_path(url)
-            return SqliteClaims(events.with_name(f"{events.stem}.claims{events.suffix}"))
-        return RedisClaims(parts._replace(query="").geturl(), prefix=redis_prefix(url))
-    except ClaimsUnavailable as error:
-        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+    return _Beside[Claims](
+        ClaimsUnavailable,
+        memory=MemoryClaims,
+        sqlite=lambda at: SqliteClaims(at.claims),
+        redis=lambda at: RedisClaims(at.url, prefix=at.prefix),
+    ).open(settings.location)
 
 
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:

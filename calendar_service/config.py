@@ -3,23 +3,97 @@
 Defaults serve the embedded mode (SQLite beside the project, no broker). `load_settings` turns
 any bad value into a `ConfigError` whose one-line message names the variable and the fix, so
 start-up never shows a traceback for a typo.
+
+`CALENDAR_STORE` is parsed once, by its validator, into a `StoreLocation` (`Settings.location`):
+where the event log is, and so where everything kept beside it is (views, claims, the
+scheduler's jobs). Whatever opens a store dispatches on that, never on the URL's text.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORE_SCHEMES = ("sqlite", "redis", "rediss", "memory")
+DEFAULT_PREFIX = "calendar"
+"""The Redis key prefix of a store URL without `?prefix=`."""
 
 
 class ConfigError(Exception):
     """A setting is wrong; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class MemoryLocation:
+    """`memory://`: the log, its views and claims live and die with this process."""
+
+
+@dataclass(frozen=True)
+class SqliteLocation:
+    """`sqlite:///var/events.db` (relative to the working directory) or `sqlite:////srv/x.db`:
+    the log in one file, and the files beside it named after it."""
+
+    events: Path
+
+    @property
+    def views(self) -> Path:
+        """var/events.db -> var/events.views.db"""
+        return self._beside("views")
+
+    @property
+    def claims(self) -> Path:
+        """var/events.db -> var/events.claims.db"""
+        return self._beside("claims")
+
+    @property
+    def jobs(self) -> Path:
+        """var/events.db -> var/events.jobs.db (the reminder scheduler's job store)"""
+        return self._beside("jobs")
+
+    def _beside(self, kind: str) -> Path:
+        return self.events.with_name(f"{self.events.stem}.{kind}{self.events.suffix}")
+
+
+@dataclass(frozen=True)
+class RedisLocation:
+    """`redis://host:6379/0[?prefix=calendar]` (or `rediss://`): the log, views, claims and
+    jobs in one Redis, every key under `prefix`, which also names the Celery queue."""
+
+    url: str
+    """The store URL without its query: what the Redis clients connect to."""
+    prefix: str
+
+
+StoreLocation = MemoryLocation | SqliteLocation | RedisLocation
+
+
+def store_location(url: str) -> StoreLocation:
+    """Where `url` (a `CALENDAR_STORE` value) puts the event log. Raises `ValueError` with the
+    fix if it names no store this service can open."""
+    parts = urlsplit(url)
+    if parts.scheme not in STORE_SCHEMES:
+        raise ValueError(
+            f"{url!r} is not a store URL: use sqlite:///var/events.db, "
+            "redis://host:6379/0 or memory://"
+        )
+    if parts.scheme == "memory":
+        return MemoryLocation()
+    if parts.scheme == "sqlite":
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ValueError(f"{url!r} names no file: use sqlite:///var/events.db")
+        return SqliteLocation(Path(path))
+    prefix = parse_qs(parts.query).get("prefix", [DEFAULT_PREFIX])[0]
+    if any(c.isspace() for c in prefix):
+        raise ValueError(f"{url!r}: the prefix {prefix!r} has spaces: use e.g. ?prefix=calendar")
+    return RedisLocation(parts._replace(query="").geturl(), prefix)
 
 
 class Settings(BaseSettings):
@@ -69,15 +143,13 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _store_url(cls, value: str) -> str:
-        scheme = urlsplit(value).scheme
-        if scheme not in STORE_SCHEMES:
-            raise ValueError(
-                f"{value!r} is not a store URL: use sqlite:///var/events.db, "
-                "redis://host:6379/0 or memory://"
-            )
-        if scheme == "sqlite" and not value.removeprefix("sqlite:///"):
-            raise ValueError(f"{value!r} names no file: use sqlite:///var/events.db")
+        store_location(value)
         return value
+
+    @property
+    def location(self) -> StoreLocation:
+        """Where `store` puts the event log and what lives beside it."""
+        return store_location(self.store)
 
     @field_validator("broker")
     @classmethod

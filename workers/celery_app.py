@@ -2,7 +2,9 @@
 
 Importing this module builds the `Celery` object and nothing else: no connection is opened and
 no environment is read until the configuration is first needed (a worker starting, a task being
-sent), when `celery_config(load_settings())` supplies it. Tasks live in `workers.tasks`.
+sent), when `celery_config(load_settings())` supplies it. Tasks live in `workers.tasks`; their
+names live here (`PROJECT`, `DELIVER_REMINDER`), so that what sends a task (`workers.nudge`,
+`workers.scheduler`) needs no import of what runs it.
 
 One deployment, one queue: the queue is named after the event store's Redis prefix (`calendar`
 by default), so deployments (and test runs) sharing a broker never take each other's tasks.
@@ -15,14 +17,18 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 from celery import Celery, signals
 
-from calendar_service.bootstrap import build, check_broker, redis_prefix
-from calendar_service.config import ConfigError, Settings, load_settings
+from calendar_service.bootstrap import build, check_broker
+from calendar_service.config import ConfigError, RedisLocation, Settings, load_settings
 from calendar_service.logs import configure_logging, correlation_id, log_fields
 from calendar_service.projections import NullNudger
+
+PROJECT = "calendar.project"
+"""Task: bring one projection up to the head of the log (`workers.tasks.project`)."""
+DELIVER_REMINDER = "calendar.deliver_reminder"
+"""Task: deliver one reminder (`workers.tasks.deliver_reminder`)."""
 
 app = Celery("calendar_service", include=["workers.tasks"])
 _task_log = logging.getLogger("workers.task")
@@ -30,9 +36,8 @@ _task_log = logging.getLogger("workers.task")
 
 def queue_name(settings: Settings) -> str:
     """The queue of this deployment: the Redis store's key prefix, else `calendar`."""
-    if urlsplit(settings.store).scheme in ("redis", "rediss"):
-        return redis_prefix(settings.store)
-    return "calendar"
+    location = settings.location
+    return location.prefix if isinstance(location, RedisLocation) else "calendar"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The Celery nudger: after a write, one `calendar.project` task per projection.
 
-`celery_nudger` is the `celery` entry point of the `calendar_service.nudgers` group, which
-`calendar_service.bootstrap` looks up when `CALENDAR_BROKER` is set. `nudge_all` is the
-periodic safety net the scheduler process calls.
+`celery_nudger` is what a process that writes with `CALENDAR_BROKER` set gives
+`calendar_service.bootstrap.build` (the CLI's `serve` and `seed`, the scheduler); the workers
+nudge with it after recording a reminder's outcome.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from collections.abc import Iterable, Sequence
 from celery import Celery
 from kombu.exceptions import OperationalError
 
-from calendar_service.config import Settings, load_settings
-from calendar_service.projections import PROJECTION_NAMES
-from workers.celery_app import producer_app, queue_name
-from workers.tasks import PROJECT
+from calendar_service.config import Settings
+from workers.celery_app import PROJECT, producer_app, queue_name
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +44,5 @@ class CeleryNudger:
 
 
 def celery_nudger(settings: Settings, names: Sequence[str]) -> CeleryNudger:
-    """The `celery` entry point of `calendar_service.nudgers`: a nudger for `settings`."""
+    """A nudger of `names` to the queue of `settings`' deployment."""
     return CeleryNudger(producer_app(settings), names, queue_name(settings))
-
-
-def nudge_all(settings: Settings | None = None) -> None:
-    """Nudge every projection: call this every few seconds from the scheduler process."""
-    settings = settings or load_settings()
-    celery_nudger(settings, PROJECTION_NAMES).nudge()

@@ -1,9 +1,8 @@
 """The reminder scheduler: APScheduler date jobs that mirror the reminder schedule projection.
 
-Run it as `calendar-service scheduler` (`run_process`, the `celery` entry point of the
-`calendar_service.schedulers` group). `calendar-service serve` without a broker runs the same
-scheduler in a thread of the server (`start_embedded`, the `embedded` entry point), where a job
-delivers the reminder itself instead of publishing a task.
+Run it as `calendar-service scheduler` (which calls `run_process`). `calendar-service serve`
+without a broker runs the same scheduler in a thread of the server (`start_embedded`), where a
+job delivers the reminder itself instead of publishing a task.
 
 - Jobs: one `DateTrigger` job per pending reminder, id = the reminder id, `replace_existing`,
   an explicit `misfire_grace_time` (= CALENDAR_REMINDER_GRACE; APScheduler's default of one
@@ -14,7 +13,7 @@ delivers the reminder itself instead of publishing a task.
   rebuilds it from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL
   seconds):
   `RedisJobStore` under the deployment's prefix with a Redis store, `SQLAlchemyJobStore` in a
-  SQLite file beside a SQLite store (`var/events.jobs.db`).
+  SQLite file beside a SQLite store (`var/events.jobs.db`), memory with a memory store.
 - One active scheduler: the `scheduler` claim (SET NX PX), renewed every third of
   CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and waits; a
   scheduler that cannot renew steps down (pauses its jobs) before its lock can expire.
@@ -33,7 +32,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -52,19 +50,19 @@ from calendar_service.bootstrap import (
     build,
     check_broker,
     open_claims,
-    redis_prefix,
     reminder_delivery,
-    sqlite_path,
 )
-from calendar_service.config import Settings
+from calendar_service.config import RedisLocation, Settings, SqliteLocation
 from calendar_service.logs import configure_logging
+from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.reminders.deliver import Deliverer, deliver_with_retries
 from calendar_service.reminders.leases import Claims
 from calendar_service.reminders.schedule import LeaderLock, Reconciler
+from workers.celery_app import DELIVER_REMINDER, producer_app, queue_name
+from workers.nudge import celery_nudger
 
 logger = logging.getLogger("workers.scheduler")
 
-DELIVER_REMINDER = "calendar.deliver_reminder"
 POLL_SECONDS = 0.2
 """How often the active scheduler looks at the reminder schedule's checkpoint."""
 REFIRE_CHECK_SECONDS = 2.0
@@ -252,39 +250,40 @@ class ReminderScheduler:
 
 def jobstore_for(settings: Settings) -> BaseJobStore:
     """Redis beside a Redis store (its prefix), SQLite beside a SQLite one, else memory."""
-    url = settings.store
-    parts = urlsplit(url)
-    if parts.scheme in ("redis", "rediss"):
-        prefix = redis_prefix(url)
-        connect: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1",
-            "port": parts.port or 6379,
-            "socket_connect_timeout": 3,
-            "socket_timeout": 10,
-        }
-        if parts.password:
-            connect["password"] = unquote(parts.password)
-        if parts.username:
-            connect["username"] = unquote(parts.username)
-        if parts.scheme == "rediss":
-            connect["ssl"] = True
+    location = settings.location
+    if isinstance(location, RedisLocation):
         return RedisJobStore(
-            db=int(parts.path.strip("/") or 0),
-            jobs_key=f"{prefix}:scheduler:jobs",
-            run_times_key=f"{prefix}:scheduler:run_times",
-            **connect,
+            jobs_key=f"{location.prefix}:scheduler:jobs",
+            run_times_key=f"{location.prefix}:scheduler:run_times",
+            **_redis_connection(location.url),
         )
-    if parts.scheme == "sqlite":
-        events = sqlite_path(url)
-        path = Path(events.with_name(f"{events.stem}.jobs{events.suffix}")).resolve()
+    if isinstance(location, SqliteLocation):
+        path = location.jobs.resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLAlchemyJobStore(url=f"sqlite:///{path}")
     return MemoryJobStore()
 
 
-def _publisher(settings: Settings) -> Callable[[str], None]:
-    from workers.celery_app import producer_app, queue_name
+def _redis_connection(url: str) -> dict[str, Any]:
+    """`RedisJobStore`'s connection arguments (it takes no URL) for a redis(s):// URL."""
+    parts = urlsplit(url)
+    connect: dict[str, Any] = {
+        "db": int(parts.path.strip("/") or 0),
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+    if parts.password:
+        connect["password"] = unquote(parts.password)
+    if parts.username:
+        connect["username"] = unquote(parts.username)
+    if parts.scheme == "rediss":
+        connect["ssl"] = True
+    return connect
 
+
+def _publisher(settings: Settings) -> Callable[[str], None]:
     producer, queue = producer_app(settings), queue_name(settings)
 
     def publish(reminder_id: str) -> None:
@@ -317,9 +316,6 @@ def run_process(settings: Settings) -> None:
         deliverer = reminder_delivery(container)
         hand_on = _delivering(deliverer)
     else:
-        from calendar_service.projections import PROJECTION_NAMES
-        from workers.nudge import celery_nudger
-
         container = build(settings, nudger=celery_nudger(settings, PROJECTION_NAMES))
         hand_on = _publisher(settings)
     claims = open_claims(settings)

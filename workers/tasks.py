@@ -16,11 +16,10 @@ from calendar_service.config import load_settings
 from calendar_service.projections import NullNudger
 from calendar_service.reminders.deliver import Deliverer
 from calendar_service.reminders.notify import TransientDeliveryError
-from workers.celery_app import app
+from workers.celery_app import DELIVER_REMINDER, PROJECT, app
+from workers.nudge import celery_nudger
 
 logger = logging.getLogger(__name__)
-
-PROJECT = "calendar.project"
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -58,7 +57,6 @@ def _close(**_: Any) -> None:
 
 # --- reminders (docs/reminders.md) -------------------------------------------------------------
 
-DELIVER_REMINDER = "calendar.deliver_reminder"
 NUDGE_EVERY_SECONDS = 0.5
 """After outcomes, the projections that show them are nudged at most this often per worker
 process; the scheduler's periodic nudges catch the rest."""
@@ -72,8 +70,6 @@ def delivery() -> Deliverer:
     global _delivery
     with _delivery_lock:
         if _delivery is None:
-            from workers.nudge import celery_nudger
-
             built = container()
             nudger = celery_nudger(built.settings, ["reminders_due"])
             _delivery = reminder_delivery(

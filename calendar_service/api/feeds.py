@@ -30,7 +30,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from calendar_service.bootstrap import Container
+from calendar_service.bootstrap import Container, feed_cache
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.projections import ViewStore
 from calendar_service.projections.feeds import feed_for_token
@@ -56,9 +56,7 @@ _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 def install(app: FastAPI, container: Container) -> None:
     """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own."""
-    cache = FeedCache.from_settings(
-        container.settings, container.store, container.views, clock=container.clock
-    )
+    cache = feed_cache(container)
     app.add_middleware(FeedRoute, endpoint=FeedEndpoint(cache, container.views))
     redact_tokens()
 

@@ -64,9 +64,10 @@ def _now() -> datetime:
 def _bring_views_up_to_date(chosen: Settings) -> None:
     """After a direct append: catch up here (embedded), or nudge the workers (broker)."""
     from calendar_service.bootstrap import build
+    from calendar_service.cli.options import broker_nudger
 
     try:
-        container = build(chosen)
+        container = build(chosen, nudger=broker_nudger(chosen))
     except ConfigError as error:
         fail(f"configuration error: {error}")
     try:

@@ -242,8 +242,9 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Write a feed's iCalendar bytes: the same bytes its URL serves."""
+    from calendar_service.bootstrap import feed_cache
     from calendar_service.domain import Audience
-    from calendar_service.feed.cache import FeedCache, check_lang, parse_as_of
+    from calendar_service.feed.cache import check_lang, parse_as_of
     from calendar_service.projections.calendar import NAME as CALENDAR
     from calendar_service.projections.feeds import NAME as FEEDS
     from calendar_service.projections.feeds import feed_by_id
@@ -271,7 +272,7 @@ def export(
             assert audience is not None
             chosen, lang_chosen = Audience(audience), asked or "en"
         built.projector.catch_up(CALENDAR)
-        cache = FeedCache.from_settings(resolved, built.store, built.views)
+        cache = feed_cache(built)
         if moment is None:
             version = cache.live(chosen, lang_chosen)
         else:

@@ -11,7 +11,7 @@ import typer
 
 from calendar_service.cli.calendar import agenda, decisions, history, seed
 from calendar_service.cli.feeds import export, feeds_app
-from calendar_service.cli.options import StoreOption, fail, out, settings
+from calendar_service.cli.options import StoreOption, broker_nudger, fail, out, settings
 from calendar_service.cli.projections import projections_app
 from calendar_service.cli.scheduler import scheduler
 from calendar_service.cli.staff import staff_app
@@ -31,6 +31,7 @@ def check_config(store: StoreOption = None) -> None:
     from rich.table import Table
 
     from calendar_service.bootstrap import build
+    from calendar_service.projections import NullNudger
 
     resolved = settings(store=store)
     table = Table("setting", "value", title="calendar-service settings")
@@ -39,7 +40,7 @@ def check_config(store: StoreOption = None) -> None:
     console = out()
     console.print(table)
     try:
-        container = build(resolved)
+        container = build(resolved, nudger=NullNudger())
     except ConfigError as error:
         fail(f"configuration error: {error}")
     console.print(f"event store: ok, {container.store.head()} events")
@@ -58,19 +59,20 @@ def serve(
     from calendar_service.api import create_app
     from calendar_service.bootstrap import build, check_broker
     from calendar_service.logs import configure_logging
-    from calendar_service.reminders.schedule import start_embedded_scheduler
+    from workers.scheduler import start_embedded
 
     resolved = settings(store=store, host=host, port=port)
     configure_logging(resolved)
     try:
-        container = build(resolved)
+        # With a broker the Celery workers catch up after each write; without, this process.
+        container = build(resolved, nudger=broker_nudger(resolved))
         check_broker(resolved)  # distributed mode: a broker that does not answer stops start-up
     except ConfigError as error:
         fail(f"configuration error: {error}")
     out().print(f"calendar-service on {resolved.base_url} (store {resolved.masked()['store']})")
     container.nudge_all()  # catch the read side up with whatever was appended while stopped
     # Embedded mode: the reminder scheduler and delivery run in a thread of this process.
-    reminders = None if resolved.broker else start_embedded_scheduler(container)
+    reminders = None if resolved.broker else start_embedded(container)
     try:
         uvicorn.run(create_app(container), host=resolved.host, port=resolved.port, log_config=None)
     finally:

@@ -21,6 +21,7 @@ from calendar_service.domain import LANGUAGES
 
 if TYPE_CHECKING:
     from calendar_service.bootstrap import Container
+    from calendar_service.projections import Nudger
 
 AUDIENCES = ("public", "staff", "restricted")
 
@@ -86,6 +87,18 @@ def container(chosen: Settings) -> Iterator[Container]:
         yield built
     finally:
         built.close()
+
+
+def broker_nudger(chosen: Settings) -> Nudger | None:
+    """What a command that writes gives `build(nudger=...)`: with a broker, the Celery nudger
+    of `workers.nudge`, so the workers catch the projections up; without one, None, so that
+    `build` catches up in a thread of this process."""
+    if chosen.broker is None:
+        return None
+    from calendar_service.projections import PROJECTION_NAMES
+    from workers.nudge import celery_nudger
+
+    return celery_nudger(chosen, PROJECTION_NAMES)
 
 
 def who(name: str | None) -> str:

@@ -1,8 +1,8 @@
 """`calendar-service scheduler`: the reminder scheduler process (docs/reminders.md).
 
-Mounted by `cli.main` with `app.command("scheduler")(scheduler)`. The scheduler itself lives in
-`workers.scheduler` (it is APScheduler's only importer); calendar_service never imports
-workers, so it is found through the `celery` entry point of `calendar_service.schedulers`.
+Mounted by `cli.main` with `app.command("scheduler")(scheduler)`. The scheduler itself is
+`workers.scheduler.run_process` (APScheduler's only importer); the CLI is an entry point that
+starts worker-side code, so it imports it.
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ def scheduler(
     It mirrors the reminder schedule into jobs and hands each reminder to a worker when it is
     due; without a broker, it delivers them itself. Runs until SIGTERM or Ctrl-C.
     """
-    from calendar_service.reminders.schedule import scheduler_plugin
+    from workers.scheduler import run_process
 
     try:
-        settings = load_settings(store=store, broker=broker)
-        run = scheduler_plugin("celery")
-        run(settings)
+        run_process(load_settings(store=store, broker=broker))
     except ConfigError as error:
         fail(f"configuration error: {error}")

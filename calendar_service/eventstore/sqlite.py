@@ -15,34 +15,31 @@ reads are plain snapshot SELECTs that take no write lock.
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from calendar_service.eventstore.port import (
-    AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
+    StoreUnavailable,
+    utc_now,
+)
+from calendar_service.eventstore.records import (
+    AppendResult,
     NewEvent,
     PreparedEvent,
+    Row,
     StoredEvent,
-    StoreUnavailable,
     check_stream_id,
-    from_micros,
+    decode_rows,
     prepare_batch,
-    stored_event,
+    rows_for,
     to_micros,
-    utc_now,
-    uuid_from_store,
 )
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
+from calendar_service.sqlite import SqliteFile
 
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a writer waits for another writer's transaction before giving up."""
@@ -115,33 +112,33 @@ class SqliteEventStore:
             raise ValueError(
                 f"synchronous={synchronous!r} is not one of {', '.join(SYNCHRONOUS_MODES)}"
             )
-        self._path = Path(path).expanduser()
-        self._synchronous = synchronous.upper()
+        self._file = SqliteFile(
+            path,
+            label="SQLite event store",
+            unavailable=StoreUnavailable,
+            busy_timeout=BUSY_TIMEOUT_SECONDS,
+            synchronous=synchronous.upper(),
+        )
         self._upcasters = upcasters
         self._clock = clock
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._closed = False
-        try:
-            with self._errors_named():
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._initialise(self._conn())
-        except BaseException:
+        mode = self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
+        if mode != "wal":
             self.close()
-            raise
+            raise StoreUnavailable(
+                f"SQLite event store {self.path} cannot use WAL mode (journal_mode is {mode}): "
+                "put it on a local file system"
+            )
 
     @property
     def path(self) -> Path:
-        return self._path
+        return self._file.path
 
     def append(
         self, stream: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> AppendResult:
         """See `EventStore.append`. One `BEGIN IMMEDIATE` transaction per call."""
         stream, prepared, expected = prepare_batch(stream, events, expected_version)
-        conn = self._conn()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             head, current = conn.execute(_HEAD_AND_VERSION, (stream,)).fetchone()
             if expected is not None and expected != current:
                 # a retry of an append that landed arrives stale: answer it as a duplicate
@@ -150,7 +147,7 @@ class SqliteEventStore:
                     return _duplicate(conn, stream, prepared, stored)
                 raise ConcurrencyError(stream, expected, current)
             first = head + 1
-            rows = _rows(stream, current, first, to_micros(self._clock()), prepared)
+            rows = rows_for(stream, current, first, to_micros(self._clock()), prepared)
             try:
                 _insert(conn, rows)
             except sqlite3.IntegrityError:
@@ -166,16 +163,16 @@ class SqliteEventStore:
     def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         """See `EventStore.read_stream`."""
         check_stream_id(stream)
-        with self._errors_named():
-            rows = self._conn().execute(_READ_STREAM, (stream, after_version)).fetchall()
+        with self._file.errors_named():
+            rows = self._file.conn().execute(_READ_STREAM, (stream, after_version)).fetchall()
         return self._decode(rows)
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """See `EventStore.read_all`. One range scan on the primary key."""
         if limit <= 0:
             return []
-        with self._errors_named():
-            rows = self._conn().execute(_READ_ALL, (max(after, 0), limit)).fetchall()
+        with self._file.errors_named():
+            rows = self._file.conn().execute(_READ_ALL, (max(after, 0), limit)).fetchall()
         return self._decode(rows)
 
     def iter_all(self, after: int = 0, page_size: int = 1000) -> Iterator[StoredEvent]:
@@ -185,8 +182,8 @@ class SqliteEventStore:
         costs the GC nothing; a page of decoded events (a dict tree each) costs it a lot.
         """
         while True:
-            with self._errors_named():
-                rows = self._conn().execute(_READ_ALL, (max(after, 0), page_size)).fetchall()
+            with self._file.errors_named():
+                rows = self._file.conn().execute(_READ_ALL, (max(after, 0), page_size)).fetchall()
             yield from self._decoded(rows)
             if len(rows) < page_size:
                 return
@@ -194,150 +191,34 @@ class SqliteEventStore:
 
     def head(self) -> int:
         """See `EventStore.head`."""
-        with self._errors_named():
-            return int(self._conn().execute(_HEAD).fetchone()[0])
+        with self._file.errors_named():
+            return int(self._file.conn().execute(_HEAD).fetchone()[0])
 
     def stream_version(self, stream: str) -> int:
         """See `EventStore.stream_version`."""
         check_stream_id(stream)
-        with self._errors_named():
-            return _stream_version(self._conn(), stream)
+        with self._file.errors_named():
+            return _stream_version(self._file.conn(), stream)
 
     def close(self) -> None:
         """Close every thread's connection. Later calls raise `StoreUnavailable`."""
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+        self._file.close()
 
-    def _conn(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use (and again in a forked child)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid() and not self._closed:
-            return conn
-        with self._lock:
-            if self._closed:
-                raise StoreUnavailable(f"SQLite event store {self._path} is closed")
-            conn = sqlite3.connect(
-                self._path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-            self._connections.append(conn)
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
-
-    def _initialise(self, conn: sqlite3.Connection) -> None:
-        with _immediate(conn):
-            found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if found > SCHEMA_VERSION:
-                raise StoreUnavailable(
-                    f"SQLite event store {self._path} has schema version {found}, newer than "
-                    f"this code's {SCHEMA_VERSION}: upgrade calendar-service to open it"
-                )
-            if found == 0:
-                _create_schema(conn)
-        _enable_wal(conn, self._path)
-
-    @contextmanager
-    def _errors_named(self) -> Iterator[None]:
-        """Turn SQLite and file-system failures into `StoreUnavailable` naming the file."""
-        try:
-            yield
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(f"SQLite event store {self._path}: {error}") from error
-
-    def _decode(self, rows: list[tuple[Any, ...]]) -> list[StoredEvent]:
-        return list(self._decoded(rows))
-
-    def _decoded(self, rows: list[tuple[Any, ...]]) -> Iterator[StoredEvent]:
-        """StoredEvents from rows in `_SELECT` order, upcast; one datetime per instant.
-
-        Builds StoredEvent directly rather than through `decode_event`, with the same meaning
-        (the contract suite holds both to it): a positional loop is about 4 µs an event faster.
-        """
-        upcast = self._upcasters.upcast if self._upcasters else None
-        loads, seen_us, seen_at = json.loads, -1, from_micros(0)
-        for (
-            position,
-            stream,
-            version,
-            event_id,
-            type_,
-            schema_version,
-            data,
-            recorded_us,
-            known_us,
-            actor,
-            correlation,
-            causation,
-        ) in rows:
-            if recorded_us != seen_us:
-                seen_us, seen_at = recorded_us, from_micros(recorded_us)
-            event = stored_event(
-                position,
-                stream,
-                version,
-                uuid_from_store(event_id),
-                type_,
-                schema_version,
-                loads(data),
-                seen_at,
-                seen_at if known_us is None else from_micros(known_us),
-                actor,
-                None if correlation is None else uuid_from_store(correlation),
-                None if causation is None else uuid_from_store(causation),
-            )
-            yield upcast(event) if upcast else event
-
-
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction: taken up front so two writers never deadlock on an upgrade."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA.split(";\n"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
-    """Switch the file to WAL (a persistent setting); retry while another opener holds it."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    while True:
-        try:
-            mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            break
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-    if mode.lower() != "wal":
-        raise StoreUnavailable(
-            f"SQLite event store {path} cannot use WAL mode (journal_mode is {mode}): "
-            "put it on a local file system"
+    def _too_new(self, found: int) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"SQLite event store {self.path} has schema version {found}, newer than "
+            f"this code's {SCHEMA_VERSION}: upgrade calendar-service to open it"
         )
 
+    def _decode(self, rows: list[Row]) -> list[StoredEvent]:
+        return list(self._decoded(rows))
 
-def _insert(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    def _decoded(self, rows: list[Row]) -> Iterator[StoredEvent]:
+        """StoredEvents from rows in `_SELECT` order (`records.Row`), upcast."""
+        return decode_rows(rows, self._upcasters.upcast if self._upcasters else None)
+
+
+def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
     """INSERT the rows: all of them, or (raising) none.
 
     A failed row undoes only its own statement, so the rows executemany wrote before it would
@@ -387,26 +268,3 @@ def _duplicate(
 
 def _stream_version(conn: sqlite3.Connection, stream: str) -> int:
     return int(conn.execute(_STREAM_VERSION, (stream,)).fetchone()[0])
-
-
-def _rows(
-    stream: str, current: int, first: int, recorded_at_us: int, prepared: list[PreparedEvent]
-) -> list[tuple[object, ...]]:
-    """The INSERT parameters for `prepared`, numbered from position `first`, version current + 1."""
-    return [
-        (
-            first + offset,
-            stream,
-            current + offset + 1,
-            p.event_id,
-            p.type,
-            p.schema_version,
-            p.data_json,
-            recorded_at_us,
-            p.known_at_us,
-            p.actor,
-            p.correlation_id,
-            p.causation_id,
-        )
-        for offset, p in enumerate(prepared)
-    ]

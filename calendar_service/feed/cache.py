@@ -50,7 +50,6 @@ from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from calendar_service.config import Settings
 from calendar_service.domain import (
     DEFAULT_RULES,
     LANGUAGES,
@@ -212,23 +211,6 @@ class FeedCache:
             OrderedDict()
         )
         self._as_of_snapshots: OrderedDict[tuple[datetime, Axis], _Snapshot] = OrderedDict()
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, store: EventStore, views: ViewStore, clock: Clock | None = None
-    ) -> FeedCache:
-        """The cache the service uses, with the names directory of the packaged seed (so the
-        HTTP route and `export` render the same bytes)."""
-        from calendar_service.seed import load_seed
-
-        return cls(
-            store,
-            views,
-            base_url=settings.base_url,
-            timezone=settings.timezone,
-            directory=load_seed().directory,
-            clock=clock,
-        )
 
     def meta(self, audience: Audience, lang: str) -> FeedMeta:
         return self._metas[(audience, lang)]

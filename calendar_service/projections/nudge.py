@@ -8,8 +8,8 @@ but latency, and a periodic nudge of everything (`nudge()` with no names) is the
   the server process. Nudges that arrive while it works are coalesced into one more pass.
   With an `interval`, it also wakes up by itself: the safety net without a scheduler.
 - `NullNudger`: processes that never write (workers, the CLI's read commands).
-- The Celery nudger lives in `workers/` (calendar_service never imports Celery) and is found
-  through the `calendar_service.nudgers` entry point; see `bootstrap.build`.
+- The Celery nudger lives in `workers/` (calendar_service never imports Celery); with a
+  broker, the process that writes gives it to `bootstrap.build`.
 
 Contract: `nudge` never raises and never blocks on the catch-up itself.
 """

@@ -18,12 +18,9 @@ re-applies them.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 from calendar_service.projections.views import (
@@ -34,6 +31,7 @@ from calendar_service.projections.views import (
     check_name,
     check_text,
 )
+from calendar_service.sqlite import SqliteFile, immediate
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SCHEMA_VERSION = 1
@@ -79,41 +77,27 @@ class SqliteViewStore:
     """A `ViewStore` in one SQLite file. Safe to share between threads and processes."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
-        self._path = Path(path).expanduser()
-        self._synchronous = synchronous
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._closed = False
-        with self._errors_named():
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self._conn()
-            with _immediate(conn):
-                found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                if found > SCHEMA_VERSION:
-                    raise ViewsUnavailable(
-                        f"views store {self._path} has schema version {found}, newer than this "
-                        f"code's {SCHEMA_VERSION}: upgrade calendar-service or delete the file "
-                        "(it is rebuilt from the event log)"
-                    )
-                if found == 0:
-                    for statement in _SCHEMA.split(";\n"):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("PRAGMA journal_mode = WAL")
+        self._file = SqliteFile(
+            path,
+            label="views store",
+            unavailable=ViewsUnavailable,
+            busy_timeout=BUSY_TIMEOUT_SECONDS,
+            synchronous=synchronous,
+        )
+        self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
 
     @property
     def path(self) -> Path:
-        return self._path
+        return self._file.path
 
     def live(self, name: str) -> Generation:
         check_name("projection", name)
-        conn = self._conn()
-        with self._errors_named():
+        conn = self._file.conn()
+        with self._file.errors_named():
             found = self._live_row(conn, name)
             if found is not None:
                 return found
-            with _immediate(conn):
+            with immediate(conn):
                 found = self._live_row(conn, name)
                 if found is not None:
                     return found
@@ -125,8 +109,8 @@ class SqliteViewStore:
             return Generation(name, number, 0)
 
     def checkpoint(self, name: str) -> int:
-        with self._errors_named():
-            row = self._conn().execute(_CHECKPOINT, (name,)).fetchone()
+        with self._file.errors_named():
+            row = self._file.conn().execute(_CHECKPOINT, (name,)).fetchone()
         return 0 if row is None else int(row[0])
 
     def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
@@ -137,8 +121,7 @@ class SqliteViewStore:
                 deletes.append((number, table, key))
             else:
                 puts.append((number, check_name("table", table), check_text("key", key), *change))
-        conn = self._conn()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             moved = conn.execute(
                 "UPDATE generations SET checkpoint = ? WHERE generation = ? AND checkpoint = ? "
                 "AND state IN ('live', 'building')",
@@ -163,9 +146,9 @@ class SqliteViewStore:
         self, name: str, table: str, keys: Sequence[str], generation: int | None = None
     ) -> dict[str, str]:
         found: dict[str, str] = {}
-        conn = self._conn()
+        conn = self._file.conn()
         where, first = self._generation(name, generation)
-        with self._errors_named():
+        with self._file.errors_named():
             for start in range(0, len(keys), _KEY_CHUNK):
                 chunk = list(keys[start : start + _KEY_CHUNK])
                 marks = ", ".join("?" * len(chunk))
@@ -190,9 +173,9 @@ class SqliteViewStore:
             f"SELECT sort, key, doc FROM rows WHERE generation = {where} AND tbl = ? "  # noqa: S608 (a fixed subquery)
             "AND sort >= ? AND sort < ? ORDER BY sort, key LIMIT ?"
         )
-        with self._errors_named():
+        with self._file.errors_named():
             rows = (
-                self._conn()
+                self._file.conn()
                 .execute(query, (first, table, low, high, -1 if limit is None else limit))
                 .fetchall()
             )
@@ -223,17 +206,16 @@ class SqliteViewStore:
 
     def begin_shadow(self, name: str) -> Generation:
         check_name("projection", name)
-        conn = self._conn()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO generations (name, state) VALUES (?, 'building')", (name,)
             )
         return Generation(name, int(cursor.lastrowid or 0), 0)
 
     def swap(self, shadow: Generation) -> bool:
-        conn = self._conn()
-        with self._errors_named():
-            with _immediate(conn):
+        conn = self._file.conn()
+        with self._file.errors_named():
+            with immediate(conn):
                 row = conn.execute(
                     "SELECT state, checkpoint FROM generations WHERE generation = ?",
                     (shadow.number,),
@@ -260,9 +242,9 @@ class SqliteViewStore:
         return True
 
     def discard(self, shadow: Generation) -> None:
-        conn = self._conn()
-        with self._errors_named():
-            with _immediate(conn):
+        conn = self._file.conn()
+        with self._file.errors_named():
+            with immediate(conn):
                 retired = conn.execute(
                     "UPDATE generations SET state = 'retired' "
                     "WHERE generation = ? AND state = 'building'",
@@ -272,9 +254,8 @@ class SqliteViewStore:
                 self._drop(conn, shadow.number)
 
     def try_lock(self, name: str, owner: str, ttl: float) -> bool:
-        conn = self._conn()
         now = time.time()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             row = conn.execute(
                 "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
             ).fetchone()
@@ -284,8 +265,7 @@ class SqliteViewStore:
         return True
 
     def refresh_lock(self, name: str, owner: str, ttl: float) -> bool:
-        conn = self._conn()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?",
                 (time.time() + ttl, name, owner),
@@ -293,16 +273,11 @@ class SqliteViewStore:
         return cursor.rowcount == 1
 
     def unlock(self, name: str, owner: str) -> None:
-        conn = self._conn()
-        with self._errors_named(), _immediate(conn):
+        with self._file.transaction() as conn:
             conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+        self._file.close()
 
     def _live_row(self, conn: sqlite3.Connection, name: str) -> Generation | None:
         row = conn.execute(
@@ -322,7 +297,7 @@ class SqliteViewStore:
     def _drop(self, conn: sqlite3.Connection, number: int) -> None:
         """Delete a retired generation's rows in chunks, then the generation itself."""
         while True:
-            with _immediate(conn):
+            with immediate(conn):
                 deleted = conn.execute(
                     "DELETE FROM rows WHERE rowid IN "
                     "(SELECT rowid FROM rows WHERE generation = ? LIMIT ?)",
@@ -330,56 +305,17 @@ class SqliteViewStore:
                 ).rowcount
             if deleted < _DROP_CHUNK:
                 break
-        with _immediate(conn):
+        with immediate(conn):
             conn.execute("DELETE FROM generations WHERE generation = ?", (number,))
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid() and not self._closed:
-            return conn
-        with self._lock:
-            if self._closed:
-                raise ViewsUnavailable(f"views store {self._path} is closed")
-            conn = self._connect()
-            self._connections.append(conn)
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
 
     def _open_reader(self) -> sqlite3.Connection:
         """A connection of its own, for a listing that may outlive one call."""
-        with self._errors_named():
-            return self._connect()
+        with self._file.errors_named():
+            return self._file.connect()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path,
-            timeout=BUSY_TIMEOUT_SECONDS,
-            isolation_level=None,
-            check_same_thread=False,
+    def _too_new(self, found: int) -> ViewsUnavailable:
+        return ViewsUnavailable(
+            f"views store {self.path} has schema version {found}, newer than this "
+            f"code's {SCHEMA_VERSION}: upgrade calendar-service or delete the file "
+            "(it is rebuilt from the event log)"
         )
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        return conn
-
-    @contextmanager
-    def _errors_named(self) -> Iterator[None]:
-        try:
-            yield
-        except (sqlite3.Error, OSError) as error:
-            raise ViewsUnavailable(f"views store {self._path}: {error}") from error
-
-
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise

@@ -14,9 +14,9 @@ scheduler may run them.
   the repeats harmless, and the delivery decides whether it is late or missed.
 - `LeaderLock`: exactly one scheduler is active: the holder of the `scheduler` claim, renewed
   as a heartbeat; the others wait as standbys and take over once it expires.
-- `scheduler_plugin(name)`: the scheduler implementations live in `workers.scheduler`
-  (APScheduler may be imported there only), found through the `calendar_service.schedulers`
-  entry point group, since calendar_service never imports workers.
+
+The scheduler that runs these (APScheduler's only importer) is `workers.scheduler`: the
+`calendar-service scheduler` process, or a thread of `calendar-service serve` without a broker.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Protocol
 
-from calendar_service.config import ConfigError
 from calendar_service.eventstore import EventStore, iter_all
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections.reminders_due import NAME as SCHEDULE
@@ -39,7 +37,6 @@ from calendar_service.reminders.leases import Claims, ClaimsError
 
 logger = logging.getLogger(__name__)
 
-SCHEDULER_GROUP = "calendar_service.schedulers"
 ENGAGEMENT_STREAM = "engagement:"
 LOCK_KEY = "scheduler"
 
@@ -229,31 +226,5 @@ class LeaderLock:
             logger.warning("scheduler lock not released (%s); it expires by itself", error)
 
 
-def scheduler_plugin(name: str) -> Callable[..., Any]:
-    """The scheduler entry point `name` ('celery': the scheduler process; 'embedded': the
-    scheduler thread of `calendar-service serve`)."""
-    found = list(entry_points(group=SCHEDULER_GROUP, name=name))
-    if not found:
-        raise ConfigError(
-            f"no {name!r} reminder scheduler is installed in group {SCHEDULER_GROUP}: "
-            "reinstall the project (pip install -e .)"
-        )
-    plugin: Callable[..., Any] = found[0].load()
-    return plugin
-
-
 def _moment(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-class Running(Protocol):
-    """A scheduler started in this process."""
-
-    def stop(self, timeout: float = 10.0) -> None: ...
-
-
-def start_embedded_scheduler(container: Any) -> Running:
-    """The embedded mode (no broker): the reminder scheduler in a thread of this process,
-    delivering reminders itself. `container` is the process's `bootstrap.Container`."""
-    running: Running = scheduler_plugin("embedded")(container)
-    return running

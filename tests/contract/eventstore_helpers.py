@@ -18,8 +18,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.eventstore.port import ConcurrencyError, EventStore, NewEvent
 from calendar_service.eventstore.redis import RedisEventStore
 from calendar_service.eventstore.sqlite import SqliteEventStore
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendar_service.eventstore.port import (
+from calendar_service.eventstore import (
     MAX_EVENT_BYTES,
     ConcurrencyError,
     DuplicateEventConflict,

@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.eventstore.port import (
+from calendar_service.eventstore import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
@@ -33,6 +32,7 @@ from calendar_service.eventstore.port import (
     StoredEvent,
     StoreUnavailable,
 )
+from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.eventstore.redis import RedisEventStore
 from tests.conftest import free_port, start_redis_server
 

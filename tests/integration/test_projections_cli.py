@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from calendar_service.bootstrap import build, views_path
-from calendar_service.config import Settings
+from calendar_service.bootstrap import build
+from calendar_service.config import Settings, SqliteLocation
 from calendar_service.domain import AddNote
 from calendar_service.projections import PROJECTION_NAMES, NullNudger
 from calendar_service.service import Envelope
@@ -89,7 +89,9 @@ def test_rebuild_shows_progress_swaps_in_the_new_projection_and_keeps_its_bytes(
         assert all(container.views.live(n).number > generations[n] for n in before)
     finally:
         container.close()
-    assert views_path(Path(store_url.removeprefix("sqlite:///"))).name == "events.views.db"
+    location = settings.location
+    assert isinstance(location, SqliteLocation)
+    assert location.views.name == "events.views.db"
 
 
 def test_an_unknown_projection_is_refused_with_the_names_that_exist(store_url: str) -> None:

@@ -14,10 +14,10 @@ from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
 from calendar_service.domain import Channel
 from calendar_service.read.history import engagement_events, history_rows
-from calendar_service.reminders.schedule import start_embedded_scheduler
 from calendar_service.service import Envelope
 from calendar_service.staff.subscriptions import subscribe
 from tests.reminders_support import SmtpSink, due_soon, wait_until
+from workers.scheduler import start_embedded
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ def test_a_reminder_arrives_once_from_the_server_process_and_a_second_scheduler_
     container: Container, smtp: SmtpSink, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="workers.scheduler")
-    first = start_embedded_scheduler(container)
-    second = start_embedded_scheduler(container)
+    first = start_embedded(container)
+    second = start_embedded(container)
     try:
         subscribe(
             container.store,

@@ -1,41 +1,28 @@
-"""How the workers are wired: a Celery app that opens nothing on import, JSON only, late acks,
-no result backend, one queue per deployment; and how the write path finds its Celery nudger."""
+"""How the workers are wired: JSON only, late acks, no result backend, one queue per
+deployment, task names in the app (so nothing in `workers` imports in a circle); and how the
+write path gets its Celery nudger: given by the caller, never looked up.
+
+Importing `workers` in a fresh process, and the CLI's `serve` and `seed` with a broker, are in
+`tests/integration/test_worker_wiring.py`."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import subprocess
-import sys
+import ast
 import time
+import tomllib
+from pathlib import Path
 
 import pytest
 
-from calendar_service import bootstrap
+import workers
 from calendar_service.bootstrap import build
-from calendar_service.config import ConfigError, Settings
-from calendar_service.projections import PROJECTION_NAMES, ThreadNudger
-from workers.celery_app import celery_config, queue_name
+from calendar_service.config import Settings
+from calendar_service.projections import PROJECTION_NAMES, NullNudger, ThreadNudger
+from workers.celery_app import DELIVER_REMINDER, PROJECT, celery_config, queue_name
 from workers.nudge import CeleryNudger, celery_nudger
 
 BROKER = "redis://127.0.0.1:6379/15"
-
-
-def test_importing_the_workers_package_builds_the_app_and_reads_no_settings() -> None:
-    script = (
-        "import workers, sys\n"
-        "assert workers.app is workers.celery\n"
-        "assert 'calendar_service.config' in sys.modules\n"
-        "try:\n"
-        "    workers.app.conf.broker_url\n"
-        "except Exception as error:\n"
-        "    print(type(error).__name__, error)\n"
-    )
-    env = {"PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("ConfigError CALENDAR_BROKER: unset"), done.stdout
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_celery_configuration_is_json_only_with_late_acks_and_no_results() -> None:
@@ -58,35 +45,54 @@ def test_the_project_task_has_a_stable_name_late_acks_and_no_result(
 ) -> None:
     monkeypatch.setenv("CALENDAR_BROKER", BROKER)  # the app reads its settings on first use
     from workers.celery_app import app
-    from workers.tasks import PROJECT, project
+    from workers.tasks import deliver_reminder, project
 
-    assert PROJECT == "calendar.project"
+    assert (PROJECT, DELIVER_REMINDER) == ("calendar.project", "calendar.deliver_reminder")
     assert project.name == "calendar.project"
     assert project.acks_late is True
     assert project.ignore_result is True
-    assert "calendar.project" in app.tasks
+    assert deliver_reminder.name == "calendar.deliver_reminder"
+    assert {"calendar.project", "calendar.deliver_reminder"} <= set(app.tasks)
 
 
-def test_with_a_broker_the_write_path_gets_the_celery_nudger_from_its_entry_point(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    plugin = importlib.metadata.EntryPoint(
-        name="celery", value="workers.nudge:celery_nudger", group=bootstrap.NUDGER_GROUP
-    )
-    monkeypatch.setattr(bootstrap, "entry_points", lambda **_: [plugin])
-    container = build(Settings(store="memory://", broker=BROKER))
+def test_no_module_of_workers_imports_another_in_a_circle() -> None:
+    imports = {path.stem: _workers_imported_by(path) for path in _workers_modules()}
+    assert imports["nudge"] == {"celery_app"}, "the task names come from the app, not the tasks"
+
+    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            found == goal or (found not in seen and reaches(found, goal, seen | {found}))
+            for found in imports.get(start, set())
+        )
+
+    assert [name for name in imports if reaches(name, name)] == []
+
+
+def test_with_a_broker_the_write_path_uses_the_nudger_it_is_given() -> None:
+    given = celery_nudger(Settings(store="memory://", broker=BROKER), PROJECTION_NAMES)
+    container = build(Settings(store="memory://", broker=BROKER), nudger=given)
     try:
+        assert container.nudger is given
         assert isinstance(container.nudger, CeleryNudger)
     finally:
         container.close()
 
 
-def test_with_a_broker_and_no_celery_nudger_installed_start_up_names_the_fix(
-    monkeypatch: pytest.MonkeyPatch,
+def test_with_a_broker_and_no_nudger_given_build_refuses_before_opening_anything(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(bootstrap, "entry_points", lambda **_: [])
-    with pytest.raises(ConfigError, match=r"^CALENDAR_BROKER: .*pip install -e \."):
-        build(Settings(store="memory://", broker=BROKER))
+    store = tmp_path / "events.db"
+    with pytest.raises(ValueError, match=r"CALENDAR_BROKER is set, so build\(\) needs nudger="):
+        build(Settings(store=f"sqlite:///{store}", broker=BROKER))
+    assert not store.exists()
+    build(Settings(store="memory://", broker=BROKER), nudger=NullNudger()).close()
+
+
+def test_our_own_code_is_found_by_imports_not_by_entry_points() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert "entry-points" not in project, "a plugin mechanism is for third parties"
+    sources = [*(REPO / "calendar_service").rglob("*.py"), *_workers_modules()]
+    assert [str(p) for p in sources if "entry_points" in p.read_text()] == []
 
 
 def test_without_a_broker_the_embedded_thread_nudges() -> None:
@@ -107,3 +113,21 @@ def test_a_nudge_to_an_unreachable_broker_is_logged_and_never_fails_the_write(
     nudger.nudge(["calendar"])
     assert time.monotonic() - started < 10
     assert "nudge of projection calendar not sent" in caplog.text
+
+
+def _workers_modules() -> list[Path]:
+    return sorted(Path(workers.__file__).parent.glob("*.py"))
+
+
+def _workers_imported_by(path: Path) -> set[str]:
+    """The modules of `workers` that `path` imports, anywhere in it (lazy imports too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {name.split(".")[1] for name in names if name.startswith("workers.")}
+    return found

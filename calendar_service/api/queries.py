@@ -51,7 +51,7 @@ from calendar_service.projections.calendar import deadline_doc
 from calendar_service.read.agenda import ItemView, agenda_view, viewer_zone, window
 from calendar_service.read.history import engagement_events, history_rows
 from calendar_service.read.wording import describe_source, describe_when_in_zone
-from calendar_service.service import load
+from calendar_service.service import ENGAGEMENT, load
 from calendar_service.staff.tokens import Principal
 
 Lang = Literal["en", "ko", "zh"]
@@ -148,7 +148,7 @@ def router_for(container: Container) -> APIRouter:
     def get_engagement(
         engagement_id: EngagementPath, _: Staff, lang: Annotated[Lang, Query()] = "en"
     ) -> JSONResponse:
-        state, version = load(container.store, str(EngagementId(engagement_id)))
+        state, version = load(container.store, ENGAGEMENT, str(EngagementId(engagement_id)))
         if state is None:
             raise EngagementNotFound(engagement_id, "show the engagement")
         items = derive_deadlines(state, DEFAULT_RULES, working_days)
@@ -178,7 +178,7 @@ def router_for(container: Container) -> APIRouter:
         events = engagement_events(container.store, str(EngagementId(engagement_id)))
         if not events:
             raise EngagementNotFound(engagement_id, "show the history of the engagement")
-        state, _version = load(container.store, engagement_id)
+        state, _version = load(container.store, ENGAGEMENT, engagement_id)
         rows = history_rows(events, lang)
         return HistoryOut(
             engagement_id=engagement_id,

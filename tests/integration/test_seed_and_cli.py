@@ -39,7 +39,7 @@ from calendar_service.eventstore import iter_all
 from calendar_service.eventstore.sqlite import SqliteEventStore
 from calendar_service.read.history import RowKind, agenda_rows, calendar_as_of
 from calendar_service.seed import MAX_QUOTE_WORDS, SEED_NAMESPACE, load_seed
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}
@@ -332,7 +332,7 @@ def test_agenda_shows_both_clocks_for_a_timed_engagement_abroad(store_url: str) 
         place=Place(city=LocalizedText(en="Dalian"), country="CN", tz="Asia/Shanghai"),
     )
     command = ScheduleEngagement(engagement_id=EngagementId("dalian-bilateral"), details=details)
-    handle(store, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
+    handle(store, ENGAGEMENT, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
     store.close()
 
     result = invoke("agenda", "--store", store_url, "--from", "2024-06-25", "--to", "2024-06-25")

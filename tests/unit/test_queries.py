@@ -40,7 +40,7 @@ from calendar_service.read.wording import (
     format_days,
     viewer_clock,
 )
-from calendar_service.service import Envelope, handle, stream_of
+from calendar_service.service import ENGAGEMENT, Envelope, handle, stream_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation, weekdays_only
 
 KST = timezone(timedelta(hours=9))
@@ -78,7 +78,7 @@ def log() -> Iterator[list[StoredEvent]]:
 
     def record(command: Command, known: datetime, recorded: datetime) -> None:
         clock.now = recorded
-        handle(store, command, Envelope(actor="officer.kim", known_at=known), clock)
+        handle(store, ENGAGEMENT, command, Envelope(actor="officer.kim", known_at=known), clock)
 
     record(invitation(), kst(4, 25, 7), kst(5, 1))
     record(Refine(engagement_id=DAVOS, when=DAVOS_DATES), kst(6, 19), kst(6, 20))
@@ -125,9 +125,9 @@ def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
     store = MemoryEventStore()
     clock = Clock()
     clock.now = kst(5, 1)
-    handle(store, invitation(), Envelope(actor="a", known_at=kst(4, 25)), clock)
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a", known_at=kst(4, 25)), clock)
     note = AddNote(engagement_id=DAVOS, text="heard of it in March")
-    handle(store, note, Envelope(actor="a", known_at=kst(3, 1)), clock)
+    handle(store, ENGAGEMENT, note, Envelope(actor="a", known_at=kst(3, 1)), clock)
 
     assert calendar_as_of(store.read_all(), kst(4, 1)) == []
     [later] = calendar_as_of(store.read_all(), kst(4, 26))
@@ -136,7 +136,7 @@ def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
 
 def test_other_streams_and_event_types_are_not_the_calendar() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="a"), Clock())
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a"), Clock())
     store.append("feed:staff", [NewEvent(type="FeedCreated", data={})], expected_version=0)
     store.append(stream_of(str(DAVOS)), [NewEvent(type="ReminderSent", data={})], None)
 
@@ -170,7 +170,7 @@ def test_history_says_what_changed_from_what_to_what(log: list[StoredEvent]) -> 
 def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> None:
     store = MemoryEventStore()
     clock = Clock()
-    handle(store, invitation(DAVOS_DATES), Envelope(actor="a"), clock)
+    handle(store, ENGAGEMENT, invitation(DAVOS_DATES), Envelope(actor="a"), clock)
     [engagement] = calendar_as_of(store.read_all())
 
     rows = agenda_rows(
@@ -184,7 +184,13 @@ def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> No
     assert rows[0].deadline.rule == "decision"
     assert agenda_rows([engagement], date(2024, 5, 11), date(2024, 6, 24)) == []
 
-    handle(store, Cancel(engagement_id=DAVOS, reason="postponed"), Envelope(actor="a"), clock)
+    handle(
+        store,
+        ENGAGEMENT,
+        Cancel(engagement_id=DAVOS, reason="postponed"),
+        Envelope(actor="a"),
+        clock,
+    )
     [cancelled] = calendar_as_of(store.read_all())
     after = agenda_rows([cancelled], date(2024, 5, 1), date(2024, 6, 30))
     assert [row.kind for row in after] == [RowKind.ENGAGEMENT]
@@ -192,7 +198,7 @@ def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> No
 
 def test_month_precision_rows_are_tentative() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="a"), Clock())
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a"), Clock())
     [engagement] = calendar_as_of(store.read_all())
     rows = agenda_rows([engagement], date(2024, 1, 1), date(2024, 12, 31))
     assert all(row.tentative for row in rows)

@@ -18,7 +18,7 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import ConcurrencyError
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.service import Envelope, handle, load, stream_of
+from calendar_service.service import ENGAGEMENT, Envelope, handle, load, stream_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
 
 NOW = datetime(2024, 4, 25, 7, 17, tzinfo=UTC)
@@ -31,7 +31,9 @@ def clock() -> datetime:
 def test_handle_appends_the_decided_events_with_actor_and_known_at() -> None:
     store = MemoryEventStore()
     known = datetime(2024, 4, 24, 22, 17, tzinfo=UTC)
-    outcome = handle(store, invitation(), Envelope(actor="officer.kim", known_at=known), clock)
+    outcome = handle(
+        store, ENGAGEMENT, invitation(), Envelope(actor="officer.kim", known_at=known), clock
+    )
     stored = store.read_stream(stream_of(str(DAVOS)))
     assert [event.type for event in stored] == ["InvitationReceived"]
     assert stored[0].actor == "officer.kim"
@@ -44,23 +46,30 @@ def test_handle_appends_the_decided_events_with_actor_and_known_at() -> None:
 def test_refused_command_appends_nothing_and_says_why() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim")
-    handle(store, invitation(), envelope, clock)
-    handle(store, Cancel(engagement_id=DAVOS, reason="postponed by the host"), envelope, clock)
+    handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    handle(
+        store,
+        ENGAGEMENT,
+        Cancel(engagement_id=DAVOS, reason="postponed by the host"),
+        envelope,
+        clock,
+    )
     head = store.head()
     with pytest.raises(
         CommandRefused, match="cannot confirm engagement 'summer-davos-2024-dalian'"
     ):
-        handle(store, Confirm(engagement_id=DAVOS), envelope, clock)
+        handle(store, ENGAGEMENT, Confirm(engagement_id=DAVOS), envelope, clock)
     assert store.head() == head
 
 
 def test_stale_if_match_version_is_refused_and_nothing_written() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim")
-    handle(store, invitation(), envelope, clock)
+    handle(store, ENGAGEMENT, invitation(), envelope, clock)
     with pytest.raises(ConcurrencyError, match="at version 1, not the expected 0"):
         handle(
             store,
+            ENGAGEMENT,
             Reschedule(engagement_id=DAVOS, when=DAVOS_DATES),
             envelope,
             clock,
@@ -72,8 +81,8 @@ def test_stale_if_match_version_is_refused_and_nothing_written() -> None:
 def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim", command_id=uuid4())
-    first = handle(store, invitation(), envelope, clock)
-    again = handle(store, invitation(), envelope, clock)
+    first = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    again = handle(store, ENGAGEMENT, invitation(), envelope, clock)
     assert store.head() == 1
     assert again.duplicate
     assert again.positions == first.positions
@@ -82,18 +91,20 @@ def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> N
 
 def test_concurrent_writers_without_if_match_lose_no_update() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="seed"), clock)
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="seed"), clock)
     notes = [f"note {n}" for n in range(40)]
 
     def add(text: str) -> None:
-        handle(store, AddNote(engagement_id=DAVOS, text=text), Envelope(actor="w"), clock)
+        handle(
+            store, ENGAGEMENT, AddNote(engagement_id=DAVOS, text=text), Envelope(actor="w"), clock
+        )
 
     threads = [threading.Thread(target=add, args=(text,)) for text in notes]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    state, version = load(store, str(DAVOS))
+    state, version = load(store, ENGAGEMENT, str(DAVOS))
     assert version == 41
     assert state is not None
     assert sorted(state.notes) == sorted(notes)
@@ -104,5 +115,7 @@ def test_known_at_in_the_future_is_refused_and_nothing_written() -> None:
     tomorrow = datetime(2024, 4, 26, tzinfo=UTC)
     refusal = r"known_at '2024-04-26T00:00:00\+00:00'.*cannot be in the future"
     with pytest.raises(InvalidValue, match=refusal):
-        handle(store, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock)
+        handle(
+            store, ENGAGEMENT, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock
+        )
     assert store.head() == 0

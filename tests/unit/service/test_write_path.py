@@ -10,18 +10,31 @@ import pytest
 
 from calendar_service.domain import (
     AddNote,
+    Audience,
     Cancel,
     CommandRefused,
     Confirm,
+    CreateFeed,
+    FeedNotFound,
     InvalidValue,
     Reschedule,
+    RevokeFeed,
 )
-from calendar_service.eventstore import ConcurrencyError
+from calendar_service.eventstore import ConcurrencyError, NewEvent
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.service import ENGAGEMENT, Envelope, handle, load, stream_of
+from calendar_service.service import (
+    ENGAGEMENT,
+    FEED,
+    Envelope,
+    EventRef,
+    handle,
+    load,
+    stream_of,
+)
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
 
 NOW = datetime(2024, 4, 25, 7, 17, tzinfo=UTC)
+HASH = "0" * 64
 
 
 def clock() -> datetime:
@@ -119,3 +132,51 @@ def test_known_at_in_the_future_is_refused_and_nothing_written() -> None:
             store, ENGAGEMENT, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock
         )
     assert store.head() == 0
+
+
+def test_a_retried_command_answers_with_its_first_events_though_the_stream_moved_on() -> None:
+    store = MemoryEventStore()
+    envelope = Envelope(actor="officer.kim", command_id=uuid4())
+    first = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    handle(store, ENGAGEMENT, AddNote(engagement_id=DAVOS, text="later"), Envelope("w"), clock)
+    again = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    assert again.duplicate
+    assert again.refs == first.refs == (EventRef("InvitationReceived", 1, 1),)
+    assert again.version == first.version == 1
+    assert store.stream_version(stream_of(str(DAVOS))) == 2
+    assert again.state is not None
+    assert again.state.notes == ("later",)
+
+
+def test_each_event_ref_says_where_the_event_landed() -> None:
+    store = MemoryEventStore()
+    handle(store, ENGAGEMENT, invitation(), Envelope("seed"), clock)
+    store.append("elsewhere:1", [NewEvent(type="Other", data={})], None)
+    outcome = handle(
+        store, ENGAGEMENT, Cancel(engagement_id=DAVOS, reason="x"), Envelope("w"), clock
+    )
+    assert outcome.refs == tuple(
+        EventRef(e.type, e.position, e.version)
+        for e in store.read_stream(stream_of(str(DAVOS)))[1:]
+    )
+    assert outcome.version == outcome.refs[-1].version == 2
+    assert outcome.positions == (3,)
+
+
+def test_a_feed_goes_through_the_same_write_path_and_a_second_revocation_records_nothing() -> None:
+    store = MemoryEventStore()
+    create = CreateFeed(feed_id="staff-1", name="Press", audience=Audience.STAFF, token_hash=HASH)
+    created = handle(store, FEED, create, Envelope("admin"), clock)
+    assert created.aggregate_id == "staff-1"
+    assert [ref.type for ref in created.refs] == ["FeedCreated"]
+    revoke = RevokeFeed(feed_id="staff-1", reason="leaked")
+    assert [ref.type for ref in handle(store, FEED, revoke, Envelope("a"), clock).refs] == [
+        "FeedRevoked"
+    ]
+    again = handle(store, FEED, revoke, Envelope("admin"), clock)
+    assert (again.refs, again.version) == ((), 2)
+    state, version = load(store, FEED, "staff-1")
+    assert state is not None
+    assert (state.revoked, state.revoke_reason, version) == (True, "leaked", 2)
+    with pytest.raises(FeedNotFound):
+        handle(store, FEED, RevokeFeed(feed_id="nothing"), Envelope("admin"), clock)

@@ -35,7 +35,7 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import EventStore
 from calendar_service.seed import apply_seed
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 
 ACTOR = "bench"
 _PLACES = {
@@ -118,14 +118,14 @@ def populate(store: EventStore, count: int, now: datetime, seed: int = 7) -> Non
     around = now.astimezone(UTC).date()
     for index in range(count):
         for command in commands(index, around, rng):
-            handle(store, command, Envelope(actor=ACTOR), lambda: now)
+            handle(store, ENGAGEMENT, command, Envelope(actor=ACTOR), lambda: now)
 
 
 def reschedule(store: EventStore, index: int, now: datetime, hours: int = 1) -> None:
     """Move generated engagement `index` by `hours`: one event, a new SEQUENCE."""
-    from calendar_service.service import load
+    from calendar_service.service import ENGAGEMENT, load
 
-    state, _ = load(store, str(engagement_id(index)))
+    state, _ = load(store, ENGAGEMENT, str(engagement_id(index)))
     assert state is not None
     when = state.when
     shift = timedelta(hours=hours)
@@ -138,6 +138,7 @@ def reschedule(store: EventStore, index: int, now: datetime, hours: int = 1) -> 
         moved = AllDayWhen(when.start_date + day, when.end_date_exclusive + day, when.tz)
     handle(
         store,
+        ENGAGEMENT,
         Reschedule(engagement_id=engagement_id(index), when=moved, reason="benchmark"),
         Envelope(actor=ACTOR),
         lambda: now,

@@ -401,7 +401,7 @@ def nudge_latency(config: Config) -> Figures:
 
     from calendar_service.bootstrap import build
     from calendar_service.config import Settings
-    from calendar_service.service import Envelope, handle
+    from calendar_service.service import ENGAGEMENT, Envelope, handle
     from workers.nudge import celery_nudger
 
     commands = config.pick(1000, 50)
@@ -429,7 +429,7 @@ def nudge_latency(config: Config) -> Figures:
                 eid = EngagementId(f"bench-latency-{n:05d}")
                 command = replace(template, engagement_id=eid)
                 started = time.perf_counter()
-                handle(container.store, command, Envelope(actor=ACTOR), container.clock)
+                handle(container.store, ENGAGEMENT, command, Envelope(actor=ACTOR), container.clock)
                 appended = time.perf_counter()
                 container.nudger.nudge()  # every projection, as the write path does
                 _wait_visible(container, str(eid))

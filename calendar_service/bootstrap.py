@@ -49,7 +49,7 @@ from calendar_service.projections import (
 )
 from calendar_service.projections.views_redis import RedisViewStore
 from calendar_service.projections.views_sqlite import SqliteViewStore
-from calendar_service.service import Envelope, Outcome, handle
+from calendar_service.service import ENGAGEMENT, EngagementOutcome, Envelope, handle
 
 if TYPE_CHECKING:
     from calendar_service.feed.cache import FeedCache
@@ -74,9 +74,9 @@ class Container:
 
     def execute(
         self, command: Command, envelope: Envelope, expected_version: int | None = None
-    ) -> Outcome:
+    ) -> EngagementOutcome:
         """The write path (`service.handle`), then a nudge once the append has committed."""
-        outcome = handle(self.store, command, envelope, self.clock, expected_version)
+        outcome = handle(self.store, ENGAGEMENT, command, envelope, self.clock, expected_version)
         if outcome.positions:
             # A retried command (duplicate) nudges too: the first attempt's nudge may be lost.
             self.nudger.nudge()

@@ -1,41 +1,133 @@
-"""The one write path: load an engagement's stream, decide, append with the expected version.
+"""The one write path: load an aggregate's stream, decide, append with the expected version.
 
-`handle` is what the CLI, the API and the seed call. It retries a conflict by reloading and
-deciding again, unless the caller pinned the version it saw (an HTTP `If-Match`), in which
-case a stale version is the caller's to resolve and `ConcurrencyError` goes back to them.
+Every write in the service is a `handle` call: an engagement's commands (CLI, API, seed), a
+feed's, a staff token's, a staff subscription's, and a reminder's outcome. An `Aggregate` says
+how for one kind: which stream a command is about, the domain's `decide` and `evolve`, and how
+its stored events decode. The five are at the end of this module (`ENGAGEMENT`, `FEED`,
+`STAFF_TOKEN`, `SUBSCRIPTION`, `REMINDER_OUTCOMES`); another aggregate is another spec there.
+
+`handle` retries a conflict by reloading and deciding again, unless the caller pinned the
+version it saw (an HTTP `If-Match`), in which case a stale version is the caller's to resolve
+and `ConcurrencyError` goes back to them.
 
 A `command_id` makes a command idempotent: its events get ids derived from it, and handling
-the same command id again returns the stored result without deciding anything (a retried POST,
-a second `seed` run).
+the same command id again returns the first attempt's result as stored, without deciding
+anything (a retried POST, a second `seed` run, a redelivered reminder task). The `Outcome`
+says all an edge answers with: the stream version after the command and where its events
+landed, so nobody reads the log again to answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from calendar_service.domain import (
     Command,
     Engagement,
     Event,
+    Feed,
     InvalidValue,
+    RecordOutcome,
+    ReminderOutcomes,
+    Subscription,
     decide,
+    decide_feed,
+    decide_outcome,
+    decide_staff,
+    event_from_data,
     evolve,
-    replay,
+    evolve_feed,
+    evolve_outcomes,
+    evolve_staff,
+    feed_event_from_data,
+    reminder_event_from_data,
+    staff_event_from_data,
 )
-from calendar_service.domain.engagement.events import event_from_data
-from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from calendar_service.domain.feeds import FEED_STREAM_PREFIX, FeedCommand, FeedEventType
+from calendar_service.domain.reminder_outcomes import REMINDER_STREAM_PREFIX, ReminderOutcomeType
+from calendar_service.domain.staff_tokens import (
+    TOKEN_STREAM_PREFIX,
+    StaffToken,
+    TokenCommand,
+    TokenEventType,
+    decide_token,
+    evolve_token,
+    token_event_from_data,
+)
+from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX, StaffCommand, StaffEventType
+from calendar_service.eventstore import (
+    AppendResult,
+    ConcurrencyError,
+    EventStore,
+    NewEvent,
+    StoredEvent,
+)
+from calendar_service.projections import Projector
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 5
 STREAM_PREFIX = "engagement:"
 
 
-def stream_of(engagement_id: str) -> str:
-    """The event stream that holds one engagement's history."""
-    return f"{STREAM_PREFIX}{engagement_id}"
+class Recordable(Protocol):
+    """What the write path needs of a domain event to store it."""
+
+    SCHEMA_VERSION: ClassVar[int]
+
+    @property
+    def event_type(self) -> str: ...
+
+    def to_data(self) -> dict[str, Any]: ...
+
+
+S = TypeVar("S")
+S_co = TypeVar("S_co", covariant=True)
+C = TypeVar("C")
+E = TypeVar("E", bound=Recordable)
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[S, C, E]):
+    """One kind of aggregate the write path handles: the domain's functions and its streams.
+
+    A command is about the stream `prefix + id_of(command)`. `decide(state, command, now)`
+    returns the events (none: nothing to do) or raises a DomainError; `evolve(state, event)`
+    folds one event into the state (None before the first); `decode(type, data)` rebuilds a
+    stored event. `versioned=False` appends without an expected version: only for a stream of
+    independent facts whose command ids make a repeat a no-op (see `REMINDER_OUTCOMES`).
+    """
+
+    name: str
+    prefix: str
+    id_of: Callable[[C], str]
+    decide: Callable[[S | None, C, datetime], Sequence[E]]
+    evolve: Callable[[S | None, E], S]
+    decode: Callable[[str, Mapping[str, Any]], E]
+    versioned: bool = True
+
+    def stream(self, aggregate_id: str) -> str:
+        """The event stream that holds one aggregate's history."""
+        return f"{self.prefix}{aggregate_id}"
+
+    def replay(self, stored: Iterable[StoredEvent]) -> S | None:
+        """The state `stored` builds from nothing; None if it is empty."""
+        state: S | None = None
+        for event in stored:
+            state = self.evolve(state, self.decode(event.type, event.data))
+        return state
+
+
+class Replayable(Protocol[S_co]):
+    """What `load` needs of an `Aggregate`. (A protocol, covariant in the state, so that mypy
+    infers the state's type where `load`'s answer is unpacked into two names.)"""
+
+    def stream(self, aggregate_id: str) -> str: ...
+
+    def replay(self, stored: Iterable[StoredEvent]) -> S_co | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,63 +141,126 @@ class Envelope:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    engagement_id: str
+class EventRef:
+    """Where one event of a command landed: its type, global position and stream version."""
+
+    type: str
+    position: int
     version: int
-    positions: tuple[int, ...]
-    events: tuple[Event, ...]
-    state: Engagement | None
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S, E]):
+    """What a command did: the stream's `version` right after it, and its events (`refs`, where
+    they landed; `events`, decoded). `state` is the aggregate as the command left it.
+
+    For a `duplicate` (a command id handled before) `refs` and `events` are the first
+    attempt's as stored, `version` is the version right after the last of them (the stream may
+    have moved on since), and `state` is the aggregate as it stands now.
+    """
+
+    aggregate_id: str
+    version: int
+    refs: tuple[EventRef, ...]
+    events: tuple[E, ...]
+    state: S | None
     duplicate: bool = False
 
-
-def load(store: EventStore, engagement_id: str) -> tuple[Engagement | None, int]:
-    """The engagement as its stream says now, and the stream version it was read at."""
-    stored = store.read_stream(stream_of(engagement_id))
-    return replay(to_domain(event) for event in stored), len(stored)
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return tuple(ref.position for ref in self.refs)
 
 
-def to_domain(stored: StoredEvent) -> Event:
-    return event_from_data(stored.type, stored.data)
+EngagementOutcome = Outcome[Engagement, Event]
+
+
+def load(store: EventStore, aggregate: Replayable[S], aggregate_id: str) -> tuple[S | None, int]:
+    """The aggregate as its stream says now, and the stream version it was read at."""
+    stored = store.read_stream(aggregate.stream(aggregate_id))
+    return aggregate.replay(stored), len(stored)
 
 
 def handle(
     store: EventStore,
-    command: Command,
+    aggregate: Aggregate[S, C, E],
+    command: C,
     envelope: Envelope,
     clock: Clock,
     expected_version: int | None = None,
-) -> Outcome:
+) -> Outcome[S, E]:
     """Decide `command` against the current state and append its events atomically.
 
     Raises the domain's errors for a refused or invalid command (nothing is written) and
-    `ConcurrencyError` when `expected_version` is given and stale.
+    `ConcurrencyError` when `expected_version` is given and stale, or when the stream kept
+    moving for MAX_ATTEMPTS tries.
     """
-    engagement_id = str(command.engagement_id)
-    stream = stream_of(engagement_id)
     _check_known_at(envelope, clock())
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        stored = store.read_stream(stream)
-        if envelope.command_id is not None and (done := _already_done(stored, envelope)):
-            return done
-        version = len(stored)
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(stream, expected_version, version)
-        state = replay(to_domain(event) for event in stored)
-        events = decide(state, command, clock())
-        if not events:
-            return Outcome(engagement_id, version, (), (), state)
         try:
-            result = store.append(stream, _encode(events, envelope), expected_version=version)
+            return _attempt(store, aggregate, command, envelope, clock, expected_version)
         except ConcurrencyError:
             if expected_version is not None or attempt == MAX_ATTEMPTS:
                 raise
-            continue
-        for event in events:
-            state = evolve(state, event)
-        return Outcome(
-            engagement_id, result.version, result.positions, tuple(events), state, result.duplicate
-        )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def handle_settled(
+    store: EventStore,
+    projector: Projector,
+    projection: str,
+    aggregate: Aggregate[S, C, E],
+    command: C,
+    envelope: Envelope,
+    clock: Clock,
+) -> Outcome[S, E]:
+    """`handle`, then return only once `projection` has applied the command's events, so the
+    next read of it, in any process, sees them (a revoked token is refused from the next
+    request on). `NotSettled` if the projection cannot apply them in time: they are recorded,
+    and take effect once it catches up."""
+    outcome = handle(store, aggregate, command, envelope, clock)
+    if outcome.refs:
+        projector.wait_for(projection, outcome.refs[-1].position)
+    return outcome
+
+
+def _attempt(
+    store: EventStore,
+    aggregate: Aggregate[S, C, E],
+    command: C,
+    envelope: Envelope,
+    clock: Clock,
+    expected_version: int | None,
+) -> Outcome[S, E]:
+    """One read, decide and append; ConcurrencyError if the stream moved meanwhile."""
+    aggregate_id = aggregate.id_of(command)
+    stream = aggregate.stream(aggregate_id)
+    stored = store.read_stream(stream)
+    if (done := _already_done(aggregate, aggregate_id, stored, envelope)) is not None:
+        return done
+    version = len(stored)
+    if expected_version is not None and expected_version != version:
+        raise ConcurrencyError(stream, expected_version, version)
+    state = aggregate.replay(stored)
+    events = aggregate.decide(state, command, clock())
+    if not events:
+        return Outcome(aggregate_id, version, (), (), state)
+    expected = version if aggregate.versioned else None
+    result = store.append(stream, _encode(events, envelope), expected)
+    if result.duplicate:  # a concurrent retry of this very command stored it first
+        done = _already_done(aggregate, aggregate_id, store.read_stream(stream), envelope)
+        assert done is not None, "the store holds this command's events"
+        return done
+    for event in events:
+        state = aggregate.evolve(state, event)
+    return Outcome(aggregate_id, result.version, _refs(result, events), tuple(events), state)
+
+
+def _refs(result: AppendResult, events: Sequence[Recordable]) -> tuple[EventRef, ...]:
+    first = result.version - len(events) + 1
+    return tuple(
+        EventRef(event.event_type, position, first + index)
+        for index, (event, position) in enumerate(zip(events, result.positions, strict=True))
+    )
 
 
 def _check_known_at(envelope: Envelope, now: datetime) -> None:
@@ -120,23 +275,30 @@ def _check_known_at(envelope: Envelope, now: datetime) -> None:
         )
 
 
-def _already_done(stored: Sequence[StoredEvent], envelope: Envelope) -> Outcome | None:
-    assert envelope.command_id is not None
-    first_id = event_id_for(envelope.command_id, 0)
-    for index, event in enumerate(stored):
-        if event.event_id == first_id:
-            same = [e for e in stored[index:] if e.correlation_id == envelope.command_id]
-            state = replay(to_domain(e) for e in stored)
-            engagement_id = stored[0].stream.removeprefix(STREAM_PREFIX)
-            return Outcome(
-                engagement_id,
-                len(stored),
-                tuple(e.position for e in same),
-                tuple(to_domain(e) for e in same),
-                state,
-                duplicate=True,
-            )
-    return None
+def _already_done(
+    aggregate: Aggregate[S, C, E],
+    aggregate_id: str,
+    stored: Sequence[StoredEvent],
+    envelope: Envelope,
+) -> Outcome[S, E] | None:
+    """The outcome of the envelope's command id as stored, or None if it is not in `stored`."""
+    command_id = envelope.command_id
+    if command_id is None:
+        return None
+    first_id = event_id_for(command_id, 0)
+    start = next((i for i, event in enumerate(stored) if event.event_id == first_id), None)
+    if start is None:
+        return None
+    mine = [stored[start]]
+    # One append stores a command's events together, with consecutive derived ids.
+    for event in stored[start + 1 :]:
+        if event.event_id != event_id_for(command_id, len(mine)):
+            break
+        mine.append(event)
+    refs = tuple(EventRef(event.type, event.position, event.version) for event in mine)
+    events = tuple(aggregate.decode(event.type, event.data) for event in mine)
+    state = aggregate.replay(stored)
+    return Outcome(aggregate_id, mine[-1].version, refs, events, state, duplicate=True)
 
 
 def event_id_for(command_id: UUID, index: int) -> UUID:
@@ -144,7 +306,7 @@ def event_id_for(command_id: UUID, index: int) -> UUID:
     return uuid5(command_id, str(index))
 
 
-def _encode(events: Sequence[Event], envelope: Envelope) -> list[NewEvent]:
+def _encode(events: Sequence[Recordable], envelope: Envelope) -> list[NewEvent]:
     correlation = envelope.command_id or uuid4()
     return [
         NewEvent(
@@ -163,3 +325,67 @@ def _encode(events: Sequence[Event], envelope: Envelope) -> list[NewEvent]:
         )
         for index, event in enumerate(events)
     ]
+
+
+# --- the aggregates ----------------------------------------------------------------------------
+
+
+def stream_of(engagement_id: str) -> str:
+    """The event stream that holds one engagement's history."""
+    return ENGAGEMENT.stream(engagement_id)
+
+
+def _timeless(
+    decide: Callable[[S | None, C], Sequence[E]],
+) -> Callable[[S | None, C, datetime], Sequence[E]]:
+    """A decide that needs no clock, in the shape `Aggregate` calls."""
+    return lambda state, command, _now: decide(state, command)
+
+
+ENGAGEMENT: Aggregate[Engagement, Command, Event] = Aggregate(
+    "engagement", STREAM_PREFIX, lambda c: str(c.engagement_id), decide, evolve, event_from_data
+)
+FEED: Aggregate[Feed, FeedCommand, FeedEventType] = Aggregate(
+    "feed",
+    FEED_STREAM_PREFIX,
+    lambda c: c.feed_id,
+    _timeless(decide_feed),
+    evolve_feed,
+    feed_event_from_data,
+)
+STAFF_TOKEN: Aggregate[StaffToken, TokenCommand, TokenEventType] = Aggregate(
+    "staff token",
+    TOKEN_STREAM_PREFIX,
+    lambda c: c.token_id,
+    _timeless(decide_token),
+    evolve_token,
+    token_event_from_data,
+)
+SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
+    "staff subscription",
+    STAFF_STREAM_PREFIX,
+    lambda c: c.staff_id,
+    _timeless(decide_staff),
+    evolve_staff,
+    staff_event_from_data,
+)
+REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeType] = Aggregate(
+    "reminder outcomes",
+    REMINDER_STREAM_PREFIX,
+    lambda c: str(c.outcome.engagement_id),
+    _timeless(decide_outcome),
+    evolve_outcomes,
+    reminder_event_from_data,
+    versioned=False,
+)
+"""The outcomes of one engagement's reminders, appended without an expected version.
+
+Workers record outcomes of different reminders of one engagement into its one stream at once
+(a burst after downtime; thousands due in the same minute). Those facts are independent: an
+order between them decides nothing, so a version check would only turn each collision into a
+retry, and a burst could spend MAX_ATTEMPTS and fail an outcome whose reminder was already
+sent. Exactly once rests on two things instead: `decide_outcome` refuses a reminder whose
+outcome is recorded, and the command id (`deliver.outcome_command_id`, one per reminder) makes
+every event id deterministic, so two concurrent appends of one reminder's outcome store one
+event, and the second is answered as a duplicate.
+"""

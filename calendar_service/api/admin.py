@@ -18,7 +18,8 @@ answering, so the change holds from the very next request, in any process.
 No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
@@ -62,8 +63,55 @@ MAX_POSITION = 2**62
 def router_for(container: Container) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["admin"])
     Admin = Annotated[Principal, Depends(admin_of(container))]
-    IdPath = Annotated[str, Path(max_length=64)]
+    store, projector, clock = container.store, container.projector, container.clock
     base_url = container.settings.base_url
+
+    def list_route(name: str, path: str, summary: str, model: Any, rows: Callable[[], Any]) -> None:
+        """Register GET {path}: what `rows()` lists, as a list of `model`."""
+
+        def endpoint(_: Admin) -> Any:
+            return rows()
+
+        endpoint.__name__ = name
+        responses = error_responses(401, 403)
+        router.get(path, response_model=list[model], summary=summary, responses=responses)(endpoint)
+
+    def create_route(
+        name: str,
+        path: str,
+        summary: str,
+        given: Any,
+        model: Any,
+        create: Callable[[Any, str], Any],
+    ) -> None:
+        """Register POST {path}: `create(body, actor)` makes what the body (a `given`)
+        describes, its secret in this answer only, and answers 201 with a `model`."""
+
+        def endpoint(principal: Admin, body: Annotated[given, Body()]) -> Any:
+            return create(body, principal.actor)
+
+        endpoint.__name__ = name
+        responses = error_responses(401, 403, 413, 422, 503)
+        router.post(
+            path, status_code=201, response_model=model, summary=summary, responses=responses
+        )(endpoint)
+
+    def end_route(
+        name: str, path: str, summary: str, model: Any, end: Callable[[str, str | None, str], Any]
+    ) -> None:
+        """Register POST {path}: `end(id, reason, actor)` revokes or unsubscribes what the path's
+        one parameter names, for an optional reason, and answers as `model`."""
+        field = path[path.index("{") + 1 : path.index("}")]
+        IdPath = Annotated[str, Path(alias=field, max_length=64)]
+
+        def endpoint(
+            principal: Admin, item_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
+        ) -> Any:
+            return end(item_id, None if body is None else body.reason, principal.actor)
+
+        endpoint.__name__ = name
+        responses = error_responses(401, 403, 404, 413, 422, 503)
+        router.post(path, response_model=model, summary=summary, responses=responses)(endpoint)
 
     @router.get(
         "/log",
@@ -78,101 +126,89 @@ def router_for(container: Container) -> APIRouter:
         ] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 100,
     ) -> LogOut:
-        events = container.store.read_all(after, limit)
+        events = store.read_all(after, limit)
         return LogOut(
             events=[_event(event) for event in events],
-            head=container.store.head(),
+            head=store.head(),
             next_after=events[-1].position if len(events) == limit else None,
         )
 
-    @router.get(
+    list_route(
+        "get_tokens",
         "/admin/tokens",
-        response_model=list[TokenOut],
-        summary="Every staff token, revoked ones too (never a secret: none is kept)",
-        responses=error_responses(401, 403),
+        "Every staff token, revoked ones too (never a secret: none is kept)",
+        TokenOut,
+        lambda: [_token(row) for row in list_tokens(projector)],
     )
-    def get_tokens(_: Admin) -> list[TokenOut]:
-        return [_token(row) for row in list_tokens(container.projector)]
 
-    @router.post(
-        "/admin/tokens",
-        status_code=201,
-        response_model=IssuedTokenOut,
-        summary="Issue a staff token; its secret is in this answer and nowhere else",
-        responses=error_responses(401, 403, 413, 422, 503),
-    )
-    def post_token(principal: Admin, body: Annotated[TokenCreateIn, Body()]) -> IssuedTokenOut:
+    def issue(body: TokenCreateIn, by: str) -> IssuedTokenOut:
         issued = issue_token(
-            container.store,
-            container.projector,
-            actor=body.actor,
-            admin=body.admin,
-            by=principal.actor,
+            store, projector, actor=body.actor, admin=body.admin, by=by, clock=clock
         )
         return IssuedTokenOut(**_token(issued.row).model_dump(), token=issued.token)
 
-    @router.post(
-        "/admin/tokens/{token_id}/revoke",
-        response_model=RevokedOut,
-        summary="Revoke a staff token for good, effective from the next request",
-        responses=error_responses(401, 403, 404, 413, 422, 503),
+    create_route(
+        "post_token",
+        "/admin/tokens",
+        "Issue a staff token; its secret is in this answer and nowhere else",
+        TokenCreateIn,
+        IssuedTokenOut,
+        issue,
     )
-    def post_token_revoke(
-        principal: Admin, token_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
-    ) -> RevokedOut:
+
+    def revoke_staff_token(token_id: str, reason: str | None, actor: str) -> RevokedOut:
         check_token_id(token_id)
-        reason = None if body is None else body.reason
-        done = revoke_token(
-            container.store, container.projector, token_id, reason=reason, by=principal.actor
-        )
+        done = revoke_token(store, projector, token_id, reason=reason, by=actor, clock=clock)
         return RevokedOut(id=token_id, revoked=done)
 
-    @router.get(
-        "/admin/feeds",
-        response_model=list[FeedOut],
-        summary="Every feed, revoked ones too (never a token: none is kept)",
-        responses=error_responses(401, 403),
+    end_route(
+        "post_token_revoke",
+        "/admin/tokens/{token_id}/revoke",
+        "Revoke a staff token for good, effective from the next request",
+        RevokedOut,
+        revoke_staff_token,
     )
-    def get_feeds(_: Admin) -> list[FeedOut]:
-        return [_feed(row) for row in list_feeds(container.projector)]
+    list_route(
+        "get_feeds",
+        "/admin/feeds",
+        "Every feed, revoked ones too (never a token: none is kept)",
+        FeedOut,
+        lambda: [_feed(row) for row in list_feeds(projector)],
+    )
 
-    @router.post(
-        "/admin/feeds",
-        status_code=201,
-        response_model=CreatedFeedOut,
-        summary="Create a feed for an audience; its token and links are in this answer only",
-        responses=error_responses(401, 403, 413, 422, 503),
-    )
-    def post_feed(principal: Admin, body: Annotated[FeedCreateIn, Body()]) -> CreatedFeedOut:
+    def create(body: FeedCreateIn, actor: str) -> CreatedFeedOut:
         created = create_feed(
-            container.store,
-            container.projector,
+            store,
+            projector,
             name=body.name,
             audience=body.audience,
             lang=body.lang,
-            actor=principal.actor,
+            actor=actor,
+            clock=clock,
         )
-        links = feed_links(base_url, created.token)
-        return CreatedFeedOut(
-            **_feed(created.feed).model_dump(),
-            token=created.token,
-            links=FeedLinksOut(**links.as_dict()),
-        )
+        links = FeedLinksOut(**feed_links(base_url, created.token).as_dict())
+        return CreatedFeedOut(**_feed(created.feed).model_dump(), token=created.token, links=links)
 
-    @router.post(
-        "/admin/feeds/{feed_id}/revoke",
-        response_model=RevokedOut,
-        summary="Revoke a feed for good: its URL and page answer 410 Gone from now on",
-        responses=error_responses(401, 403, 404, 413, 422, 503),
+    create_route(
+        "post_feed",
+        "/admin/feeds",
+        "Create a feed for an audience; its token and links are in this answer only",
+        FeedCreateIn,
+        CreatedFeedOut,
+        create,
     )
-    def post_feed_revoke(
-        principal: Admin, feed_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
-    ) -> RevokedOut:
-        reason = None if body is None else body.reason
-        done = revoke_feed(
-            container.store, container.projector, feed_id, reason=reason, actor=principal.actor
-        )
+
+    def revoke_a_feed(feed_id: str, reason: str | None, actor: str) -> RevokedOut:
+        done = revoke_feed(store, projector, feed_id, reason=reason, actor=actor, clock=clock)
         return RevokedOut(id=feed_id, revoked=done)
+
+    end_route(
+        "post_feed_revoke",
+        "/admin/feeds/{feed_id}/revoke",
+        "Revoke a feed for good: its URL and page answer 410 Gone from now on",
+        RevokedOut,
+        revoke_a_feed,
+    )
 
     @router.get(
         "/admin/staff",
@@ -183,7 +219,7 @@ def router_for(container: Container) -> APIRouter:
     def get_staff(
         _: Admin, include_inactive: Annotated[bool, Query()] = False
     ) -> list[SubscriptionOut]:
-        rows = list_subscriptions(container.projector, include_inactive=include_inactive)
+        rows = list_subscriptions(projector, include_inactive=include_inactive)
         return [SubscriptionOut.model_validate(row) for row in rows]
 
     @router.put(
@@ -193,11 +229,13 @@ def router_for(container: Container) -> APIRouter:
         responses=error_responses(401, 403, 413, 422, 503),
     )
     def put_staff(
-        principal: Admin, staff_id: IdPath, body: Annotated[SubscriptionIn, Body()]
+        principal: Admin,
+        staff_id: Annotated[str, Path(max_length=64)],
+        body: Annotated[SubscriptionIn, Body()],
     ) -> SubscriptionOut:
         row = subscribe(
-            container.store,
-            container.projector,
+            store,
+            projector,
             staff_id=staff_id,
             name=body.name,
             email=body.email,
@@ -205,24 +243,21 @@ def router_for(container: Container) -> APIRouter:
             channels=frozenset(body.channels),
             lang=body.lang,
             actor=principal.actor,
+            clock=clock,
         )
         return SubscriptionOut.model_validate(row)
 
-    @router.post(
-        "/admin/staff/{staff_id}/unsubscribe",
-        response_model=UnsubscribedOut,
-        summary="Stop reminders to a staff member (their history stays)",
-        responses=error_responses(401, 403, 404, 413, 422, 503),
-    )
-    def post_unsubscribe(
-        principal: Admin, staff_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
-    ) -> UnsubscribedOut:
-        reason = None if body is None else body.reason
-        done = unsubscribe(
-            container.store, container.projector, staff_id, reason=reason, actor=principal.actor
-        )
+    def unsubscribe_staff(staff_id: str, reason: str | None, actor: str) -> UnsubscribedOut:
+        done = unsubscribe(store, projector, staff_id, reason=reason, actor=actor, clock=clock)
         return UnsubscribedOut(staff_id=staff_id, unsubscribed=done)
 
+    end_route(
+        "post_unsubscribe",
+        "/admin/staff/{staff_id}/unsubscribe",
+        "Stop reminders to a staff member (their history stays)",
+        UnsubscribedOut,
+        unsubscribe_staff,
+    )
     return router
 
 

@@ -60,7 +60,7 @@ from calendar_service.domain import (
     SetReminderPolicy,
 )
 from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
-from calendar_service.service import Envelope, Outcome, stream_of
+from calendar_service.service import Envelope
 from calendar_service.staff.tokens import Principal
 
 EngagementPath = Annotated[
@@ -348,26 +348,12 @@ class _Runner:
             actor=principal.actor, known_at=_known_at(body.known_at), command_id=key
         )
         outcome = self.container.execute(command, envelope, expected)
-        version, refs = self._result(outcome, key)
-        out = CommandOut(engagement_id=outcome.engagement_id, version=version, events=refs)
-        headers = {"ETag": f'"v{version}"'}
+        refs = [EventRef(type=ref.type, position=ref.position) for ref in outcome.refs]
+        out = CommandOut(engagement_id=outcome.aggregate_id, version=outcome.version, events=refs)
+        headers = {"ETag": f'"v{outcome.version}"'}
         if outcome.duplicate:
             headers["Idempotent-Replayed"] = "true"
         return JSONResponse(out.model_dump(mode="json"), status_code=status, headers=headers)
-
-    def _result(self, outcome: Outcome, key: UUID | None) -> tuple[int, list[EventRef]]:
-        """The version right after the command and its events: for a retry, as they were
-        stored the first time (the stream may have moved on since)."""
-        if not outcome.duplicate or key is None:
-            refs = [
-                EventRef(type=event.event_type, position=position)
-                for event, position in zip(outcome.events, outcome.positions, strict=True)
-            ]
-            return outcome.version, refs
-        stored = self.container.store.read_stream(stream_of(outcome.engagement_id))
-        mine = [event for event in stored if event.correlation_id == key]
-        refs = [EventRef(type=event.type, position=event.position) for event in mine]
-        return (mine[-1].version if mine else outcome.version), refs
 
 
 def _known_at(value: datetime | None) -> datetime | None:

@@ -13,7 +13,7 @@ values involved. `describe(error, request)` gives (status, body) for:
                               else 409 (others kept writing: try again)
     EventStoreError           DuplicateEventConflict 409 · InvalidAppend 422 ·
                               StoreUnavailable 503
-    ProjectionError           503 (a projection could not settle in time)
+    ProjectionError           503 (NotSettled: a projection could not apply a change in time)
     RequestValidationError    422, naming the first field
     HTTPException             its status (BodyTooLarge 413, unknown route 404, 405)
 

@@ -61,7 +61,7 @@ from calendar_service.read import (
     window,
 )
 from calendar_service.read.wording import describe_source, describe_when_in_zone
-from calendar_service.service import load
+from calendar_service.service import ENGAGEMENT, load
 from calendar_service.staff.tokens import Principal
 
 Lang = Literal["en", "ko", "zh"]
@@ -157,7 +157,7 @@ def router_for(container: Container) -> APIRouter:
     def get_engagement(
         engagement_id: EngagementPath, _: Staff, lang: Annotated[Lang, Query()] = "en"
     ) -> JSONResponse:
-        state, version = load(container.store, str(EngagementId(engagement_id)))
+        state, version = load(container.store, ENGAGEMENT, str(EngagementId(engagement_id)))
         if state is None:
             raise EngagementNotFound(engagement_id, "show the engagement")
         items = derive_deadlines(state, DEFAULT_RULES, working_days)

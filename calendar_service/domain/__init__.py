@@ -8,7 +8,9 @@ only through the `is_working_day` predicate callers pass to `derive_deadlines`).
 - deadlines: `deadlines.derive_deadlines`, default rules in `deadline_rules.py`
 - names with aliases: `names.py`; errors: `errors.py`
 - feeds and their token hashes: `feeds.py` (its own events, with FEED_EVENT_TYPES)
-- staff notification subscriptions: `staff.py`; reminder outcomes: `reminder_outcomes.py`
+- staff bearer tokens: `staff_tokens.py`; staff notification subscriptions: `subscriptions.py`
+- reminder outcomes, recorded once per reminder: `reminder_outcomes.py`
+- what the small aggregates' facts share (base class, type map, decoder, checks): `_aggregate.py`
 """
 
 from calendar_service.domain.durations import format_duration, parse_duration
@@ -145,10 +147,14 @@ from calendar_service.domain.reminder_outcomes import (
     REMINDER_EVENT_TYPES,
     DeliveryFailure,
     DeliveryRecord,
+    RecordOutcome,
     ReminderFailed,
     ReminderKey,
     ReminderMissed,
+    ReminderOutcomes,
     ReminderSent,
+    decide_outcome,
+    evolve_outcomes,
     reminder_event_from_data,
     reminder_stream,
 )
@@ -255,12 +261,14 @@ __all__ = [
     "Precision",
     "ReceiveInvitation",
     "RecordAgreement",
+    "RecordOutcome",
     "Recurrence",
     "RecurringObservanceDefined",
     "Refine",
     "ReminderFailed",
     "ReminderKey",
     "ReminderMissed",
+    "ReminderOutcomes",
     "ReminderPolicy",
     "ReminderPolicyChanged",
     "ReminderSent",
@@ -287,11 +295,13 @@ __all__ = [
     "deadline_id",
     "decide",
     "decide_feed",
+    "decide_outcome",
     "decide_staff",
     "derive_deadlines",
     "event_from_data",
     "evolve",
     "evolve_feed",
+    "evolve_outcomes",
     "evolve_staff",
     "feed_event_from_data",
     "feed_stream",

@@ -17,22 +17,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Self, get_args
+from typing import ClassVar
 
+from calendar_service.domain._aggregate import (
+    Fact,
+    check_lang,
+    check_reason,
+    check_token_hash,
+    decoder,
+    event_types,
+)
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
-from calendar_service.domain.engagement.values import LANGUAGES, Audience
-from calendar_service.domain.errors import DomainError, InvalidValue
+from calendar_service.domain.engagement.values import Audience
+from calendar_service.domain.errors import DomainError
 
 FEED_STREAM_PREFIX = "feed:"
 MAX_FEED_NAME_CHARS = 120
-MAX_REASON_CHARS = 500
 MIN_TOKEN_CHARS = 22
 """A token shorter than this cannot carry 128 random bits (22 URL-safe base64 characters)."""
-_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def feed_stream(feed_id: str) -> str:
@@ -73,39 +77,14 @@ def _check_feed_id(value: object) -> str:
     return check_slug("feed_id", value, max_chars=64)
 
 
-def _check_lang(value: object) -> str:
-    if value not in LANGUAGES:
-        raise InvalidValue("lang", value, "use one of en, ko, zh")
-    return str(value)
-
-
-def _check_token_hash(value: object) -> str:
-    text = check_type("token_hash", value, str, "the SHA-256 of the token in hex")
-    if _TOKEN_HASH.fullmatch(text) is None:
-        raise InvalidValue("token_hash", value, "give 64 lowercase hex digits (hash_token)")
-    return text
-
-
 @dataclass(frozen=True, kw_only=True)
-class FeedEvent:
+class FeedEvent(Fact):
     """What every feed event has: the feed it belongs to."""
 
     feed_id: str
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         _check_feed_id(self.feed_id)
-
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**decode_fields(cls, dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,8 +101,8 @@ class FeedCreated(FeedEvent):
         super().__post_init__()
         check_text("name", self.name, max_chars=MAX_FEED_NAME_CHARS)
         check_type("audience", self.audience, Audience, "public, staff or restricted")
-        _check_token_hash(self.token_hash)
-        _check_lang(self.lang)
+        check_token_hash(self.token_hash)
+        check_lang(self.lang)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,22 +113,14 @@ class FeedRevoked(FeedEvent):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.reason is not None:
-            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+        check_reason(self.reason)
 
 
 FeedEventType = FeedCreated | FeedRevoked
-FEED_EVENT_TYPES: Mapping[str, type[FeedEventType]] = {
-    cls.__name__: cls for cls in get_args(FeedEventType)
-}
+FEED_EVENT_TYPES: Mapping[str, type[FeedEventType]] = event_types(FeedEventType)
 """Feed event type name (as stored) -> class."""
-
-
-def feed_event_from_data(event_type: str, data: Mapping[str, Any]) -> FeedEventType:
-    cls = FEED_EVENT_TYPES.get(event_type)
-    if cls is None:
-        raise InvalidValue("type", event_type, "it is not a known feed event type")
-    return cls.from_data(data)
+feed_event_from_data = decoder(FEED_EVENT_TYPES, "feed event")
+"""The feed event of a stored type name and data."""
 
 
 @dataclass(frozen=True, kw_only=True)

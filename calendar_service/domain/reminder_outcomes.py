@@ -13,18 +13,22 @@ officer's If-Match names) moves only when the engagement does, while its timelin
 
 Each carries `reminder_id` in its data, which is what the reminder schedule projection marks
 its row by. `REMINDER_EVENT_TYPES` is the registry readers decode with.
+
+Exactly once, as the domain says it: `RecordOutcome` is the intent, `decide_outcome(state,
+command)` refuses (decides nothing for) a reminder whose outcome is already in the stream, and
+`evolve_outcomes` folds the stream into `ReminderOutcomes` (reminder id -> outcome type).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Self, get_args
+from typing import ClassVar
 
+from calendar_service.domain._aggregate import Fact, decoder, event_types
 from calendar_service.domain._checks import check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
 from calendar_service.domain.engagement.values import EngagementId
 from calendar_service.domain.errors import InvalidValue
 
@@ -112,14 +116,13 @@ class DeliveryFailure:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReminderOutcome:
+class ReminderOutcome(Fact):
     """What every outcome names: the reminder, its engagement, its offset and due instant."""
 
     engagement_id: EngagementId
     reminder_id: str
     offset: str
     due_at: datetime
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         check_type("engagement_id", self.engagement_id, EngagementId, "an EngagementId")
@@ -129,17 +132,6 @@ class ReminderOutcome:
                 "reminder_id", self.reminder_id, "it names another engagement or offset"
             )
         _check_aware("due_at", self.due_at)
-
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**decode_fields(cls, dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,14 +188,43 @@ def _check_late(value: object) -> None:
 
 
 ReminderOutcomeType = ReminderSent | ReminderFailed | ReminderMissed
-REMINDER_EVENT_TYPES: Mapping[str, type[ReminderOutcomeType]] = {
-    cls.__name__: cls for cls in get_args(ReminderOutcomeType)
-}
+REMINDER_EVENT_TYPES: Mapping[str, type[ReminderOutcomeType]] = event_types(ReminderOutcomeType)
 """Reminder outcome type name (as stored) -> class."""
+reminder_event_from_data = decoder(REMINDER_EVENT_TYPES, "reminder outcome")
+"""The reminder outcome of a stored type name and data."""
 
 
-def reminder_event_from_data(event_type: str, data: Mapping[str, Any]) -> ReminderOutcomeType:
-    cls = REMINDER_EVENT_TYPES.get(event_type)
-    if cls is None:
-        raise InvalidValue("type", event_type, "it is not a known reminder outcome type")
-    return cls.from_data(data)
+@dataclass(frozen=True, kw_only=True)
+class RecordOutcome:
+    """Record what became of one reminder (the outcome names the reminder and its stream)."""
+
+    outcome: ReminderOutcomeType
+    VERB: ClassVar[str] = "record the reminder's outcome"
+
+
+@dataclass(frozen=True)
+class ReminderOutcomes:
+    """What became of an engagement's reminders so far: reminder id -> outcome type name."""
+
+    engagement_id: str
+    recorded: Mapping[str, str]
+
+
+def decide_outcome(
+    state: ReminderOutcomes | None, command: RecordOutcome
+) -> list[ReminderOutcomeType]:
+    """The outcome, unless one is recorded for its reminder already: the first outcome is the
+    reminder's only one (a second delivery, a retry after a crash, decides nothing)."""
+    outcome = command.outcome
+    if state is not None and outcome.reminder_id in state.recorded:
+        return []
+    return [outcome]
+
+
+def evolve_outcomes(state: ReminderOutcomes | None, event: ReminderOutcomeType) -> ReminderOutcomes:
+    """The outcomes after `event`; the first recorded for a reminder stays its outcome."""
+    if state is None:
+        return ReminderOutcomes(str(event.engagement_id), {event.reminder_id: event.event_type})
+    if event.reminder_id in state.recorded:
+        return state
+    return replace(state, recorded={**state.recorded, event.reminder_id: event.event_type})

@@ -20,19 +20,22 @@ Errors::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Self, get_args
+from typing import ClassVar
 
+from calendar_service.domain._aggregate import (
+    Fact,
+    check_reason,
+    check_token_hash,
+    decoder,
+    event_types,
+)
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
-from calendar_service.domain.errors import DomainError, InvalidValue
+from calendar_service.domain.errors import DomainError
 
 TOKEN_STREAM_PREFIX = "token:"  # noqa: S105  # a stream name, not a secret
 MAX_ACTOR_CHARS = 100
-MAX_REASON_CHARS = 500
-_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def token_stream(token_id: str) -> str:
@@ -64,33 +67,14 @@ def check_actor(value: object) -> str:
     return check_text("actor", value, max_chars=MAX_ACTOR_CHARS)
 
 
-def _check_token_hash(value: object) -> str:
-    text = check_type("token_hash", value, str, "the SHA-256 of the token in hex")
-    if _TOKEN_HASH.fullmatch(text) is None:
-        raise InvalidValue("token_hash", value, "give 64 lowercase hex digits (hash_token)")
-    return text
-
-
 @dataclass(frozen=True, kw_only=True)
-class TokenEvent:
+class TokenEvent(Fact):
     """What every staff-token event has: the token it belongs to."""
 
     token_id: str
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         check_token_id(self.token_id)
-
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**decode_fields(cls, dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +89,7 @@ class StaffTokenIssued(TokenEvent):
         super().__post_init__()
         check_actor(self.actor)
         check_type("admin", self.admin, bool, "true or false")
-        _check_token_hash(self.token_hash)
+        check_token_hash(self.token_hash)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,22 +100,14 @@ class StaffTokenRevoked(TokenEvent):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.reason is not None:
-            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+        check_reason(self.reason)
 
 
 TokenEventType = StaffTokenIssued | StaffTokenRevoked
-TOKEN_EVENT_TYPES: Mapping[str, type[TokenEventType]] = {
-    cls.__name__: cls for cls in get_args(TokenEventType)
-}
+TOKEN_EVENT_TYPES: Mapping[str, type[TokenEventType]] = event_types(TokenEventType)
 """Staff-token event type name (as stored) -> class."""
-
-
-def token_event_from_data(event_type: str, data: Mapping[str, Any]) -> TokenEventType:
-    cls = TOKEN_EVENT_TYPES.get(event_type)
-    if cls is None:
-        raise InvalidValue("type", event_type, "it is not a known staff token event type")
-    return cls.from_data(data)
+token_event_from_data = decoder(TOKEN_EVENT_TYPES, "staff token event")
+"""The staff-token event of a stored type name and data."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,17 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Self, get_args
+from typing import ClassVar
 
+from calendar_service.domain._aggregate import Fact, check_lang, check_reason, decoder, event_types
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
-from calendar_service.domain.engagement.values import LANGUAGES, Audience, Channel
+from calendar_service.domain.engagement.values import Audience, Channel
 from calendar_service.domain.errors import DomainError, InvalidValue
 
 STAFF_STREAM_PREFIX = "staff:"
 MAX_NAME_CHARS = 120
 MAX_EMAIL_CHARS = 254
-MAX_REASON_CHARS = 500
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]{1,64}@" + _LABEL + r"(?:\." + _LABEL + ")*")
 
@@ -55,12 +54,6 @@ def check_email(field: str, value: object) -> str:
     return text
 
 
-def _check_lang(value: object) -> str:
-    if value not in LANGUAGES:
-        raise InvalidValue("lang", value, "use one of en, ko, zh")
-    return str(value)
-
-
 def _check_channels(channels: frozenset[Channel], email: str | None) -> None:
     if not channels:
         raise InvalidValue("channels", [], "give at least one of email, webhook")
@@ -71,25 +64,13 @@ def _check_channels(channels: frozenset[Channel], email: str | None) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffEvent:
+class StaffEvent(Fact):
     """What every staff event has: the staff member it is about."""
 
     staff_id: str
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         check_slug("staff_id", self.staff_id, max_chars=64)
-
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**decode_fields(cls, dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +92,7 @@ class StaffSubscribed(StaffEvent):
         check_type("audience", self.audience, Audience, "public, staff or restricted")
         object.__setattr__(self, "channels", frozenset(self.channels))
         _check_channels(self.channels, self.email)
-        _check_lang(self.lang)
+        check_lang(self.lang)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,22 +103,14 @@ class StaffUnsubscribed(StaffEvent):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.reason is not None:
-            check_text("reason", self.reason, max_chars=MAX_REASON_CHARS, newlines=True)
+        check_reason(self.reason)
 
 
 StaffEventType = StaffSubscribed | StaffUnsubscribed
-STAFF_EVENT_TYPES: Mapping[str, type[StaffEventType]] = {
-    cls.__name__: cls for cls in get_args(StaffEventType)
-}
+STAFF_EVENT_TYPES: Mapping[str, type[StaffEventType]] = event_types(StaffEventType)
 """Staff event type name (as stored) -> class."""
-
-
-def staff_event_from_data(event_type: str, data: Mapping[str, Any]) -> StaffEventType:
-    cls = STAFF_EVENT_TYPES.get(event_type)
-    if cls is None:
-        raise InvalidValue("type", event_type, "it is not a known staff event type")
-    return cls.from_data(data)
+staff_event_from_data = decoder(STAFF_EVENT_TYPES, "staff event")
+"""The staff event of a stored type name and data."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,13 +1,14 @@
-"""Feeds and their tokens: create, revoke, list, and settle the feeds projection.
+"""Feeds and their tokens: create, revoke and list them.
 
-The write path of a feed is its own stream, `feed:{feed_id}`: load it, `decide_feed`, append
-with the version it was read at. The token is drawn here (`secrets.token_urlsafe`, 256 bits),
+A feed's commands go through the one write path (`service.handle` with `service.FEED`): its
+own stream, `feed:{feed_id}`. The token is drawn here (`secrets.token_urlsafe`, 256 bits),
 handed back once and never stored: the log keeps its SHA-256 only.
 
 Revocation takes effect at once: `revoke_feed` (and `create_feed`, so a new URL works on the
-first click) returns only after the feeds projection has applied its event (`settle`). The
-feed route reads the feed's row on every request, from the views store every process shares,
-so the next request anywhere is refused, whatever the mode (embedded SQLite or Redis).
+first click) returns only after the feeds projection has applied its event
+(`service.handle_settled`; `NotSettled` if it cannot in time). The feed route reads the feed's row
+on every request, from the views store every process shares, so the next request anywhere is
+refused, whatever the mode (embedded SQLite or Redis).
 """
 
 from __future__ import annotations
@@ -15,39 +16,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from calendar_service.domain import (
-    Audience,
-    CreateFeed,
-    Feed,
-    FeedNotFound,
-    RevokeFeed,
-    decide_feed,
-    evolve_feed,
-    feed_event_from_data,
-    feed_stream,
-    hash_token,
-)
-from calendar_service.domain.feeds import FeedEventType
-from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent
-from calendar_service.projections import ProjectionError, Projector
+from calendar_service.domain import Audience, CreateFeed, FeedNotFound, RevokeFeed, hash_token
+from calendar_service.eventstore import EventStore
+from calendar_service.eventstore.port import utc_now
+from calendar_service.projections import Projector
 from calendar_service.projections.feeds import NAME, FeedRow, all_feeds, feed_by_id
+from calendar_service.service import FEED, Clock, Envelope, handle_settled
 
-MAX_ATTEMPTS = 3
 TOKEN_BYTES = 32
 """Random bytes per token: 256 bits, 43 URL-safe characters."""
-"""Seconds `settle` waits beyond the catch-up lease, after which a crashed holder's lease has
-expired and this process takes the projection over."""
-
-
-class FeedsNotSettled(ProjectionError):
-    """The event is in the log, but the feeds projection did not apply it in time."""
-
-    def __init__(self, position: int, checkpoint: int, waited: float) -> None:
-        super().__init__(
-            f"the change is recorded (log position {position}), but the feeds projection is "
-            f"still at {checkpoint} after {waited:.0f} s, so it takes effect only once that "
-            "projection catches up: run `calendar-service projections catch-up feeds`"
-        )
 
 
 @dataclass(frozen=True)
@@ -70,6 +47,7 @@ def create_feed(
     audience: Audience,
     lang: str = "en",
     actor: str,
+    clock: Clock = utc_now,
 ) -> CreatedFeed:
     """Record a new feed and return it with its token, once the feed route knows it."""
     token = new_token()
@@ -77,8 +55,7 @@ def create_feed(
     command = CreateFeed(
         feed_id=feed_id, name=name, audience=audience, token_hash=hash_token(token), lang=lang
     )
-    position = _append(store, feed_id, decide_feed(None, command), actor, expected_version=0)
-    settle(projector, position)
+    handle_settled(store, projector, NAME, FEED, command, Envelope(actor=actor), clock)
     row = feed_by_id(projector.views, feed_id)
     assert row is not None, "settled, so the feeds projection has the feed"
     return CreatedFeed(row, token)
@@ -91,35 +68,17 @@ def revoke_feed(
     *,
     reason: str | None = None,
     actor: str,
+    clock: Clock = utc_now,
 ) -> bool:
     """Revoke the feed for good; True if this call revoked it, False if it already was.
 
     Returns once the feeds projection has applied the revocation, so the feed's URL answers
     410 from the next request on. FeedNotFound for an unknown id.
     """
-    for attempt in range(MAX_ATTEMPTS):
-        state, version = load_feed(store, feed_id)
-        events = decide_feed(state, RevokeFeed(feed_id=feed_id, reason=reason))
-        if not events:
-            return False
-        try:
-            position = _append(store, feed_id, events, actor, expected_version=version)
-        except ConcurrencyError:
-            if attempt == MAX_ATTEMPTS - 1:
-                raise
-            continue  # revoked by someone else meanwhile: decide again
-        settle(projector, position)
-        return True
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def load_feed(store: EventStore, feed_id: str) -> tuple[Feed | None, int]:
-    """The feed as its stream says now, and the stream version it was read at."""
-    stored = store.read_stream(feed_stream(feed_id))
-    state: Feed | None = None
-    for event in stored:
-        state = evolve_feed(state, feed_event_from_data(event.type, event.data))
-    return state, len(stored)
+    command = RevokeFeed(feed_id=feed_id, reason=reason)
+    envelope = Envelope(actor=actor)
+    outcome = handle_settled(store, projector, NAME, FEED, command, envelope, clock)
+    return bool(outcome.refs)
 
 
 def list_feeds(projector: Projector) -> list[FeedRow]:
@@ -128,48 +87,11 @@ def list_feeds(projector: Projector) -> list[FeedRow]:
     return all_feeds(projector.views)
 
 
-def settle(projector: Projector, position: int, timeout: float | None = None) -> None:
-    """Return once the feeds projection has applied the event at `position`.
-
-    Catches up in this process; when another process holds the catch-up lease, waits for it
-    (it is applying the same events). FeedsNotSettled if that takes longer than the lease.
-    """
-    projector.wait_for(NAME, position, timeout, FeedsNotSettled)
-
-
-def _append(
-    store: EventStore,
-    feed_id: str,
-    events: list[FeedEventType],
-    actor: str,
-    *,
-    expected_version: int,
-) -> int:
-    """Append `events` to the feed's stream; the global position of the last one."""
-    result = store.append(
-        feed_stream(feed_id),
-        [
-            NewEvent(
-                type=event.event_type,
-                data=event.to_data(),
-                schema_version=event.SCHEMA_VERSION,
-                actor=actor,
-            )
-            for event in events
-        ],
-        expected_version=expected_version,
-    )
-    return result.positions[-1]
-
-
 __all__ = [
     "CreatedFeed",
     "FeedNotFound",
-    "FeedsNotSettled",
     "create_feed",
     "list_feeds",
-    "load_feed",
     "new_token",
     "revoke_feed",
-    "settle",
 ]

@@ -23,73 +23,49 @@ from functools import lru_cache
 from calendar_service.domain import (
     FEED_EVENT_TYPES,
     Audience,
-    DomainError,
     FeedCreated,
     FeedNotFound,
     feed_event_from_data,
     hash_token,
 )
-from calendar_service.domain.feeds import FEED_STREAM_PREFIX
+from calendar_service.domain.feeds import FEED_STREAM_PREFIX, FeedEventType
 from calendar_service.eventstore import StoredEvent
-from calendar_service.projections._folding import instant_key, record_problem
-from calendar_service.projections.base import Batch
+from calendar_service.projections.stream_rows import StreamRows, created_row, revoked_row
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "feeds"
 TOKENS, FEEDS = "tokens", "feeds"
 
 
-class FeedsProjection:
+class FeedsProjection(StreamRows[FeedEventType]):
     """Feeds by token hash and by id, as of the last applied event."""
 
-    name = NAME
-
-    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
-        ids = {event.stream[len(FEED_STREAM_PREFIX) :] for event in events if _is_feed(event)}
-        batch.load(FEEDS, sorted(ids))
-
-    def apply(self, event: StoredEvent, batch: Batch) -> None:
-        if not _is_feed(event):
-            return
-        try:
-            fact = feed_event_from_data(event.type, event.data)
-        except DomainError as error:
-            record_problem(batch, event, error)
-            return
-        if isinstance(fact, FeedCreated):
-            doc: Doc = {
-                "feed_id": fact.feed_id,
-                "name": fact.name,
-                "audience": fact.audience.value,
-                "lang": fact.lang,
-                "token_hash": fact.token_hash,
-                "revoked": False,
-                "created_at": instant_key(event.recorded_at),
-                "created_by": event.actor,
-                "revoked_at": None,
-                "revoked_by": None,
-                "reason": None,
-            }
-        else:
-            found = batch.get(FEEDS, fact.feed_id)
-            if found is None:
-                record_problem(batch, event, FeedNotFound(fact.feed_id, "revoke the feed"))
-                return
-            doc = found | {
-                "revoked": True,
-                "revoked_at": instant_key(event.recorded_at),
-                "revoked_by": event.actor,
-                "reason": fact.reason,
-            }
-        batch.put(FEEDS, doc["feed_id"], doc, doc["created_at"])
-        batch.put(TOKENS, doc["token_hash"], doc)
-
-    def flush(self, batch: Batch) -> None:
-        pass
+    def __init__(self) -> None:
+        super().__init__(
+            NAME,
+            FEED_STREAM_PREFIX,
+            FEED_EVENT_TYPES,
+            feed_event_from_data,
+            _fold,
+            table=FEEDS,
+            sort="created_at",
+            index=(TOKENS, "token_hash"),
+        )
 
 
-def _is_feed(event: StoredEvent) -> bool:
-    return event.stream.startswith(FEED_STREAM_PREFIX) and event.type in FEED_EVENT_TYPES
+def _fold(found: Doc | None, fact: FeedEventType, event: StoredEvent) -> Doc:
+    if isinstance(fact, FeedCreated):
+        return created_row(
+            event,
+            feed_id=fact.feed_id,
+            name=fact.name,
+            audience=fact.audience.value,
+            lang=fact.lang,
+            token_hash=fact.token_hash,
+        )
+    if found is None:
+        raise FeedNotFound(fact.feed_id, "revoke the feed")
+    return revoked_row(found, event, fact.reason)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +21,7 @@ from calendar_service.projections.base import (
     CatchUpResult,
     Progress,
     Projection,
+    ProjectionError,
     RebuildResult,
     UnknownProjection,
     catch_up,
@@ -70,6 +71,20 @@ class ProjectionStatus:
         return self.head - self.checkpoint
 
 
+class NotSettled(ProjectionError):
+    """An event is in the log, but projection `name` had not applied it when `wait_for` gave
+    up: what was recorded holds, and takes effect once the projection catches up."""
+
+    def __init__(self, name: str, position: int, checkpoint: int, waited: float) -> None:
+        self.name, self.position, self.checkpoint, self.waited = name, position, checkpoint, waited
+        super().__init__(
+            f"the change is recorded (log position {position}), but the "
+            f"{name.replace('_', ' ')} projection is still at {checkpoint} after {waited:.0f} s, "
+            "so it takes effect only once that projection catches up: "
+            f"run `calendar-service projections catch-up {name}`"
+        )
+
+
 class Projector:
     def __init__(
         self,
@@ -107,18 +122,12 @@ class Projector:
             on_progress=on_progress,
         )
 
-    def wait_for(
-        self,
-        name: str,
-        position: int,
-        timeout: float | None,
-        not_settled: Callable[[int, int, float], Exception],
-    ) -> None:
+    def wait_for(self, name: str, position: int, timeout: float | None = None) -> None:
         """Return once `name` has applied the event at `position` (read your own writes).
 
         Catches up in this process; when another process holds the catch-up lease it waits
         for that one, which applies the same events. After `timeout` seconds (default: the
-        lease's lifetime plus SETTLE_MARGIN) raises `not_settled(position, checkpoint, waited)`.
+        lease's lifetime plus SETTLE_MARGIN) raises `NotSettled`.
         """
         limit = self.lock_ttl + SETTLE_MARGIN if timeout is None else timeout
         started = time.monotonic()
@@ -128,7 +137,7 @@ class Projector:
                 return
             waited = time.monotonic() - started
             if waited > limit:
-                raise not_settled(position, checkpoint, waited)
+                raise NotSettled(name, position, checkpoint, waited)
             time.sleep(0.01)
 
     def catch_up_all(self) -> list[CatchUpResult]:

@@ -18,74 +18,51 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from calendar_service.domain import DomainError, hash_token, token_matches
+from calendar_service.domain import hash_token, token_matches
 from calendar_service.domain.staff_tokens import (
     TOKEN_EVENT_TYPES,
     TOKEN_STREAM_PREFIX,
     StaffTokenIssued,
     StaffTokenNotFound,
+    TokenEventType,
     token_event_from_data,
 )
 from calendar_service.eventstore import StoredEvent
-from calendar_service.projections._folding import instant_key, record_problem
-from calendar_service.projections.base import Batch
+from calendar_service.projections.stream_rows import StreamRows, created_row, revoked_row
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "staff_tokens"
 HASHES, TOKENS = "hashes", "tokens"
 
 
-class StaffTokensProjection:
+class StaffTokensProjection(StreamRows[TokenEventType]):
     """Staff tokens by hash and by id, as of the last applied event."""
 
-    name = NAME
-
-    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
-        ids = {event.stream[len(TOKEN_STREAM_PREFIX) :] for event in events if _is_token(event)}
-        batch.load(TOKENS, sorted(ids))
-
-    def apply(self, event: StoredEvent, batch: Batch) -> None:
-        if not _is_token(event):
-            return
-        try:
-            fact = token_event_from_data(event.type, event.data)
-        except DomainError as error:
-            record_problem(batch, event, error)
-            return
-        if isinstance(fact, StaffTokenIssued):
-            doc: Doc = {
-                "token_id": fact.token_id,
-                "actor": fact.actor,
-                "admin": fact.admin,
-                "token_hash": fact.token_hash,
-                "revoked": False,
-                "created_at": instant_key(event.recorded_at),
-                "created_by": event.actor,
-                "revoked_at": None,
-                "revoked_by": None,
-                "reason": None,
-            }
-        else:
-            found = batch.get(TOKENS, fact.token_id)
-            if found is None:
-                missing = StaffTokenNotFound(fact.token_id, "revoke the staff token")
-                record_problem(batch, event, missing)
-                return
-            doc = found | {
-                "revoked": True,
-                "revoked_at": instant_key(event.recorded_at),
-                "revoked_by": event.actor,
-                "reason": fact.reason,
-            }
-        batch.put(TOKENS, doc["token_id"], doc, doc["created_at"])
-        batch.put(HASHES, doc["token_hash"], doc)
-
-    def flush(self, batch: Batch) -> None:
-        pass
+    def __init__(self) -> None:
+        super().__init__(
+            NAME,
+            TOKEN_STREAM_PREFIX,
+            TOKEN_EVENT_TYPES,
+            token_event_from_data,
+            _fold,
+            table=TOKENS,
+            sort="created_at",
+            index=(HASHES, "token_hash"),
+        )
 
 
-def _is_token(event: StoredEvent) -> bool:
-    return event.stream.startswith(TOKEN_STREAM_PREFIX) and event.type in TOKEN_EVENT_TYPES
+def _fold(found: Doc | None, fact: TokenEventType, event: StoredEvent) -> Doc:
+    if isinstance(fact, StaffTokenIssued):
+        return created_row(
+            event,
+            token_id=fact.token_id,
+            actor=fact.actor,
+            admin=fact.admin,
+            token_hash=fact.token_hash,
+        )
+    if found is None:
+        raise StaffTokenNotFound(fact.token_id, "revoke the staff token")
+    return revoked_row(found, event, fact.reason)
 
 
 @dataclass(frozen=True)

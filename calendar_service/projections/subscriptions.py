@@ -17,66 +17,50 @@ from calendar_service.domain import (
     STAFF_EVENT_TYPES,
     Audience,
     Channel,
-    DomainError,
     StaffSubscribed,
     Subscription,
     evolve_staff,
     staff_event_from_data,
 )
-from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX
+from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX, StaffEventType
 from calendar_service.eventstore import StoredEvent
-from calendar_service.projections._folding import instant_key, record_problem
-from calendar_service.projections.base import Batch
+from calendar_service.projections._folding import instant_key
+from calendar_service.projections.stream_rows import StreamRows
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "subscriptions"
 SUBSCRIPTIONS = "staff"
 
 
-class SubscriptionsProjection:
+class SubscriptionsProjection(StreamRows[StaffEventType]):
     """Subscriptions by staff id, as of the last applied event."""
 
-    name = NAME
-
-    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
-        ids = {_staff_id(event) for event in events if _is_staff(event)}
-        batch.load(SUBSCRIPTIONS, sorted(ids))
-
-    def apply(self, event: StoredEvent, batch: Batch) -> None:
-        if not _is_staff(event):
-            return
-        staff_id = _staff_id(event)
-        found = batch.get(SUBSCRIPTIONS, staff_id)
-        try:
-            fact = staff_event_from_data(event.type, event.data)
-            state = evolve_staff(None if found is None else subscription_of(found), fact)
-        except DomainError as error:
-            record_problem(batch, event, error)
-            return
-        doc: Doc = {
-            **(found or {"subscribed_at": None, "subscribed_by": None}),
-            **_fields(state),
-            "updated_at": instant_key(event.recorded_at),
-            "updated_by": event.actor,
-        }
-        if isinstance(fact, StaffSubscribed):
-            doc["subscribed_at"] = doc["subscribed_at"] or instant_key(event.recorded_at)
-            doc["subscribed_by"] = doc["subscribed_by"] or event.actor
-            doc["reason"] = None
-        else:
-            doc["reason"] = fact.reason
-        batch.put(SUBSCRIPTIONS, staff_id, doc)
-
-    def flush(self, batch: Batch) -> None:
-        pass
+    def __init__(self) -> None:
+        super().__init__(
+            NAME,
+            STAFF_STREAM_PREFIX,
+            STAFF_EVENT_TYPES,
+            staff_event_from_data,
+            _fold,
+            table=SUBSCRIPTIONS,
+        )
 
 
-def _is_staff(event: StoredEvent) -> bool:
-    return event.stream.startswith(STAFF_STREAM_PREFIX) and event.type in STAFF_EVENT_TYPES
-
-
-def _staff_id(event: StoredEvent) -> str:
-    return event.stream[len(STAFF_STREAM_PREFIX) :]
+def _fold(found: Doc | None, fact: StaffEventType, event: StoredEvent) -> Doc:
+    state = evolve_staff(None if found is None else subscription_of(found), fact)
+    doc: Doc = {
+        **(found or {"subscribed_at": None, "subscribed_by": None}),
+        **_fields(state),
+        "updated_at": instant_key(event.recorded_at),
+        "updated_by": event.actor,
+    }
+    if isinstance(fact, StaffSubscribed):
+        doc["subscribed_at"] = doc["subscribed_at"] or instant_key(event.recorded_at)
+        doc["subscribed_by"] = doc["subscribed_by"] or event.actor
+        doc["reason"] = None
+    else:
+        doc["reason"] = fact.reason
+    return doc
 
 
 def _fields(state: Subscription) -> dict[str, Any]:

@@ -14,8 +14,10 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
 5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels)
    not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
    sends only to those still waiting;
-6. appends `ReminderSent` (someone was reached) or `ReminderFailed` (nobody was) with a
-   deterministic event id, so two appends of one outcome store one event.
+6. records `ReminderSent` (someone was reached) or `ReminderFailed` (nobody was) through the
+   write path (`service.handle` with `service.REMINDER_OUTCOMES`), under a command id derived
+   from the reminder id: the domain refuses a second outcome of one reminder, and two appends
+   of one outcome store one event.
 
 Errors: a `TransientDeliveryError` (a notifier's, or `DeliveryDeferred` when the log or the
 views cannot be read) leaves the claim to the same owner and is for the caller to retry with
@@ -38,21 +40,20 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from calendar_service.domain import (
-    REMINDER_EVENT_TYPES,
     DeliveryFailure,
     DeliveryRecord,
     Engagement,
     EngagementId,
     InvalidValue,
+    RecordOutcome,
     ReminderFailed,
     ReminderKey,
     ReminderMissed,
     ReminderSent,
-    reminder_stream,
 )
 from calendar_service.domain.reminder_outcomes import ReminderOutcomeType
 from calendar_service.domain.reminder_plan import Target, Timing, channels_for, targets, timing
-from calendar_service.eventstore import EventStore, EventStoreError, NewEvent
+from calendar_service.eventstore import EventStore, EventStoreError
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import ViewStoreError
 from calendar_service.projections.reminders_due import NAME as SCHEDULE
@@ -66,12 +67,12 @@ from calendar_service.reminders.notify import (
     TransientDeliveryError,
 )
 from calendar_service.reminders.notify.message import Composer, ReminderInfo
-from calendar_service.service import stream_of
+from calendar_service.service import REMINDER_OUTCOMES, Envelope, handle, load, stream_of
 
 logger = logging.getLogger(__name__)
 
 OUTCOME_IDS = UUID("6f1d3c0e-8a51-4f0b-9a57-2f3d8e0c7b11")
-"""Namespace of outcome event ids: uuid5(OUTCOME_IDS, reminder id), one outcome per reminder."""
+"""Namespace of outcome command ids: uuid5(OUTCOME_IDS, reminder id), one per reminder."""
 MARK_TTL = 14 * 24 * 3600.0
 """Seconds a delivery's progress marks are kept: far beyond any retry or grace period."""
 RECORD_PATIENCE = 60.0
@@ -256,10 +257,8 @@ class Deliverer:
 
     def _outcome(self, key: ReminderKey) -> str | None:
         """The type of the reminder's recorded outcome, or None."""
-        for event in self.store.read_stream(reminder_stream(key.engagement_id)):
-            if event.type in REMINDER_EVENT_TYPES and event.data.get("reminder_id") == str(key):
-                return event.type
-        return None
+        state, _version = load(self.store, REMINDER_OUTCOMES, key.engagement_id)
+        return None if state is None else state.recorded.get(str(key))
 
     def _targets(self, engagement: Engagement) -> list[Target]:
         stamp, cached = self._subscriptions
@@ -298,15 +297,11 @@ class Deliverer:
         )
 
     def _record(self, key: ReminderKey, outcome: ReminderOutcomeType) -> None:
-        event = NewEvent(
-            type=outcome.event_type,
-            data=outcome.to_data(),
-            schema_version=outcome.SCHEMA_VERSION,
-            event_id=uuid5(OUTCOME_IDS, str(key)),
-            actor=self.actor,
+        command = RecordOutcome(outcome=outcome)
+        envelope = Envelope(actor=self.actor, command_id=outcome_command_id(key))
+        self._patiently(
+            lambda: handle(self.store, REMINDER_OUTCOMES, command, envelope, self.clock)
         )
-        stream = reminder_stream(key.engagement_id)
-        self._patiently(lambda: self.store.append(stream, [event], None))
         logger.info("reminder %s: %s recorded", key, outcome.event_type)
         self._quietly(self.after_record)
 
@@ -354,6 +349,12 @@ def deliver_with_retries(
             logger.warning("reminder %s: %s; retry in %.0f s", reminder_id, error, pause)
             sleep(pause)
             attempt += 1
+
+
+def outcome_command_id(key: ReminderKey) -> UUID:
+    """The command id every recording of this reminder's outcome carries: a retried or a
+    concurrent recording is then the same command, and stores nothing twice."""
+    return uuid5(OUTCOME_IDS, str(key))
 
 
 def _moment(text: str) -> datetime:

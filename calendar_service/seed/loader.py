@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from calendar_service.domain import Command, Directory, DomainError, Origin
 from calendar_service.eventstore import EventStore
 from calendar_service.seed.parsing import SeedError, parse_seed
-from calendar_service.service import Clock, Envelope, handle
+from calendar_service.service import ENGAGEMENT, Clock, Envelope, handle
 
 SEED_NAMESPACE = UUID("d0ea85ca-f981-48b4-929d-94f41e4b4356")
 """Command ids of seed entries are uuid5(SEED_NAMESPACE, entry id). Never change it: the log
@@ -94,7 +94,7 @@ def apply_seed(store: EventStore, clock: Clock, seed: Seed | None = None) -> See
             later.append(entry.id)
             continue
         try:
-            outcome = handle(store, entry.command, entry.envelope(), clock)
+            outcome = handle(store, ENGAGEMENT, entry.command, entry.envelope(), clock)
         except DomainError as error:
             raise SeedError(f"seed entry {entry.id!r} was refused: {error}") from error
         if outcome.duplicate:

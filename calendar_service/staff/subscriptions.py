@@ -1,10 +1,10 @@
 """Staff notification subscriptions: subscribe, unsubscribe, list; what the CLI (`calendar-service
 staff`) and the admin API call.
 
-The write path of a subscription is its own stream, `staff:{staff_id}`: load it, `decide_staff`,
-append with the version it was read at (a conflict is decided again). Each change returns only
-once the subscriptions projection has applied it (`settle`), so the next reminder delivered,
-in any process, already goes to the new recipient.
+A subscription's commands go through the one write path (`service.handle` with
+`service.SUBSCRIPTION`): its own stream, `staff:{staff_id}`. Each change returns only once the
+subscriptions projection has applied it (`service.handle_settled`; `NotSettled` if it cannot in
+time), so the next reminder delivered, in any process, already goes to the new recipient.
 """
 
 from __future__ import annotations
@@ -14,40 +14,22 @@ from calendar_service.domain import (
     Channel,
     StaffNotFound,
     SubscribeStaff,
-    Subscription,
     UnsubscribeStaff,
-    decide_staff,
-    evolve_staff,
-    staff_event_from_data,
-    staff_stream,
 )
 from calendar_service.domain.subscriptions import StaffCommand
-from calendar_service.eventstore import ConcurrencyError, EventStore, NewEvent
-from calendar_service.projections import ProjectionError, Projector
+from calendar_service.eventstore import EventStore
+from calendar_service.eventstore.port import utc_now
+from calendar_service.projections import Projector
 from calendar_service.projections.subscriptions import NAME, subscription_doc, subscription_docs
 from calendar_service.projections.views import Doc
-
-MAX_ATTEMPTS = 3
+from calendar_service.service import SUBSCRIPTION, Clock, Envelope, handle_settled
 
 __all__ = [
     "StaffNotFound",
-    "SubscriptionsNotSettled",
     "list_subscriptions",
-    "load_subscription",
     "subscribe",
     "unsubscribe",
 ]
-
-
-class SubscriptionsNotSettled(ProjectionError):
-    """The change is in the log, but the subscriptions projection did not apply it in time."""
-
-    def __init__(self, position: int, checkpoint: int, waited: float) -> None:
-        super().__init__(
-            f"the change is recorded (log position {position}), but the subscriptions projection "
-            f"is still at {checkpoint} after {waited:.0f} s, so reminders use it only once that "
-            "projection catches up: run `calendar-service projections catch-up subscriptions`"
-        )
 
 
 def subscribe(
@@ -61,6 +43,7 @@ def subscribe(
     channels: frozenset[Channel] = frozenset({Channel.EMAIL}),
     lang: str = "en",
     actor: str,
+    clock: Clock = utc_now,
 ) -> Doc:
     """Subscribe `staff_id`, or change their subscription to exactly this; the stored row."""
     command = SubscribeStaff(
@@ -71,7 +54,7 @@ def subscribe(
         channels=channels,
         lang=lang,
     )
-    _execute(store, projector, command, actor)
+    _execute(store, projector, command, actor, clock)
     row = subscription_doc(projector.views, staff_id)
     assert row is not None, "settled, so the projection has the subscription"
     return row
@@ -84,10 +67,12 @@ def unsubscribe(
     *,
     reason: str | None = None,
     actor: str,
+    clock: Clock = utc_now,
 ) -> bool:
     """Stop reminders to `staff_id`; True if this call did, False if they were not subscribed
     any more. StaffNotFound if they never were."""
-    return _execute(store, projector, UnsubscribeStaff(staff_id=staff_id, reason=reason), actor)
+    command = UnsubscribeStaff(staff_id=staff_id, reason=reason)
+    return _execute(store, projector, command, actor, clock)
 
 
 def list_subscriptions(projector: Projector, *, include_inactive: bool = False) -> list[Doc]:
@@ -97,36 +82,10 @@ def list_subscriptions(projector: Projector, *, include_inactive: bool = False) 
     return rows if include_inactive else [row for row in rows if row["active"]]
 
 
-def load_subscription(store: EventStore, staff_id: str) -> tuple[Subscription | None, int]:
-    """The subscription as its stream says now, and the stream version it was read at."""
-    stored = store.read_stream(staff_stream(staff_id))
-    state: Subscription | None = None
-    for event in stored:
-        state = evolve_staff(state, staff_event_from_data(event.type, event.data))
-    return state, len(stored)
-
-
-def _execute(store: EventStore, projector: Projector, command: StaffCommand, actor: str) -> bool:
-    for attempt in range(MAX_ATTEMPTS):
-        state, version = load_subscription(store, command.staff_id)
-        events = decide_staff(state, command)
-        if not events:
-            return False
-        new = [
-            NewEvent(event.event_type, event.to_data(), event.SCHEMA_VERSION, actor=actor)
-            for event in events
-        ]
-        try:
-            result = store.append(staff_stream(command.staff_id), new, expected_version=version)
-        except ConcurrencyError:
-            if attempt == MAX_ATTEMPTS - 1:
-                raise
-            continue
-        settle(projector, result.positions[-1])
-        return True
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def settle(projector: Projector, position: int, timeout: float | None = None) -> None:
-    """Return once the subscriptions projection has applied the event at `position`."""
-    projector.wait_for(NAME, position, timeout, SubscriptionsNotSettled)
+def _execute(
+    store: EventStore, projector: Projector, command: StaffCommand, actor: str, clock: Clock
+) -> bool:
+    """Whether `command` changed anything: asking for what already holds records nothing."""
+    envelope = Envelope(actor=actor)
+    outcome = handle_settled(store, projector, NAME, SUBSCRIPTION, command, envelope, clock)
+    return bool(outcome.refs)

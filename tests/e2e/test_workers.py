@@ -39,7 +39,7 @@ from calendar_service.projections import (
     replay_into,
 )
 from calendar_service.projections.calendar import engagement_doc
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 from tests.unit.domain.builders import NOW, scheduled
 from workers.celery_app import producer_app
 from workers.nudge import celery_nudger
@@ -287,6 +287,7 @@ def test_duplicate_late_and_out_of_order_nudges_change_nothing(deployment: Deplo
     for _ in range(8):
         handle(
             container.store,
+            ENGAGEMENT,
             scheduled(engagement_id=new_id()),
             Envelope(actor="kim"),
             container.clock,

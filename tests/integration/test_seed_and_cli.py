@@ -49,7 +49,7 @@ from calendar_service.projections import (
 )
 from calendar_service.read import agenda_view
 from calendar_service.seed import MAX_QUOTE_WORDS, SEED_NAMESPACE, load_seed
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}
@@ -370,7 +370,7 @@ def test_agenda_shows_both_clocks_for_a_timed_engagement_abroad(store_url: str) 
         place=Place(city=LocalizedText(en="Dalian"), country="CN", tz="Asia/Shanghai"),
     )
     command = ScheduleEngagement(engagement_id=EngagementId("dalian-bilateral"), details=details)
-    handle(store, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
+    handle(store, ENGAGEMENT, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
     store.close()
 
     result = invoke("agenda", "--store", store_url, "--from", "2024-06-25", "--to", "2024-06-25")

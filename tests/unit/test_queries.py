@@ -46,7 +46,7 @@ from calendar_service.read.wording import (
     format_days,
     viewer_clock,
 )
-from calendar_service.service import Envelope, handle, stream_of
+from calendar_service.service import ENGAGEMENT, Envelope, handle, stream_of
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation, weekdays_only
 
 KST = timezone(timedelta(hours=9))
@@ -103,7 +103,7 @@ def log() -> Iterator[MemoryEventStore]:
 
     def record(command: Command, known: datetime, recorded: datetime) -> None:
         clock.now = recorded
-        handle(store, command, Envelope(actor="officer.kim", known_at=known), clock)
+        handle(store, ENGAGEMENT, command, Envelope(actor="officer.kim", known_at=known), clock)
 
     record(invitation(), kst(4, 25, 7), kst(5, 1))
     record(Refine(engagement_id=DAVOS, when=DAVOS_DATES), kst(6, 19), kst(6, 20))
@@ -150,9 +150,9 @@ def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
     store = MemoryEventStore()
     clock = Clock()
     clock.now = kst(5, 1)
-    handle(store, invitation(), Envelope(actor="a", known_at=kst(4, 25)), clock)
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a", known_at=kst(4, 25)), clock)
     note = AddNote(engagement_id=DAVOS, text="heard of it in March")
-    handle(store, note, Envelope(actor="a", known_at=kst(3, 1)), clock)
+    handle(store, ENGAGEMENT, note, Envelope(actor="a", known_at=kst(3, 1)), clock)
 
     assert as_of(store, kst(4, 1)) == []
     [later] = as_of(store, kst(4, 26))
@@ -161,7 +161,7 @@ def test_a_change_known_before_its_engagement_is_skipped_not_an_error() -> None:
 
 def test_other_streams_and_event_types_are_not_the_calendar() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="a"), Clock())
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a"), Clock())
     store.append("feed:staff", [NewEvent(type="FeedCreated", data={})], expected_version=0)
     store.append(stream_of(str(DAVOS)), [NewEvent(type="ReminderSent", data={})], None)
 
@@ -221,7 +221,7 @@ def _agenda(views: ViewStore, first: date, last: date) -> list[tuple[str, date]]
 def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> None:
     store = MemoryEventStore()
     clock = Clock()
-    handle(store, invitation(DAVOS_DATES), Envelope(actor="a"), clock)
+    handle(store, ENGAGEMENT, invitation(DAVOS_DATES), Envelope(actor="a"), clock)
     views = live(store, is_working_day=weekdays_only)
 
     assert _agenda(views, date(2024, 5, 10), date(2024, 6, 25)) == [
@@ -240,14 +240,20 @@ def test_agenda_window_is_inclusive_and_cancelling_removes_the_deadlines() -> No
     assert first.deadline["rule"] == "decision"
     assert _agenda(views, date(2024, 5, 11), date(2024, 6, 24)) == []
 
-    handle(store, Cancel(engagement_id=DAVOS, reason="postponed"), Envelope(actor="a"), clock)
+    handle(
+        store,
+        ENGAGEMENT,
+        Cancel(engagement_id=DAVOS, reason="postponed"),
+        Envelope(actor="a"),
+        clock,
+    )
     after = _agenda(live(store, is_working_day=weekdays_only), date(2024, 5, 1), date(2024, 6, 30))
     assert [kind for kind, _ in after] == ["engagement"]
 
 
 def test_month_precision_rows_are_tentative() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="a"), Clock())
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="a"), Clock())
     items = agenda_view(
         live(store),
         date(2024, 1, 1),

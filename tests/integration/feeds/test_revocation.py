@@ -15,8 +15,10 @@ import calendar_service.projections.projector as projector_module
 from calendar_service.cli import app
 from calendar_service.config import load_settings
 from calendar_service.domain import EngagementId, Reschedule
-from calendar_service.feed.tokens import FeedsNotSettled, list_feeds, load_feed, revoke_feed
+from calendar_service.feed.tokens import list_feeds, revoke_feed
 from calendar_service.projections.feeds import NAME as FEEDS
+from calendar_service.projections.projector import NotSettled
+from calendar_service.service import FEED, load
 from tests.integration.feeds.support import (
     BASE_URL,
     client,
@@ -121,6 +123,6 @@ def test_a_revocation_the_projection_cannot_apply_in_time_says_so(
         assert server.views.try_lock(FEEDS, "busy-worker", 60)
         monkeypatch.setattr(projector_module, "SETTLE_MARGIN", 0.2)  # patience: the lease plus this
         server.projector.lock_ttl = 0.0
-        with pytest.raises(FeedsNotSettled, match="takes effect only once"):
+        with pytest.raises(NotSettled, match="takes effect only once"):
             revoke_feed(server.store, server.projector, row.feed_id, actor="admin")
-        assert load_feed(server.store, row.feed_id)[0].revoked, "...but the log has it"  # type: ignore[union-attr]
+        assert load(server.store, FEED, row.feed_id)[0].revoked, "...but the log has it"  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from calendar_service.domain import Command
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projection, replay_into
-from calendar_service.service import Envelope, Outcome, handle
+from calendar_service.service import ENGAGEMENT, Envelope, Outcome, handle
 
 START = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ class Log:
         for command in commands:
             self.now += step
             envelope = Envelope(actor=actor, known_at=known_at)
-            outcomes.append(handle(self.store, command, envelope, lambda: self.now))
+            outcomes.append(handle(self.store, ENGAGEMENT, command, envelope, lambda: self.now))
         return outcomes
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+import calendar_service.projections.projector as projector_module
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
+from calendar_service.projections.projector import NotSettled
 from calendar_service.projections.staff_tokens import token_by_id, token_for_secret
 from calendar_service.staff.tokens import authenticate, issue_token, list_tokens, revoke_token
 
@@ -49,3 +53,25 @@ def test_a_rebuild_gives_the_same_rows_as_catching_up() -> None:
     before = built.digest("staff_tokens")
     built.rebuild("staff_tokens")
     assert built.digest("staff_tokens") == before
+
+
+def test_a_token_the_projection_cannot_apply_in_time_is_recorded_and_says_what_to_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = projector()
+    assert built.views.try_lock("staff_tokens", "busy-worker", 60)
+    built.lock_ttl = 0.0
+    monkeypatch.setattr(projector_module, "SETTLE_MARGIN", 0.05)
+    advice = (
+        r"log position 1\), but the staff tokens projection is still at 0 after \d+ s, so it "
+        r"takes effect only once that projection catches up: run "
+        r"`calendar-service projections catch-up staff_tokens`"
+    )
+    with pytest.raises(NotSettled, match=advice) as caught:
+        issue_token(built.store, built, actor="Lee", by="t")
+    assert (caught.value.name, caught.value.position, caught.value.checkpoint) == (
+        "staff_tokens",
+        1,
+        0,
+    )
+    assert [event.type for event in built.store.read_all()] == ["StaffTokenIssued"]

@@ -31,7 +31,7 @@ from calendar_service.reminders.notify import (
     TransientDeliveryError,
 )
 from calendar_service.reminders.notify.message import Composer
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 from calendar_service.staff.subscriptions import subscribe, unsubscribe
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 
@@ -84,7 +84,7 @@ class World:
 
     def run(self, *commands: Command) -> None:
         for command in commands:
-            handle(self.store, command, Envelope(actor="kim"), lambda: self.now)
+            handle(self.store, ENGAGEMENT, command, Envelope(actor="kim"), lambda: self.now)
         self.projector.catch_up_all()
 
     def subscribe(self, staff_id: str, *channels: Channel, lang: str = "en") -> None:
@@ -152,7 +152,11 @@ def test_a_rescheduled_reminder_is_never_sent_and_a_cancelled_one_neither(world:
     old = world.reminder()
     moved = ExactWhen(START + timedelta(days=2), START + timedelta(days=2, hours=2), WHEN.tz)
     handle(
-        world.store, Reschedule(engagement_id=DAVOS, when=moved), Envelope("kim"), lambda: world.now
+        world.store,
+        ENGAGEMENT,
+        Reschedule(engagement_id=DAVOS, when=moved),
+        Envelope("kim"),
+        lambda: world.now,
     )
     # The schedule has not applied the move yet: the delivery catches it up before judging.
     world.now = _due(old)

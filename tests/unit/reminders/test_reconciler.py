@@ -9,7 +9,7 @@ from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.reminders_due import reminders_of
 from calendar_service.reminders.schedule import Reconciler
-from calendar_service.service import Envelope, handle
+from calendar_service.service import ENGAGEMENT, Envelope, handle
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
@@ -61,7 +61,7 @@ class Setup:
 
     def run(self, *commands: Command) -> None:
         for command in commands:
-            handle(self.store, command, Envelope(actor="kim"), lambda: self.now)
+            handle(self.store, ENGAGEMENT, command, Envelope(actor="kim"), lambda: self.now)
         self.projector.catch_up_all()
 
     def pending(self) -> dict[str, datetime]:

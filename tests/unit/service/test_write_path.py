@@ -10,18 +10,31 @@ import pytest
 
 from calendar_service.domain import (
     AddNote,
+    Audience,
     Cancel,
     CommandRefused,
     Confirm,
+    CreateFeed,
+    FeedNotFound,
     InvalidValue,
     Reschedule,
+    RevokeFeed,
 )
-from calendar_service.eventstore import ConcurrencyError
+from calendar_service.eventstore import ConcurrencyError, NewEvent
 from calendar_service.eventstore.memory import MemoryEventStore
-from calendar_service.service import Envelope, handle, load, stream_of
+from calendar_service.service import (
+    ENGAGEMENT,
+    FEED,
+    Envelope,
+    EventRef,
+    handle,
+    load,
+    stream_of,
+)
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
 
 NOW = datetime(2024, 4, 25, 7, 17, tzinfo=UTC)
+HASH = "0" * 64
 
 
 def clock() -> datetime:
@@ -31,7 +44,9 @@ def clock() -> datetime:
 def test_handle_appends_the_decided_events_with_actor_and_known_at() -> None:
     store = MemoryEventStore()
     known = datetime(2024, 4, 24, 22, 17, tzinfo=UTC)
-    outcome = handle(store, invitation(), Envelope(actor="officer.kim", known_at=known), clock)
+    outcome = handle(
+        store, ENGAGEMENT, invitation(), Envelope(actor="officer.kim", known_at=known), clock
+    )
     stored = store.read_stream(stream_of(str(DAVOS)))
     assert [event.type for event in stored] == ["InvitationReceived"]
     assert stored[0].actor == "officer.kim"
@@ -44,23 +59,30 @@ def test_handle_appends_the_decided_events_with_actor_and_known_at() -> None:
 def test_refused_command_appends_nothing_and_says_why() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim")
-    handle(store, invitation(), envelope, clock)
-    handle(store, Cancel(engagement_id=DAVOS, reason="postponed by the host"), envelope, clock)
+    handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    handle(
+        store,
+        ENGAGEMENT,
+        Cancel(engagement_id=DAVOS, reason="postponed by the host"),
+        envelope,
+        clock,
+    )
     head = store.head()
     with pytest.raises(
         CommandRefused, match="cannot confirm engagement 'summer-davos-2024-dalian'"
     ):
-        handle(store, Confirm(engagement_id=DAVOS), envelope, clock)
+        handle(store, ENGAGEMENT, Confirm(engagement_id=DAVOS), envelope, clock)
     assert store.head() == head
 
 
 def test_stale_if_match_version_is_refused_and_nothing_written() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim")
-    handle(store, invitation(), envelope, clock)
+    handle(store, ENGAGEMENT, invitation(), envelope, clock)
     with pytest.raises(ConcurrencyError, match="at version 1, not the expected 0"):
         handle(
             store,
+            ENGAGEMENT,
             Reschedule(engagement_id=DAVOS, when=DAVOS_DATES),
             envelope,
             clock,
@@ -72,8 +94,8 @@ def test_stale_if_match_version_is_refused_and_nothing_written() -> None:
 def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> None:
     store = MemoryEventStore()
     envelope = Envelope(actor="officer.kim", command_id=uuid4())
-    first = handle(store, invitation(), envelope, clock)
-    again = handle(store, invitation(), envelope, clock)
+    first = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    again = handle(store, ENGAGEMENT, invitation(), envelope, clock)
     assert store.head() == 1
     assert again.duplicate
     assert again.positions == first.positions
@@ -82,18 +104,20 @@ def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> N
 
 def test_concurrent_writers_without_if_match_lose_no_update() -> None:
     store = MemoryEventStore()
-    handle(store, invitation(), Envelope(actor="seed"), clock)
+    handle(store, ENGAGEMENT, invitation(), Envelope(actor="seed"), clock)
     notes = [f"note {n}" for n in range(40)]
 
     def add(text: str) -> None:
-        handle(store, AddNote(engagement_id=DAVOS, text=text), Envelope(actor="w"), clock)
+        handle(
+            store, ENGAGEMENT, AddNote(engagement_id=DAVOS, text=text), Envelope(actor="w"), clock
+        )
 
     threads = [threading.Thread(target=add, args=(text,)) for text in notes]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    state, version = load(store, str(DAVOS))
+    state, version = load(store, ENGAGEMENT, str(DAVOS))
     assert version == 41
     assert state is not None
     assert sorted(state.notes) == sorted(notes)
@@ -104,5 +128,55 @@ def test_known_at_in_the_future_is_refused_and_nothing_written() -> None:
     tomorrow = datetime(2024, 4, 26, tzinfo=UTC)
     refusal = r"known_at '2024-04-26T00:00:00\+00:00'.*cannot be in the future"
     with pytest.raises(InvalidValue, match=refusal):
-        handle(store, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock)
+        handle(
+            store, ENGAGEMENT, invitation(), Envelope(actor="officer.kim", known_at=tomorrow), clock
+        )
     assert store.head() == 0
+
+
+def test_a_retried_command_answers_with_its_first_events_though_the_stream_moved_on() -> None:
+    store = MemoryEventStore()
+    envelope = Envelope(actor="officer.kim", command_id=uuid4())
+    first = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    handle(store, ENGAGEMENT, AddNote(engagement_id=DAVOS, text="later"), Envelope("w"), clock)
+    again = handle(store, ENGAGEMENT, invitation(), envelope, clock)
+    assert again.duplicate
+    assert again.refs == first.refs == (EventRef("InvitationReceived", 1, 1),)
+    assert again.version == first.version == 1
+    assert store.stream_version(stream_of(str(DAVOS))) == 2
+    assert again.state is not None
+    assert again.state.notes == ("later",)
+
+
+def test_each_event_ref_says_where_the_event_landed() -> None:
+    store = MemoryEventStore()
+    handle(store, ENGAGEMENT, invitation(), Envelope("seed"), clock)
+    store.append("elsewhere:1", [NewEvent(type="Other", data={})], None)
+    outcome = handle(
+        store, ENGAGEMENT, Cancel(engagement_id=DAVOS, reason="x"), Envelope("w"), clock
+    )
+    assert outcome.refs == tuple(
+        EventRef(e.type, e.position, e.version)
+        for e in store.read_stream(stream_of(str(DAVOS)))[1:]
+    )
+    assert outcome.version == outcome.refs[-1].version == 2
+    assert outcome.positions == (3,)
+
+
+def test_a_feed_goes_through_the_same_write_path_and_a_second_revocation_records_nothing() -> None:
+    store = MemoryEventStore()
+    create = CreateFeed(feed_id="staff-1", name="Press", audience=Audience.STAFF, token_hash=HASH)
+    created = handle(store, FEED, create, Envelope("admin"), clock)
+    assert created.aggregate_id == "staff-1"
+    assert [ref.type for ref in created.refs] == ["FeedCreated"]
+    revoke = RevokeFeed(feed_id="staff-1", reason="leaked")
+    assert [ref.type for ref in handle(store, FEED, revoke, Envelope("a"), clock).refs] == [
+        "FeedRevoked"
+    ]
+    again = handle(store, FEED, revoke, Envelope("admin"), clock)
+    assert (again.refs, again.version) == ((), 2)
+    state, version = load(store, FEED, "staff-1")
+    assert state is not None
+    assert (state.revoked, state.revoke_reason, version) == (True, "leaked", 2)
+    with pytest.raises(FeedNotFound):
+        handle(store, FEED, RevokeFeed(feed_id="nothing"), Envelope("admin"), clock)

@@ -1,0 +1,100 @@
+"""One row per stream: the projection the feeds, the staff tokens and the subscriptions share.
+
+Each of those aggregates lives in streams `{prefix}{id}`. Its projection keeps one document per
+id in one table (with a sort key if its listing is ordered), and optionally a copy of it keyed
+by one of its fields (`index`: the token hash, so a request finds its feed or token in one
+read). What a document holds is the aggregate's own `fold`; an event that cannot apply
+(malformed data, a change to no such aggregate) is recorded in `problems` instead.
+
+`created_row` and `revoked_row` are the two states of a revocable row (feeds, staff tokens):
+what it is, who made it and when, and who revoked it, when and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Mapping
+from typing import Any, Generic, TypeVar
+
+from calendar_service.domain import DomainError
+from calendar_service.eventstore import StoredEvent
+from calendar_service.projections._folding import instant_key, record_problem
+from calendar_service.projections.base import Batch
+from calendar_service.projections.views import Doc
+
+F = TypeVar("F")
+Fold = Callable[[Doc | None, F, StoredEvent], Doc]
+"""(the row before, the fact, the stored event) -> the row after; a DomainError if the fact
+cannot apply to that row (None: there is none yet)."""
+
+
+class StreamRows(Generic[F]):
+    """A projection with one row per stream id, folded by `fold` from the stream's facts."""
+
+    def __init__(
+        self,
+        name: str,
+        prefix: str,
+        types: Container[str],
+        decode: Callable[[str, Mapping[str, Any]], F],
+        fold: Fold[F],
+        *,
+        table: str,
+        sort: str | None = None,
+        index: tuple[str, str] | None = None,
+    ) -> None:
+        """Rows of the streams `prefix...` whose event `types` `decode` reads, in `table` by
+        stream id (sorted by the row's field `sort`, if given) and, with `index = (table,
+        field)`, copied into that table keyed by the row's `field`."""
+        self.name, self.prefix, self.types = name, prefix, types
+        self.decode, self.fold = decode, fold
+        self.table, self.sort, self.index = table, sort, index
+
+    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
+        ids = {self._id(event) for event in events if self._follows(event)}
+        batch.load(self.table, sorted(ids))
+
+    def apply(self, event: StoredEvent, batch: Batch) -> None:
+        if not self._follows(event):
+            return
+        key = self._id(event)
+        try:
+            doc = self.fold(batch.get(self.table, key), self.decode(event.type, event.data), event)
+        except DomainError as error:
+            record_problem(batch, event, error)
+            return
+        batch.put(self.table, key, doc, None if self.sort is None else doc[self.sort])
+        if self.index is not None:
+            table, field = self.index
+            batch.put(table, doc[field], doc)
+
+    def flush(self, batch: Batch) -> None:
+        pass
+
+    def _follows(self, event: StoredEvent) -> bool:
+        return event.stream.startswith(self.prefix) and event.type in self.types
+
+    def _id(self, event: StoredEvent) -> str:
+        return event.stream[len(self.prefix) :]
+
+
+def created_row(event: StoredEvent, **fields: Any) -> Doc:
+    """A revocable row as its creation (`event`) leaves it: `fields`, by whom and when."""
+    return {
+        **fields,
+        "revoked": False,
+        "created_at": instant_key(event.recorded_at),
+        "created_by": event.actor,
+        "revoked_at": None,
+        "revoked_by": None,
+        "reason": None,
+    }
+
+
+def revoked_row(found: Doc, event: StoredEvent, reason: str | None) -> Doc:
+    """The row `found` revoked by `event`, for `reason`."""
+    return found | {
+        "revoked": True,
+        "revoked_at": instant_key(event.recorded_at),
+        "revoked_by": event.actor,
+        "reason": reason,
+    }

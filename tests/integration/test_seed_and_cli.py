@@ -395,7 +395,7 @@ def _meeting_at(store_url: str, engagement_id: str, title: str, hour: int, minut
         audience=Audience.STAFF,
     )
     command = ScheduleEngagement(engagement_id=EngagementId(engagement_id), details=details)
-    handle(store, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
+    handle(store, ENGAGEMENT, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
     store.close()
 
 

@@ -227,9 +227,13 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     text = message.get_body(("plain",)).get_content()
     local = start_of(commands).astimezone(ZoneInfo("Asia/Shanghai"))
     seoul = local + timedelta(hours=1)
-    assert f"{local:%H:%M}–" in text  # Dalian's clock
-    assert f"서울 시각: {seoul:%Y}년" in text  # and Seoul's
-    assert f"{seoul:%H:%M}–" in text
+    (when_line,) = [line for line in text.splitlines() if line.startswith("일시: ")]
+    assert f"{local:%H:%M}" in when_line and "(다롄 시각)" in when_line  # Dalian's clock
+    (seoul_line,) = [line for line in text.splitlines() if line.startswith("서울 시각: ")]
+    # and Seoul's, an hour ahead: past 23:00 in Dalian the Seoul range crosses midnight and
+    # names both days ("22:22 – 2026년 12월 4일 00:22"), so look for the start, not its dash
+    assert f"{seoul:%Y}년" in seoul_line
+    assert f"{seoul:%H:%M}" in seoul_line
     assert "다롄 국제회의센터" in text
     assert f"https://calendar.gg.example/engagements/{eid}" in text
     html = message.get_body(("html",)).get_content()

@@ -1,16 +1,19 @@
-"""The engagement domain: pure Python that decides which events a command produces and rebuilds
-state from events. Standard library and zoneinfo only (plus `holidays` in `workdays`, reached
-only through the `is_working_day` predicate callers pass to `derive_deadlines`).
+"""The domain: pure Python that decides which events a command produces and folds state back
+from events, for the engagement and the small aggregates beside it (feeds, tokens, outcomes).
 
-- values, whens and records: `values.py`, `when.py`, `records.py`, `durations.py`
-- facts and intents: `events.py` (with EVENT_TYPES), `commands.py`
-- behaviour: `decisions.decide`, `engagement.evolve` / `replay`
-- deadlines: `deadlines.derive_deadlines`, default rules in `deadline_rules.py`
-- names with aliases: `names.py`; errors: `errors.py`
-- feeds and their token hashes: `feeds.py` (its own events, with FEED_EVENT_TYPES)
-- staff bearer tokens: `staff_tokens.py`; staff notification subscriptions: `subscriptions.py`
-- reminder outcomes, recorded once per reminder: `reminder_outcomes.py`
-- what the small aggregates' facts share (base class, type map, decoder, checks): `_aggregate.py`
+Standard library and zoneinfo only (plus `holidays` in `workdays`, reached only through the
+`is_working_day` predicate callers pass to `derive_deadlines`).
+
+- the engagement aggregate, `engagement/`: its values and whens (`values`, `when`, `records`),
+  facts and intents (`events` with EVENT_TYPES, `commands`), behaviour (`decide`, `evolve`),
+  deadlines (`deadlines.derive_deadlines`, default rules in `rules`)
+- durations as staff write them: `durations`; names with aliases: `names`; errors: `errors`
+- feeds and their token hashes: `feeds` (its own events, with FEED_EVENT_TYPES)
+- staff bearer tokens: `staff_tokens`; staff notification subscriptions: `subscriptions`
+- reminder outcomes, recorded once per reminder: `reminder_outcomes`; when reminders fall due:
+  `reminder_plan`
+- what the small aggregates' facts share (base class, type map, decoder, checks): `_aggregate`,
+  `_checks`, `_codec`
 """
 
 from calendar_service.domain.durations import format_duration, parse_duration

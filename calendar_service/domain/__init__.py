@@ -12,8 +12,8 @@ Standard library and zoneinfo only (plus `holidays` in `workdays`, reached only 
 - staff bearer tokens: `staff_tokens`; staff notification subscriptions: `subscriptions`
 - reminder outcomes, recorded once per reminder: `reminder_outcomes`; when reminders fall due:
   `reminder_plan`
-- what the small aggregates' facts share (base class, type map, decoder, checks): `_aggregate`,
-  `_checks`, `_codec`
+- what the aggregates' facts share: the base class, type map and decoder (`_aggregate`), the
+  plain-JSON codec driven by type annotations (`_codec`), the value checks (`_checks`)
 """
 
 from calendar_service.domain.durations import format_duration, parse_duration

@@ -228,7 +228,8 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     local = start_of(commands).astimezone(ZoneInfo("Asia/Shanghai"))
     seoul = local + timedelta(hours=1)
     (when_line,) = [line for line in text.splitlines() if line.startswith("일시: ")]
-    assert f"{local:%H:%M}" in when_line and "(다롄 시각)" in when_line  # Dalian's clock
+    assert f"{local:%H:%M}" in when_line  # Dalian's clock
+    assert "(다롄 시각)" in when_line
     (seoul_line,) = [line for line in text.splitlines() if line.startswith("서울 시각: ")]
     # and Seoul's, an hour ahead: past 23:00 in Dalian the Seoul range crosses midnight and
     # names both days ("22:22 – 2026년 12월 4일 00:22"), so look for the start, not its dash

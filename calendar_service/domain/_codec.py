@@ -60,6 +60,12 @@ def encode_fields(value: Any) -> dict[str, Any]:
     return encoder(value)
 
 
+def field_values(value: Any) -> dict[str, Any]:
+    """A dataclass instance's init fields by name, as they are (not encoded): what builds the
+    next record from this one, e.g. a command's fields into the event it decides."""
+    return {f.name: getattr(value, f.name) for f in fields(value) if f.init}
+
+
 def _encode_any(value: object) -> Any:
     """`encode` decided on the value itself, with no cache (the rules, in their order)."""
     if value is None or (isinstance(value, bool | int | str) and not isinstance(value, Enum)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any, assert_never
 
-from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain._codec import decode_fields, encode_fields, field_values
 from calendar_service.domain.engagement.events import (
     AgreementSigned,
     AudienceChanged,
@@ -159,17 +159,7 @@ def _from_details(
     participation: Participation,
 ) -> Engagement:
     return Engagement(
-        id=engagement_id,
-        kind=details.kind,
-        direction=details.direction,
-        title=details.title,
-        when=details.when,
-        place=details.place,
-        participants=details.participants,
-        audience=details.audience,
-        aliases=details.aliases,
-        status=status,
-        participation=participation,
+        id=engagement_id, **field_values(details), status=status, participation=participation
     )
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, get_args
+from typing import Any, get_args
 
 from calendar_service.domain._checks import check_code, check_slug, check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain._codec import StoredFact
 from calendar_service.domain.engagement.records import (
     Agreement,
     EngagementDetails,
@@ -55,12 +55,11 @@ def check_sources(sources: tuple[Source, ...]) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DomainEvent:
+class DomainEvent(StoredFact):
     """What every event has: the engagement it belongs to and the sources supporting it."""
 
     engagement_id: EngagementId
     sources: tuple[Source, ...] = ()
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         if type(self.engagement_id) is not EngagementId:
@@ -71,20 +70,6 @@ class DomainEvent:
             object.__setattr__(self, "sources", sources)
         if sources:
             check_sources(sources)
-
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        """The event as a JSON-compatible object (no stream position, no envelope)."""
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        """The event `data` describes; InvalidValue naming the field if it is malformed."""
-        # Decoding only reads the object: a plain dict needs no copy.
-        return cls(**decode_fields(cls, data if type(data) is dict else dict(data), ""))
 
 
 @dataclass(frozen=True, kw_only=True)

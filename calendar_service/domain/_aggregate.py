@@ -31,6 +31,22 @@ F = TypeVar("F", bound="Fact")
 class Fact(StoredFact):
     """A fact of a small aggregate: stored under its class name, as its encoded fields."""
 
+    def __post_init__(self) -> None:
+        """Where each fact checks its fields; subclasses extend it, calling super() first."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ended(Fact):
+    """A fact that ends something for good (a feed, a staff token, a subscription), with the
+    reason given, if any. Listed first among the bases (`FeedRevoked(Ended, FeedEvent)`), so
+    `reason` follows the id in the stored data."""
+
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_reason(self.reason)
+
 
 def event_types(union: object) -> Mapping[str, type[Any]]:
     """Type name (as stored) -> class, for each class of the union type `union`."""

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    Ended,
     Fact,
     check_lang,
-    check_reason,
     check_token_hash,
     decoder,
     event_types,
@@ -103,14 +103,8 @@ class FeedCreated(FeedEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeedRevoked(FeedEvent):
+class FeedRevoked(Ended, FeedEvent):
     """The feed's token no longer works, for good: its URL answers 410 Gone."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 FeedEventType = FeedCreated | FeedRevoked

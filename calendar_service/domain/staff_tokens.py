@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    Ended,
     Fact,
-    check_reason,
     check_token_hash,
     decoder,
     event_types,
@@ -90,14 +90,8 @@ class StaffTokenIssued(TokenEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffTokenRevoked(TokenEvent):
+class StaffTokenRevoked(Ended, TokenEvent):
     """The token no longer works, for good."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 TokenEventType = StaffTokenIssued | StaffTokenRevoked

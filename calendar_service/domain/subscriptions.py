@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from calendar_service.domain._aggregate import Fact, check_lang, check_reason, decoder, event_types
+from calendar_service.domain._aggregate import Ended, Fact, check_lang, decoder, event_types
 from calendar_service.domain._checks import check_slug, check_text, check_type
 from calendar_service.domain._codec import field_values
 from calendar_service.domain.engagement.values import Audience, Channel
@@ -95,14 +95,8 @@ class StaffSubscribed(StaffEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffUnsubscribed(StaffEvent):
+class StaffUnsubscribed(Ended, StaffEvent):
     """The staff member gets no more reminders (the subscription's history stays)."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 StaffEventType = StaffSubscribed | StaffUnsubscribed

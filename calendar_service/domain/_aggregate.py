@@ -32,7 +32,8 @@ class Fact(StoredFact):
     """A fact of a small aggregate: stored under its class name, as its encoded fields."""
 
     def __post_init__(self) -> None:
-        """Where each fact checks its fields; subclasses extend it, calling super() first."""
+        """Where a fact checks its fields: nothing to check here. `Ended` calls it through
+        super(), so the id its other base checks is checked before the reason."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
 
 from calendar_service.domain.durations import format_duration, parse_duration
 from calendar_service.domain.engagement.when import WHEN_TYPES, when_from_json
@@ -35,6 +35,28 @@ FieldsEncoder = Callable[[Any], dict[str, Any]]
 FieldsDecoder = Callable[[object, str], dict[str, Any]]
 
 _NONE_TYPE = type(None)
+
+
+class StoredFact:
+    """What every fact the log keeps has, an engagement's event or a small aggregate's: it is
+    stored under its class name (`event_type`), as its encoded fields (`to_data`), at
+    SCHEMA_VERSION, and `from_data` rebuilds it, validating it like any input."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def to_data(self) -> dict[str, Any]:
+        """The fact as a JSON-compatible object (no stream position, no envelope)."""
+        return encode_fields(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        """The fact `data` describes; InvalidValue naming the field if it is malformed."""
+        # Decoding only reads the object: a plain dict needs no copy.
+        return cls(**decode_fields(cls, data if type(data) is dict else dict(data), ""))
 
 
 # --- encoding ---------------------------------------------------------------------------------
@@ -58,6 +80,12 @@ def encode_fields(value: Any) -> dict[str, Any]:
     if encoder is None:
         encoder = _FIELD_ENCODERS[kind] = _fields_encoder(kind)
     return encoder(value)
+
+
+def field_values(value: Any) -> dict[str, Any]:
+    """A dataclass instance's init fields by name, as they are (not encoded): what builds the
+    next record from this one, e.g. a command's fields into the event it decides."""
+    return {f.name: getattr(value, f.name) for f in fields(value) if f.init}
 
 
 def _encode_any(value: object) -> Any:

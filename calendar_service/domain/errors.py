@@ -6,8 +6,11 @@ Hierarchy::
     ├── InvalidValue              a value object refused its input (field, value, reason)
     │   ├── InvalidWhen           a when that cannot be: end before start, month 13, naive time
     │   └── UnknownTimeZone       not an IANA zone name zoneinfo knows
-    ├── EngagementNotFound        a command for an engagement that does not exist
-    ├── EngagementAlreadyExists   a creating command for an id that is taken
+    ├── UnknownOrTaken            a command refused for its id alone (id, command)
+    │   ├── NotFound              the id names nothing
+    │   │   └── EngagementNotFound        (and FeedNotFound, StaffTokenNotFound, StaffNotFound)
+    │   └── AlreadyExists         a creating command for an id that is taken
+    │       └── EngagementAlreadyExists   (and FeedAlreadyExists, StaffTokenAlreadyExists)
     ├── CommandRefused            the command does not fit the engagement's state (command, state)
     └── AliasCollision            a name or alias already belongs to another directory entry
 
@@ -16,6 +19,8 @@ The API maps `InvalidValue` and `CommandRefused` to 422, `EngagementNotFound` to
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 PREVIEW_CHARS = 60
 """Longest slice of a value quoted in a message; longer values are cut with an ellipsis."""
@@ -54,22 +59,37 @@ class UnknownTimeZone(InvalidValue):
         )
 
 
-class EngagementNotFound(DomainError):
-    def __init__(self, engagement_id: str, command: str) -> None:
-        self.engagement_id, self.command = engagement_id, command
-        super().__init__(
-            f"cannot {command}: engagement_id {engagement_id!r} names no engagement; "
-            "receive an invitation or schedule it first"
-        )
+class UnknownOrTaken(DomainError):
+    """A command refused for its id alone: the id names nothing (`NotFound`) or is taken
+    (`AlreadyExists`). Each subclass words it in MESSAGE, from the id and the command's verb."""
+
+    MESSAGE: ClassVar[str]
+
+    def __init__(self, id_: str, command: str) -> None:
+        self.id, self.command = id_, command
+        super().__init__(self.MESSAGE.format(id=id_, command=command))
 
 
-class EngagementAlreadyExists(DomainError):
-    def __init__(self, engagement_id: str, command: str) -> None:
-        self.engagement_id, self.command = engagement_id, command
-        super().__init__(
-            f"cannot {command}: engagement_id {engagement_id!r} is already taken by an "
-            "existing engagement; choose another id or change the existing one"
-        )
+class NotFound(UnknownOrTaken):
+    """A command for an id that names nothing: an engagement, a feed, a token, a subscriber."""
+
+
+class AlreadyExists(UnknownOrTaken):
+    """A creating command for an id that is taken."""
+
+
+class EngagementNotFound(NotFound):
+    MESSAGE = (
+        "cannot {command}: engagement_id {id!r} names no engagement; "
+        "receive an invitation or schedule it first"
+    )
+
+
+class EngagementAlreadyExists(AlreadyExists):
+    MESSAGE = (
+        "cannot {command}: engagement_id {id!r} is already taken by an "
+        "existing engagement; choose another id or change the existing one"
+    )
 
 
 class CommandRefused(DomainError):

@@ -22,16 +22,17 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    Ended,
     Fact,
     check_lang,
-    check_reason,
     check_token_hash,
     decoder,
     event_types,
 )
 from calendar_service.domain._checks import check_slug, check_text, check_type
+from calendar_service.domain._codec import field_values
 from calendar_service.domain.engagement.values import Audience
-from calendar_service.domain.errors import DomainError
+from calendar_service.domain.errors import AlreadyExists, NotFound
 
 FEED_STREAM_PREFIX = "feed:"
 MAX_FEED_NAME_CHARS = 120
@@ -58,19 +59,15 @@ def token_matches(token: str, token_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token).encode(), token_hash.encode())
 
 
-class FeedNotFound(DomainError):
-    def __init__(self, feed_id: str, command: str) -> None:
-        self.feed_id, self.command = feed_id, command
-        super().__init__(
-            f"cannot {command}: feed_id {feed_id!r} names no feed; "
-            "list the feeds with `calendar-service feeds list`"
-        )
+class FeedNotFound(NotFound):
+    MESSAGE = (
+        "cannot {command}: feed_id {id!r} names no feed; "
+        "list the feeds with `calendar-service feeds list`"
+    )
 
 
-class FeedAlreadyExists(DomainError):
-    def __init__(self, feed_id: str) -> None:
-        self.feed_id = feed_id
-        super().__init__(f"cannot create feed {feed_id!r}: the id is taken; choose another")
+class FeedAlreadyExists(AlreadyExists):
+    MESSAGE = "cannot create feed {id!r}: the id is taken; choose another"
 
 
 def _check_feed_id(value: object) -> str:
@@ -106,14 +103,8 @@ class FeedCreated(FeedEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeedRevoked(FeedEvent):
+class FeedRevoked(Ended, FeedEvent):
     """The feed's token no longer works, for good: its URL answers 410 Gone."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 FeedEventType = FeedCreated | FeedRevoked
@@ -158,33 +149,17 @@ def decide_feed(state: Feed | None, command: FeedCommand) -> list[FeedEventType]
     """The events `command` produces against `state` (None: no such feed yet)."""
     if isinstance(command, CreateFeed):
         if state is not None:
-            raise FeedAlreadyExists(command.feed_id)
-        return [
-            FeedCreated(
-                feed_id=command.feed_id,
-                name=command.name,
-                audience=command.audience,
-                token_hash=command.token_hash,
-                lang=command.lang,
-            )
-        ]
+            raise FeedAlreadyExists(command.feed_id, command.VERB)
+        return [FeedCreated(**field_values(command))]
     if state is None:
         raise FeedNotFound(command.feed_id, command.VERB)
-    if state.revoked:
-        return []
-    return [FeedRevoked(feed_id=command.feed_id, reason=command.reason)]
+    return [] if state.revoked else [FeedRevoked(**field_values(command))]
 
 
 def evolve_feed(state: Feed | None, event: FeedEventType) -> Feed:
     """The feed after `event`; FeedNotFound for a revocation of no feed."""
     if isinstance(event, FeedCreated):
-        return Feed(
-            feed_id=event.feed_id,
-            name=event.name,
-            audience=event.audience,
-            token_hash=event.token_hash,
-            lang=event.lang,
-        )
+        return Feed(**field_values(event))
     if state is None:
-        raise FeedNotFound(event.feed_id, "revoke the feed")
+        raise FeedNotFound(event.feed_id, RevokeFeed.VERB)
     return replace(state, revoked=True, revoke_reason=event.reason)

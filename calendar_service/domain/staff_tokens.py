@@ -25,14 +25,15 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    Ended,
     Fact,
-    check_reason,
     check_token_hash,
     decoder,
     event_types,
 )
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain.errors import DomainError
+from calendar_service.domain._codec import field_values
+from calendar_service.domain.errors import AlreadyExists, NotFound
 
 TOKEN_STREAM_PREFIX = "token:"  # noqa: S105  # a stream name, not a secret
 MAX_ACTOR_CHARS = 100
@@ -43,19 +44,15 @@ def token_stream(token_id: str) -> str:
     return f"{TOKEN_STREAM_PREFIX}{token_id}"
 
 
-class StaffTokenNotFound(DomainError):
-    def __init__(self, token_id: str, command: str) -> None:
-        self.token_id, self.command = token_id, command
-        super().__init__(
-            f"cannot {command}: token_id {token_id!r} names no staff token; "
-            "list them with `calendar-service tokens list`"
-        )
+class StaffTokenNotFound(NotFound):
+    MESSAGE = (
+        "cannot {command}: token_id {id!r} names no staff token; "
+        "list them with `calendar-service tokens list`"
+    )
 
 
-class StaffTokenAlreadyExists(DomainError):
-    def __init__(self, token_id: str) -> None:
-        self.token_id = token_id
-        super().__init__(f"cannot issue staff token {token_id!r}: the id is taken; choose another")
+class StaffTokenAlreadyExists(AlreadyExists):
+    MESSAGE = "cannot issue staff token {id!r}: the id is taken; choose another"
 
 
 def check_token_id(value: object) -> str:
@@ -93,14 +90,8 @@ class StaffTokenIssued(TokenEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffTokenRevoked(TokenEvent):
+class StaffTokenRevoked(Ended, TokenEvent):
     """The token no longer works, for good."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 TokenEventType = StaffTokenIssued | StaffTokenRevoked
@@ -143,31 +134,17 @@ def decide_token(state: StaffToken | None, command: TokenCommand) -> list[TokenE
     """The events `command` produces against `state` (None: no such token yet)."""
     if isinstance(command, IssueStaffToken):
         if state is not None:
-            raise StaffTokenAlreadyExists(command.token_id)
-        return [
-            StaffTokenIssued(
-                token_id=command.token_id,
-                actor=command.actor,
-                admin=command.admin,
-                token_hash=command.token_hash,
-            )
-        ]
+            raise StaffTokenAlreadyExists(command.token_id, command.VERB)
+        return [StaffTokenIssued(**field_values(command))]
     if state is None:
         raise StaffTokenNotFound(command.token_id, command.VERB)
-    if state.revoked:
-        return []
-    return [StaffTokenRevoked(token_id=command.token_id, reason=command.reason)]
+    return [] if state.revoked else [StaffTokenRevoked(**field_values(command))]
 
 
 def evolve_token(state: StaffToken | None, event: TokenEventType) -> StaffToken:
     """The token after `event`; StaffTokenNotFound for a revocation of no token."""
     if isinstance(event, StaffTokenIssued):
-        return StaffToken(
-            token_id=event.token_id,
-            actor=event.actor,
-            admin=event.admin,
-            token_hash=event.token_hash,
-        )
+        return StaffToken(**field_values(event))
     if state is None:
-        raise StaffTokenNotFound(event.token_id, "revoke the staff token")
+        raise StaffTokenNotFound(event.token_id, RevokeStaffToken.VERB)
     return replace(state, revoked=True, revoke_reason=event.reason)

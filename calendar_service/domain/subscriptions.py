@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from calendar_service.domain._aggregate import Fact, check_lang, check_reason, decoder, event_types
+from calendar_service.domain._aggregate import Ended, Fact, check_lang, decoder, event_types
 from calendar_service.domain._checks import check_slug, check_text, check_type
+from calendar_service.domain._codec import field_values
 from calendar_service.domain.engagement.values import Audience, Channel
-from calendar_service.domain.errors import DomainError, InvalidValue
+from calendar_service.domain.errors import InvalidValue, NotFound
 
 STAFF_STREAM_PREFIX = "staff:"
 MAX_NAME_CHARS = 120
@@ -37,13 +38,11 @@ def staff_stream(staff_id: str) -> str:
     return f"{STAFF_STREAM_PREFIX}{staff_id}"
 
 
-class StaffNotFound(DomainError):
-    def __init__(self, staff_id: str, command: str) -> None:
-        self.staff_id, self.command = staff_id, command
-        super().__init__(
-            f"cannot {command}: staff_id {staff_id!r} has no subscription; "
-            "list them with `calendar-service staff list`"
-        )
+class StaffNotFound(NotFound):
+    MESSAGE = (
+        "cannot {command}: staff_id {id!r} has no subscription; "
+        "list them with `calendar-service staff list`"
+    )
 
 
 def check_email(field: str, value: object) -> str:
@@ -96,14 +95,8 @@ class StaffSubscribed(StaffEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffUnsubscribed(StaffEvent):
+class StaffUnsubscribed(Ended, StaffEvent):
     """The staff member gets no more reminders (the subscription's history stays)."""
-
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_reason(self.reason)
 
 
 StaffEventType = StaffSubscribed | StaffUnsubscribed
@@ -156,39 +149,21 @@ class Subscription:
 def decide_staff(state: Subscription | None, command: StaffCommand) -> list[StaffEventType]:
     """The events `command` produces against `state` (None: never subscribed)."""
     if isinstance(command, SubscribeStaff):
-        event = StaffSubscribed(
-            staff_id=command.staff_id,
-            name=command.name,
-            email=command.email,
-            audience=command.audience,
-            channels=command.channels,
-            lang=command.lang,
-        )
-        if state is not None and state == _subscription(event):
+        event = StaffSubscribed(**field_values(command))
+        if state is not None and state == Subscription(**field_values(event)):
             return []
         return [event]
     if state is None:
         raise StaffNotFound(command.staff_id, command.VERB)
     if not state.active:
         return []
-    return [StaffUnsubscribed(staff_id=command.staff_id, reason=command.reason)]
+    return [StaffUnsubscribed(**field_values(command))]
 
 
 def evolve_staff(state: Subscription | None, event: StaffEventType) -> Subscription:
     """The subscription after `event`; StaffNotFound for an unsubscription of nobody."""
     if isinstance(event, StaffSubscribed):
-        return _subscription(event)
+        return Subscription(**field_values(event))
     if state is None:
-        raise StaffNotFound(event.staff_id, "unsubscribe")
+        raise StaffNotFound(event.staff_id, UnsubscribeStaff.VERB)
     return replace(state, active=False)
-
-
-def _subscription(event: StaffSubscribed) -> Subscription:
-    return Subscription(
-        staff_id=event.staff_id,
-        name=event.name,
-        email=event.email,
-        audience=event.audience,
-        channels=event.channels,
-        lang=event.lang,
-    )

@@ -19,37 +19,16 @@ from datetime import datetime
 from calendar_service.domain import (
     EVENT_TYPES,
     REMINDER_EVENT_TYPES,
-    AgreementSigned,
-    AudienceChanged,
-    DeadlineSet,
     DomainError,
     Engagement,
-    EngagementCancelled,
-    EngagementConfirmed,
-    EngagementHeld,
-    EngagementRefined,
-    EngagementRescheduled,
-    EngagementScheduled,
     Event,
-    InvitationAccepted,
-    InvitationDeclined,
-    InvitationDelegated,
-    InvitationReceived,
-    InvitationReviewStarted,
-    LocationChanged,
-    NoteAdded,
-    ParticipantAdded,
-    ParticipantRemoved,
-    RecurringObservanceDefined,
-    ReminderPolicyChanged,
     Source,
-    SourceAttached,
-    TitleChanged,
     When,
     event_from_data,
     evolve,
     reminder_stream,
 )
+from calendar_service.domain.engagement import events
 from calendar_service.eventstore import EventStore, StoredEvent
 from calendar_service.read.wording import (
     describe_participation,
@@ -145,34 +124,36 @@ class History:
 def engagement_history(store: EventStore, engagement_id: str, lang: str = "en") -> History | None:
     """The engagement's history in `lang`, read from the log now; None if the log holds no
     event of it."""
-    events = engagement_events(store, engagement_id)
-    if not events:
+    stored = engagement_events(store, engagement_id)
+    if not stored:
         return None
-    rows, state = _fold(events, lang)
+    rows, state = _fold(stored, lang)
     return History(engagement_id, state, rows)
 
 
 def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent]:
     """What an engagement's history shows: its own stream and its reminders' outcomes
     (`reminders:{id}`), in log order."""
-    events = [
-        *store.read_stream(ENGAGEMENT_STREAM_PREFIX + engagement_id),
-        *store.read_stream(reminder_stream(engagement_id)),
-    ]
-    return sorted(events, key=lambda stored: stored.position)
+    return sorted(
+        [
+            *store.read_stream(ENGAGEMENT_STREAM_PREFIX + engagement_id),
+            *store.read_stream(reminder_stream(engagement_id)),
+        ],
+        key=lambda stored: stored.position,
+    )
 
 
-def history_rows(events: Iterable[StoredEvent], lang: str = "en") -> list[HistoryRow]:
+def history_rows(log: Iterable[StoredEvent], lang: str = "en") -> list[HistoryRow]:
     """The timeline of one engagement's stream (with its reminders' outcomes, see
     `engagement_events`), oldest first, each entry saying what changed against the state before
     it. Events of other kinds are listed by type, unexplained."""
-    return _fold(events, lang)[0]
+    return _fold(log, lang)[0]
 
 
-def _fold(events: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Engagement | None]:
+def _fold(log: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Engagement | None]:
     rows = []
     state: Engagement | None = None
-    for stored in sorted(events, key=lambda s: s.position):
+    for stored in sorted(log, key=lambda s: s.position):
         sources: tuple[Source, ...] = ()
         change = ""
         if stored.type in REMINDER_EVENT_TYPES:
@@ -232,52 +213,54 @@ def describe_change(
     if before is None:
         return _created(after, event, lang)
     match event:
-        case EngagementRefined(when=when) | EngagementRescheduled(when=when):
+        case events.EngagementRefined(when=when) | events.EngagementRescheduled(when=when):
             moved = _moved(before.when, when, lang)
             reason = getattr(event, "reason", None)
             return f"{moved}; reason: {reason}" if reason else moved
-        case EngagementConfirmed() | EngagementHeld() | EngagementCancelled():
+        case events.EngagementConfirmed() | events.EngagementHeld() | events.EngagementCancelled():
             text = f"status {before.status.value} → {after.status.value}"
-            reason = after.cancellation_reason if isinstance(event, EngagementCancelled) else None
+            reason = (
+                after.cancellation_reason if isinstance(event, events.EngagementCancelled) else None
+            )
             return f"{text}; reason: {reason}" if reason else text
         case (
-            InvitationReceived()
-            | InvitationReviewStarted()
-            | InvitationAccepted()
-            | InvitationDeclined()
-            | InvitationDelegated()
+            events.InvitationReceived()
+            | events.InvitationReviewStarted()
+            | events.InvitationAccepted()
+            | events.InvitationDeclined()
+            | events.InvitationDelegated()
         ):
             return _participation_change(before, after, event, lang)
-        case LocationChanged(place=place):
+        case events.LocationChanged(place=place):
             old = describe_place(before.place, lang) or "unknown"
             return f"{old} → {describe_place(place, lang) or 'unknown'}"
-        case ParticipantAdded(participant=participant):
+        case events.ParticipantAdded(participant=participant):
             return f"{party_name(after, participant.party_id, lang)} as {participant.role}"
-        case ParticipantRemoved(party_id=party_id, role=role):
+        case events.ParticipantRemoved(party_id=party_id, role=role):
             return f"{party_name(before, party_id, lang)} ({role or 'every role'})"
-        case NoteAdded(text=text):
+        case events.NoteAdded(text=text):
             return text
-        case SourceAttached(note=note):
+        case events.SourceAttached(note=note):
             return note or ""
-        case ReminderPolicyChanged(policy=policy):
+        case events.ReminderPolicyChanged(policy=policy):
             return policy.describe() if policy is not None else "back to the service default"
-        case AgreementSigned(agreement=agreement):
+        case events.AgreementSigned(agreement=agreement):
             by = ", ".join(party_name(after, party, lang) for party in agreement.signatories)
             on = f" on {format_day(agreement.signed_on, lang)}" if agreement.signed_on else ""
             return f"{agreement.name.best(lang)}, signed{on}" + (f" by {by}" if by else "")
-        case DeadlineSet(deadline=deadline):
+        case events.DeadlineSet(deadline=deadline):
             return f"{deadline.key} due {format_day(deadline.due, lang)}; basis: {deadline.basis}"
-        case AudienceChanged(audience=audience):
+        case events.AudienceChanged(audience=audience):
             return f"{before.audience.value} → {audience.value}"
-        case TitleChanged(title=title):
+        case events.TitleChanged(title=title):
             return f"{before.title.best(lang)} → {title.best(lang)}"
-        case EngagementScheduled() | RecurringObservanceDefined():  # pragma: no cover
+        case events.EngagementScheduled() | events.RecurringObservanceDefined():  # pragma: no cover
             raise AssertionError("a creating event has no state before it")
 
 
 def _created(engagement: Engagement, event: Event, lang: str) -> str:
     title = engagement.title.best(lang)
-    if isinstance(event, RecurringObservanceDefined):
+    if isinstance(event, events.RecurringObservanceDefined):
         return f"{title}; {describe_recurrence(event.recurrence, lang)}"
     parts = [title, describe_when_in_zone(engagement.when, lang)]
     place = describe_place(engagement.place, lang)
@@ -285,7 +268,7 @@ def _created(engagement: Engagement, event: Event, lang: str) -> str:
         parts.append(f"at {place}")
     parts.append(f"status {describe_status(engagement, lang)}")
     text = "; ".join(parts)
-    if isinstance(event, InvitationReceived):
+    if isinstance(event, events.InvitationReceived):
         channel = f" ({event.channel})" if event.channel else ""
         return f"from {party_name(engagement, event.inviter, lang)}{channel}: {text}"
     return text
@@ -300,7 +283,7 @@ def _moved(old: When, new: When, lang: str) -> str:
 def _participation_change(before: Engagement, after: Engagement, event: Event, lang: str) -> str:
     old = describe_participation(before, lang) or "no invitation"
     text = f"participation: {old} → {describe_participation(after, lang)}"
-    if isinstance(event, InvitationReceived):
+    if isinstance(event, events.InvitationReceived):
         text = f"from {party_name(after, event.inviter, lang)}; {text}"
-    note = after.decision_note if not isinstance(event, InvitationReceived) else None
+    note = after.decision_note if not isinstance(event, events.InvitationReceived) else None
     return f"{text}; {note}" if note else text

@@ -11,30 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from calendar_service.domain.engagement import values
 from calendar_service.domain.engagement.records import (
     Agreement,
     EngagementDetails,
     ExplicitDeadline,
     Recurrence,
 )
-from calendar_service.domain.engagement.values import (
-    Audience,
-    EngagementId,
-    EventStatus,
-    LocalizedText,
-    Participant,
-    Participation,
-    Place,
-    ReminderPolicy,
-    Source,
-)
 from calendar_service.domain.engagement.when import When
 
 
 @dataclass(frozen=True, kw_only=True)
 class DomainCommand:
-    engagement_id: EngagementId
-    sources: tuple[Source, ...] = ()
+    engagement_id: values.EngagementId
+    sources: tuple[values.Source, ...] = ()
     VERB: ClassVar[str] = "change"
 
 
@@ -49,7 +39,7 @@ class ReceiveInvitation(DomainCommand):
     inviter: str
     channel: str | None = None
     details: EngagementDetails | None = None
-    status: EventStatus | None = None
+    status: values.EventStatus | None = None
     VERB: ClassVar[str] = "receive an invitation to"
 
 
@@ -58,8 +48,8 @@ class ScheduleEngagement(DomainCommand):
     """Put a new engagement in the calendar; `participation` is ATTENDING or NOT_APPLICABLE."""
 
     details: EngagementDetails
-    status: EventStatus = EventStatus.TENTATIVE
-    participation: Participation = Participation.ATTENDING
+    status: values.EventStatus = values.EventStatus.TENTATIVE
+    participation: values.Participation = values.Participation.ATTENDING
     VERB: ClassVar[str] = "schedule"
 
 
@@ -67,11 +57,11 @@ class ScheduleEngagement(DomainCommand):
 class DefineRecurringObservance(DomainCommand):
     """Define a yearly observance such as the anniversary of a sister relationship."""
 
-    title: LocalizedText
+    title: values.LocalizedText
     recurrence: Recurrence
-    place: Place | None = None
-    participants: tuple[Participant, ...] = ()
-    audience: Audience = Audience.STAFF
+    place: values.Place | None = None
+    participants: tuple[values.Participant, ...] = ()
+    audience: values.Audience = values.Audience.STAFF
     aliases: tuple[str, ...] = ()
     VERB: ClassVar[str] = "define the observance"
 
@@ -123,7 +113,7 @@ class Decline(DomainCommand):
 class Delegate(DomainCommand):
     """Send `delegate` in the principal's place."""
 
-    delegate: Participant
+    delegate: values.Participant
     reason: str | None = None
     VERB: ClassVar[str] = "delegate"
 
@@ -141,13 +131,13 @@ class Cancel(DomainCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class ChangeLocation(DomainCommand):
-    place: Place | None
+    place: values.Place | None
     VERB: ClassVar[str] = "change the location of"
 
 
 @dataclass(frozen=True, kw_only=True)
 class AddParticipant(DomainCommand):
-    participant: Participant
+    participant: values.Participant
     VERB: ClassVar[str] = "add a participant to"
 
 
@@ -178,7 +168,7 @@ class AttachSource(DomainCommand):
 class SetReminderPolicy(DomainCommand):
     """Set the reminder policy; None returns the engagement to the service default."""
 
-    policy: ReminderPolicy | None
+    policy: values.ReminderPolicy | None
     VERB: ClassVar[str] = "set the reminders of"
 
 
@@ -198,13 +188,13 @@ class SetDeadline(DomainCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class ChangeAudience(DomainCommand):
-    audience: Audience
+    audience: values.Audience
     VERB: ClassVar[str] = "change the audience of"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChangeTitle(DomainCommand):
-    title: LocalizedText
+    title: values.LocalizedText
     VERB: ClassVar[str] = "change the title of"
 
 

@@ -17,58 +17,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, assert_never
 
-from calendar_service.domain.engagement.commands import (
-    Accept,
-    AddNote,
-    AddParticipant,
-    AttachSource,
-    Cancel,
-    ChangeAudience,
-    ChangeLocation,
-    ChangeTitle,
-    Command,
-    Confirm,
-    Decline,
-    DefineRecurringObservance,
-    Delegate,
-    DomainCommand,
-    MarkHeld,
-    ReceiveInvitation,
-    RecordAgreement,
-    Refine,
-    RemoveParticipant,
-    Reschedule,
-    ReviewInvitation,
-    ScheduleEngagement,
-    SetDeadline,
-    SetReminderPolicy,
-)
-from calendar_service.domain.engagement.events import (
-    AgreementSigned,
-    AudienceChanged,
-    DeadlineSet,
-    DomainEvent,
-    EngagementCancelled,
-    EngagementConfirmed,
-    EngagementHeld,
-    EngagementRefined,
-    EngagementRescheduled,
-    EngagementScheduled,
-    Event,
-    InvitationAccepted,
-    InvitationDeclined,
-    InvitationDelegated,
-    InvitationReceived,
-    InvitationReviewStarted,
-    LocationChanged,
-    NoteAdded,
-    ParticipantAdded,
-    ParticipantRemoved,
-    RecurringObservanceDefined,
-    ReminderPolicyChanged,
-    SourceAttached,
-    TitleChanged,
-)
+from calendar_service.domain.engagement import commands, events
+from calendar_service.domain.engagement.commands import Command, DomainCommand
+from calendar_service.domain.engagement.events import DomainEvent, Event
 from calendar_service.domain.engagement.evolve import (
     ACTIVE,
     OPEN_INVITATION,
@@ -106,11 +57,11 @@ def decide(state: Engagement | None, command: Command, now: datetime) -> list[Ev
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidValue("now", now.isoformat(), "give an aware time (with a UTC offset)")
     match command:
-        case ReceiveInvitation():
+        case commands.ReceiveInvitation():
             return _receive_invitation(state, command)
-        case ScheduleEngagement():
+        case commands.ScheduleEngagement():
             return _schedule(state, command)
-        case DefineRecurringObservance():
+        case commands.DefineRecurringObservance():
             return _define_observance(state, command)
         case _:
             return _decide_change(_existing(state, command), command, now)
@@ -118,46 +69,62 @@ def decide(state: Engagement | None, command: Command, now: datetime) -> list[Ev
 
 def _decide_change(state: Engagement, command: Command, now: datetime) -> list[Event]:
     match command:
-        case Refine() | Reschedule():
+        case commands.Refine() | commands.Reschedule():
             return _move(state, command)
-        case Confirm():
+        case commands.Confirm():
             _require_status(command, state, {EventStatus.TENTATIVE}, EventStatus.CONFIRMED)
-            return [_event(EngagementConfirmed, command)]
-        case ReviewInvitation() | Accept() | Decline() | Delegate():
+            return [_event(events.EngagementConfirmed, command)]
+        case (
+            commands.ReviewInvitation()
+            | commands.Accept()
+            | commands.Decline()
+            | commands.Delegate()
+        ):
             return _participate(state, command)
-        case MarkHeld():
+        case commands.MarkHeld():
             return _mark_held(state, command, now)
-        case Cancel():
+        case commands.Cancel():
             _require_status(command, state, ACTIVE, EventStatus.CANCELLED)
-            return [_event(EngagementCancelled, command, reason=command.reason)]
-        case ChangeLocation():
+            return [_event(events.EngagementCancelled, command, reason=command.reason)]
+        case commands.ChangeLocation():
             _require_status(command, state, NOT_CANCELLED)
             _require_change(command, state, state.place == command.place, "that is its location")
-            return [_event(LocationChanged, command, place=command.place)]
-        case AddParticipant() | RemoveParticipant():
+            return [_event(events.LocationChanged, command, place=command.place)]
+        case commands.AddParticipant() | commands.RemoveParticipant():
             return _participants(state, command)
-        case AddNote():
-            return [_event(NoteAdded, command, text=command.text)]
-        case AttachSource():
+        case commands.AddNote():
+            return [_event(events.NoteAdded, command, text=command.text)]
+        case commands.AttachSource():
             return _attach_source(state, command)
-        case SetReminderPolicy() | RecordAgreement() | SetDeadline() | ChangeAudience():
+        case (
+            commands.SetReminderPolicy()
+            | commands.RecordAgreement()
+            | commands.SetDeadline()
+            | commands.ChangeAudience()
+        ):
             return _set(state, command, now)
-        case ChangeTitle():
+        case commands.ChangeTitle():
             _require_change(command, state, state.title == command.title, "that is its title")
-            return [_event(TitleChanged, command, title=command.title)]
-        case ReceiveInvitation() | ScheduleEngagement() | DefineRecurringObservance():
+            return [_event(events.TitleChanged, command, title=command.title)]
+        case (
+            commands.ReceiveInvitation()
+            | commands.ScheduleEngagement()
+            | commands.DefineRecurringObservance()
+        ):
             raise AssertionError("creating commands are decided by decide()")  # pragma: no cover
         case _:
             assert_never(command)
 
 
-def _receive_invitation(state: Engagement | None, command: ReceiveInvitation) -> list[Event]:
+def _receive_invitation(
+    state: Engagement | None, command: commands.ReceiveInvitation
+) -> list[Event]:
     if state is None:
         if command.details is None:
             raise EngagementNotFound(str(command.engagement_id), command.VERB)
         status = command.status or EventStatus.TENTATIVE
         _check_choice("status", status, _NEW_STATUSES)
-        return [_event(InvitationReceived, command, **_invitation(command), status=status)]
+        return [_event(events.InvitationReceived, command, **_invitation(command), status=status)]
     if command.details is not None:
         raise EngagementAlreadyExists(str(command.engagement_id), command.VERB)
     if command.status is not None:
@@ -171,20 +138,20 @@ def _receive_invitation(state: Engagement | None, command: ReceiveInvitation) ->
         raise _refused(
             command, state, f"an invitation was already received ({_participation(state)})"
         )
-    return [_event(InvitationReceived, command, **_invitation(command))]
+    return [_event(events.InvitationReceived, command, **_invitation(command))]
 
 
-def _invitation(command: ReceiveInvitation) -> dict[str, Any]:
+def _invitation(command: commands.ReceiveInvitation) -> dict[str, Any]:
     return {"inviter": command.inviter, "channel": command.channel, "details": command.details}
 
 
-def _schedule(state: Engagement | None, command: ScheduleEngagement) -> list[Event]:
+def _schedule(state: Engagement | None, command: commands.ScheduleEngagement) -> list[Event]:
     _absent(state, command)
     _check_choice("status", command.status, _NEW_STATUSES)
     _check_choice("participation", command.participation, _SCHEDULED_PARTICIPATION)
     return [
         _event(
-            EngagementScheduled,
+            events.EngagementScheduled,
             command,
             details=command.details,
             status=command.status,
@@ -193,7 +160,9 @@ def _schedule(state: Engagement | None, command: ScheduleEngagement) -> list[Eve
     ]
 
 
-def _define_observance(state: Engagement | None, command: DefineRecurringObservance) -> list[Event]:
+def _define_observance(
+    state: Engagement | None, command: commands.DefineRecurringObservance
+) -> list[Event]:
     _absent(state, command)
     details = EngagementDetails(
         kind=EngagementKind.ANNIVERSARY,
@@ -206,17 +175,24 @@ def _define_observance(state: Engagement | None, command: DefineRecurringObserva
         aliases=command.aliases,
     )
     return [
-        _event(RecurringObservanceDefined, command, details=details, recurrence=command.recurrence)
+        _event(
+            events.RecurringObservanceDefined,
+            command,
+            details=details,
+            recurrence=command.recurrence,
+        )
     ]
 
 
-def _move(state: Engagement, command: Refine | Reschedule) -> list[Event]:
+def _move(state: Engagement, command: commands.Refine | commands.Reschedule) -> list[Event]:
     new, current = command.when, state.when
-    _require_status(command, state, NOT_CANCELLED if isinstance(command, Refine) else ACTIVE)
+    _require_status(
+        command, state, NOT_CANCELLED if isinstance(command, commands.Refine) else ACTIVE
+    )
     _require_change(command, state, new == current, f"its when is already {current.describe()}")
-    if isinstance(command, Refine):
+    if isinstance(command, commands.Refine):
         _check_refinement(command, state, new, current)
-        return [_event(EngagementRefined, command, when=new)]
+        return [_event(events.EngagementRefined, command, when=new)]
     vaguer = new.precision < current.precision
     if vaguer and not command.allow_less_precise:
         raise _refused(
@@ -226,11 +202,19 @@ def _move(state: Engagement, command: Refine | Reschedule) -> list[Event]:
             "a vaguer when never replaces a more precise one unless allow_less_precise is set",
         )
     return [
-        _event(EngagementRescheduled, command, when=new, reason=command.reason, less_precise=vaguer)
+        _event(
+            events.EngagementRescheduled,
+            command,
+            when=new,
+            reason=command.reason,
+            less_precise=vaguer,
+        )
     ]
 
 
-def _check_refinement(command: Refine, state: Engagement, new: When, current: When) -> None:
+def _check_refinement(
+    command: commands.Refine, state: Engagement, new: When, current: When
+) -> None:
     if new.precision < current.precision:
         raise _refused(
             command,
@@ -252,26 +236,30 @@ def _precise(when: When) -> str:
 
 
 def _participate(
-    state: Engagement, command: ReviewInvitation | Accept | Decline | Delegate
+    state: Engagement,
+    command: commands.ReviewInvitation | commands.Accept | commands.Decline | commands.Delegate,
 ) -> list[Event]:
     _require_status(command, state, ACTIVE)
     match command:
-        case ReviewInvitation():
+        case commands.ReviewInvitation():
             _require_participation(command, state, {Participation.INVITED})
-            return [_event(InvitationReviewStarted, command, reviewer=command.reviewer)]
-        case Accept():
+            return [_event(events.InvitationReviewStarted, command, reviewer=command.reviewer)]
+        case commands.Accept():
             _require_participation(command, state, _DECIDABLE - {Participation.ATTENDING})
-            return [_event(InvitationAccepted, command, note=command.note)]
-        case Decline():
+            return [_event(events.InvitationAccepted, command, note=command.note)]
+        case commands.Decline():
             _require_participation(command, state, _DECIDABLE - {Participation.DECLINED})
-            return [_event(InvitationDeclined, command, reason=command.reason)]
-        case Delegate():
+            return [_event(events.InvitationDeclined, command, reason=command.reason)]
+        case commands.Delegate():
             _require_participation(command, state, _DECIDABLE)
             same = state.delegate == command.delegate
             _require_change(command, state, same, "it is already delegated to them")
             return [
                 _event(
-                    InvitationDelegated, command, delegate=command.delegate, reason=command.reason
+                    events.InvitationDelegated,
+                    command,
+                    delegate=command.delegate,
+                    reason=command.reason,
                 )
             ]
 
@@ -283,7 +271,7 @@ _DECIDABLE = OPEN_INVITATION | {
 }
 
 
-def _mark_held(state: Engagement, command: MarkHeld, now: datetime) -> list[Event]:
+def _mark_held(state: Engagement, command: commands.MarkHeld, now: datetime) -> list[Event]:
     _require_status(command, state, ACTIVE, EventStatus.HELD)
     start = state.when.bounds()[0]
     if start > now:
@@ -292,12 +280,14 @@ def _mark_held(state: Engagement, command: MarkHeld, now: datetime) -> list[Even
             state,
             f"it starts {state.when.describe()}, after now ({now.isoformat(timespec='minutes')})",
         )
-    return [_event(EngagementHeld, command)]
+    return [_event(events.EngagementHeld, command)]
 
 
-def _participants(state: Engagement, command: AddParticipant | RemoveParticipant) -> list[Event]:
+def _participants(
+    state: Engagement, command: commands.AddParticipant | commands.RemoveParticipant
+) -> list[Event]:
     _require_status(command, state, NOT_CANCELLED)
-    if isinstance(command, AddParticipant):
+    if isinstance(command, commands.AddParticipant):
         new = command.participant
         present = any(matches_participant(p, new.party_id, new.role) for p in state.participants)
         _require_change(
@@ -305,48 +295,51 @@ def _participants(state: Engagement, command: AddParticipant | RemoveParticipant
         )
         if len(state.participants) >= MAX_PARTICIPANTS:
             raise _refused(command, state, f"it already has {MAX_PARTICIPANTS} participants")
-        return [_event(ParticipantAdded, command, participant=new)]
+        return [_event(events.ParticipantAdded, command, participant=new)]
     role = command.role
     found = any(matches_participant(p, command.party_id, role) for p in state.participants)
     if not found:
         in_role = "" if role is None else f" as {role!r}"
         raise _refused(command, state, f"{command.party_id!r} does not take part{in_role}")
-    return [_event(ParticipantRemoved, command, party_id=command.party_id, role=role)]
+    return [_event(events.ParticipantRemoved, command, party_id=command.party_id, role=role)]
 
 
-def _attach_source(state: Engagement, command: AttachSource) -> list[Event]:
+def _attach_source(state: Engagement, command: commands.AttachSource) -> list[Event]:
     if not command.sources:
         raise InvalidValue("sources", [], "attach at least one source")
     known = all(source in state.sources for source in command.sources)
     _require_change(command, state, known, "every one of these sources is already attached")
-    return [_event(SourceAttached, command, note=command.note)]
+    return [_event(events.SourceAttached, command, note=command.note)]
 
 
 def _set(
     state: Engagement,
-    command: SetReminderPolicy | RecordAgreement | SetDeadline | ChangeAudience,
+    command: commands.SetReminderPolicy
+    | commands.RecordAgreement
+    | commands.SetDeadline
+    | commands.ChangeAudience,
     now: datetime,
 ) -> list[Event]:
     match command:
-        case SetReminderPolicy(policy=policy):
+        case commands.SetReminderPolicy(policy=policy):
             # a held engagement still has follow-ups (report, thank-you letters) to remind of
             _require_status(command, state, NOT_CANCELLED)
             _require_change(command, state, state.reminder_policy == policy, "that is its policy")
-            return [_event(ReminderPolicyChanged, command, policy=policy)]
-        case RecordAgreement(agreement=agreement):
+            return [_event(events.ReminderPolicyChanged, command, policy=policy)]
+        case commands.RecordAgreement(agreement=agreement):
             _require_status(command, state, NOT_CANCELLED)
             _check_agreement(command, state, now)
-            return [_event(AgreementSigned, command, agreement=agreement)]
-        case SetDeadline(deadline=deadline):
+            return [_event(events.AgreementSigned, command, agreement=agreement)]
+        case commands.SetDeadline(deadline=deadline):
             _require_status(command, state, NOT_CANCELLED)
             _require_change(command, state, deadline in state.deadlines, "it is already set")
-            return [_event(DeadlineSet, command, deadline=deadline)]
-        case ChangeAudience(audience=audience):
+            return [_event(events.DeadlineSet, command, deadline=deadline)]
+        case commands.ChangeAudience(audience=audience):
             _require_change(command, state, state.audience == audience, "that is its audience")
-            return [_event(AudienceChanged, command, audience=audience)]
+            return [_event(events.AudienceChanged, command, audience=audience)]
 
 
-def _check_agreement(command: RecordAgreement, state: Engagement, now: datetime) -> None:
+def _check_agreement(command: commands.RecordAgreement, state: Engagement, now: datetime) -> None:
     agreement = command.agreement
     if any(a.agreement_id == agreement.agreement_id for a in state.agreements):
         raise _refused(command, state, f"agreement {agreement.agreement_id!r} is already recorded")

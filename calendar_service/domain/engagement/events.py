@@ -12,28 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, get_args
+from typing import Any, get_args
 
 from calendar_service.domain._checks import check_code, check_slug, check_text, check_type
-from calendar_service.domain._codec import decode_fields, encode_fields
+from calendar_service.domain._codec import StoredFact
+from calendar_service.domain.engagement import values
 from calendar_service.domain.engagement.records import (
     Agreement,
     EngagementDetails,
     ExplicitDeadline,
     Recurrence,
 )
-from calendar_service.domain.engagement.values import (
-    MAX_LONG_TEXT_CHARS,
-    Audience,
-    EngagementId,
-    EventStatus,
-    LocalizedText,
-    Participant,
-    Participation,
-    Place,
-    ReminderPolicy,
-    Source,
-)
+from calendar_service.domain.engagement.values import MAX_LONG_TEXT_CHARS, EngagementId, Source
 from calendar_service.domain.engagement.when import WHEN_TYPES, When
 from calendar_service.domain.errors import InvalidValue
 
@@ -55,12 +45,11 @@ def check_sources(sources: tuple[Source, ...]) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DomainEvent:
+class DomainEvent(StoredFact):
     """What every event has: the engagement it belongs to and the sources supporting it."""
 
     engagement_id: EngagementId
     sources: tuple[Source, ...] = ()
-    SCHEMA_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         if type(self.engagement_id) is not EngagementId:
@@ -72,20 +61,6 @@ class DomainEvent:
         if sources:
             check_sources(sources)
 
-    @property
-    def event_type(self) -> str:
-        return type(self).__name__
-
-    def to_data(self) -> dict[str, Any]:
-        """The event as a JSON-compatible object (no stream position, no envelope)."""
-        return encode_fields(self)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Self:
-        """The event `data` describes; InvalidValue naming the field if it is malformed."""
-        # Decoding only reads the object: a plain dict needs no copy.
-        return cls(**decode_fields(cls, data if type(data) is dict else dict(data), ""))
-
 
 @dataclass(frozen=True, kw_only=True)
 class InvitationReceived(DomainEvent):
@@ -95,7 +70,7 @@ class InvitationReceived(DomainEvent):
     inviter: str
     channel: str | None = None
     details: EngagementDetails | None = None
-    status: EventStatus = EventStatus.TENTATIVE
+    status: values.EventStatus = values.EventStatus.TENTATIVE
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -110,8 +85,8 @@ class EngagementScheduled(DomainEvent):
     """An engagement was put in the calendar, with the province `participation`."""
 
     details: EngagementDetails
-    status: EventStatus = EventStatus.TENTATIVE
-    participation: Participation = Participation.ATTENDING
+    status: values.EventStatus = values.EventStatus.TENTATIVE
+    participation: values.Participation = values.Participation.ATTENDING
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -195,12 +170,12 @@ class InvitationDeclined(DomainEvent):
 class InvitationDelegated(DomainEvent):
     """Someone else attends for the principal (e.g. the Economic Vice-Governor)."""
 
-    delegate: Participant
+    delegate: values.Participant
     reason: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_type("delegate", self.delegate, Participant, "a Participant")
+        check_type("delegate", self.delegate, values.Participant, "a Participant")
         check_long_text("reason", self.reason)
 
 
@@ -222,21 +197,21 @@ class EngagementCancelled(DomainEvent):
 class LocationChanged(DomainEvent):
     """The place changed, or became known; None means it is unknown again."""
 
-    place: Place | None
+    place: values.Place | None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.place is not None:
-            check_type("place", self.place, Place, "a Place")
+            check_type("place", self.place, values.Place, "a Place")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ParticipantAdded(DomainEvent):
-    participant: Participant
+    participant: values.Participant
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_type("participant", self.participant, Participant, "a Participant")
+        check_type("participant", self.participant, values.Participant, "a Participant")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,12 +254,12 @@ class SourceAttached(DomainEvent):
 class ReminderPolicyChanged(DomainEvent):
     """The reminder policy changed; None means the service's default applies."""
 
-    policy: ReminderPolicy | None
+    policy: values.ReminderPolicy | None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.policy is not None:
-            check_type("policy", self.policy, ReminderPolicy, "a ReminderPolicy")
+            check_type("policy", self.policy, values.ReminderPolicy, "a ReminderPolicy")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,20 +284,20 @@ class DeadlineSet(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class AudienceChanged(DomainEvent):
-    audience: Audience
+    audience: values.Audience
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_type("audience", self.audience, Audience, "public, staff or restricted")
+        check_type("audience", self.audience, values.Audience, "public, staff or restricted")
 
 
 @dataclass(frozen=True, kw_only=True)
 class TitleChanged(DomainEvent):
-    title: LocalizedText
+    title: values.LocalizedText
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_type("title", self.title, LocalizedText, "titles in en, ko and/or zh")
+        check_type("title", self.title, values.LocalizedText, "titles in en, ko and/or zh")
 
 
 def _check_when(when: object) -> None:

@@ -13,32 +13,9 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any, assert_never
 
-from calendar_service.domain._codec import decode_fields, encode_fields
-from calendar_service.domain.engagement.events import (
-    AgreementSigned,
-    AudienceChanged,
-    DeadlineSet,
-    EngagementCancelled,
-    EngagementConfirmed,
-    EngagementHeld,
-    EngagementRefined,
-    EngagementRescheduled,
-    EngagementScheduled,
-    Event,
-    InvitationAccepted,
-    InvitationDeclined,
-    InvitationDelegated,
-    InvitationReceived,
-    InvitationReviewStarted,
-    LocationChanged,
-    NoteAdded,
-    ParticipantAdded,
-    ParticipantRemoved,
-    RecurringObservanceDefined,
-    ReminderPolicyChanged,
-    SourceAttached,
-    TitleChanged,
-)
+from calendar_service.domain._codec import decode_fields, encode_fields, field_values
+from calendar_service.domain.engagement import events
+from calendar_service.domain.engagement.events import Event
 from calendar_service.domain.engagement.records import (
     Agreement,
     EngagementDetails,
@@ -119,8 +96,8 @@ class Engagement:
 def evolve(state: Engagement | None, event: Event) -> Engagement:
     """The state after `event`. Raises EngagementNotFound for a change to no engagement and
     EngagementAlreadyExists for a second creation."""
-    if isinstance(event, EngagementScheduled | RecurringObservanceDefined) or (
-        isinstance(event, InvitationReceived) and event.details is not None
+    if isinstance(event, events.EngagementScheduled | events.RecurringObservanceDefined) or (
+        isinstance(event, events.InvitationReceived) and event.details is not None
     ):
         if state is not None:
             raise EngagementAlreadyExists(str(event.engagement_id), f"apply {event.event_type}")
@@ -137,14 +114,14 @@ def replay(events: Iterable[Event]) -> Engagement | None:
 
 def _create(event: Event) -> Engagement:
     match event:
-        case EngagementScheduled(details=details):
+        case events.EngagementScheduled(details=details):
             return _from_details(event.engagement_id, details, event.status, event.participation)
-        case RecurringObservanceDefined(details=details):
+        case events.RecurringObservanceDefined(details=details):
             created = _from_details(
                 event.engagement_id, details, EventStatus.CONFIRMED, Participation.NOT_APPLICABLE
             )
             return replace(created, recurrence=event.recurrence)
-        case InvitationReceived(details=EngagementDetails() as details):
+        case events.InvitationReceived(details=EngagementDetails() as details):
             created = _from_details(
                 event.engagement_id, details, event.status, Participation.INVITED
             )
@@ -159,66 +136,56 @@ def _from_details(
     participation: Participation,
 ) -> Engagement:
     return Engagement(
-        id=engagement_id,
-        kind=details.kind,
-        direction=details.direction,
-        title=details.title,
-        when=details.when,
-        place=details.place,
-        participants=details.participants,
-        audience=details.audience,
-        aliases=details.aliases,
-        status=status,
-        participation=participation,
+        id=engagement_id, **field_values(details), status=status, participation=participation
     )
 
 
 def _change(state: Engagement, event: Event) -> Engagement:
     match event:
-        case EngagementRefined(when=when) | EngagementRescheduled(when=when):
+        case events.EngagementRefined(when=when) | events.EngagementRescheduled(when=when):
             return _bumped(state, when=when)
-        case EngagementConfirmed():
+        case events.EngagementConfirmed():
             return _bumped(state, status=EventStatus.CONFIRMED)
-        case EngagementHeld():
+        case events.EngagementHeld():
             return _bumped(state, status=EventStatus.HELD)
-        case EngagementCancelled(reason=reason):
+        case events.EngagementCancelled(reason=reason):
             return _bumped(state, status=EventStatus.CANCELLED, cancellation_reason=reason)
-        case InvitationReceived(inviter=inviter, channel=channel):
+        case events.InvitationReceived(inviter=inviter, channel=channel):
             invited = Participation.INVITED
             return _bumped(
                 state, participation=invited, inviter=inviter, invitation_channel=channel
             )
-        case InvitationReviewStarted():
+        case events.InvitationReviewStarted():
             return _bumped(state, participation=Participation.DECISION_PENDING)
-        case InvitationAccepted(note=note):
+        case events.InvitationAccepted(note=note):
             return _decided(state, Participation.ATTENDING, None, note)
-        case InvitationDeclined(reason=reason):
+        case events.InvitationDeclined(reason=reason):
             return _decided(state, Participation.DECLINED, None, reason)
-        case InvitationDelegated(delegate=delegate, reason=reason):
+        case events.InvitationDelegated(delegate=delegate, reason=reason):
             return _decided(state, Participation.DELEGATED, delegate, reason)
-        case LocationChanged(place=place):
+        case events.LocationChanged(place=place):
             return replace(state, place=place)
-        case ParticipantAdded(participant=participant):
+        case events.ParticipantAdded(participant=participant):
             return replace(state, participants=(*state.participants, participant))
-        case ParticipantRemoved(party_id=party_id, role=role):
+        case events.ParticipantRemoved(party_id=party_id, role=role):
             kept = [p for p in state.participants if not matches_participant(p, party_id, role)]
             return replace(state, participants=tuple(kept))
-        case NoteAdded(text=text):
+        case events.NoteAdded(text=text):
             return replace(state, notes=(*state.notes, text))
-        case SourceAttached():
+        case events.SourceAttached():
             return state
-        case ReminderPolicyChanged(policy=policy):
+        case events.ReminderPolicyChanged(policy=policy):
             return replace(state, reminder_policy=policy)
-        case AgreementSigned(agreement=agreement):
+        case events.AgreementSigned(agreement=agreement):
             return replace(state, agreements=(*state.agreements, agreement))
-        case DeadlineSet(deadline=deadline):
+        case events.DeadlineSet(deadline=deadline):
             others = tuple(d for d in state.deadlines if d.key != deadline.key)
             return replace(state, deadlines=(*others, deadline))
-        case AudienceChanged(audience=audience):
+        case events.AudienceChanged(audience=audience):
             return replace(state, audience=audience)
-        case TitleChanged(title=title):
+        case events.TitleChanged(title=title):
             return replace(state, title=title)
-        case EngagementScheduled() | RecurringObservanceDefined():  # pragma: no cover
+        case events.EngagementScheduled() | events.RecurringObservanceDefined():  # pragma: no cover
             raise AssertionError(f"{event.event_type} creates; evolve routes it to _create")
         case _:
             assert_never(event)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum, StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from calendar_service.domain._checks import check_zone, zone
 from calendar_service.domain.errors import InvalidValue, InvalidWhen
@@ -34,6 +34,7 @@ _MONTH_NAMES = (
 )  # fmt: skip
 """English month names, independent of the process locale (which %B would follow)."""
 _TICK = timedelta(microseconds=1)
+_T = TypeVar("_T")
 
 
 class Precision(IntEnum):
@@ -193,8 +194,31 @@ class ExactWhen:
         )
 
 
+class _WholeDays:
+    """What the whens of whole days share (all-day, imprecise): days from `start_date` up to,
+    not including, `end_date_exclusive`, in `tz`."""
+
+    start_date: date
+    end_date_exclusive: date
+    tz: str
+
+    @property
+    def first_day(self) -> date:
+        """The first day (of an imprecise when, the earliest it could start)."""
+        return self.start_date
+
+    @property
+    def last_day(self) -> date:
+        """The last day (of an imprecise when, the latest it could end)."""
+        return self.end_date_exclusive - _ONE_DAY
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as instants: midnight of the first day to midnight after the last."""
+        return _midnight(self.start_date, self.tz), _midnight(self.end_date_exclusive, self.tz)
+
+
 @dataclass(frozen=True)
-class AllDayWhen:
+class AllDayWhen(_WholeDays):
     """Whole days from `start_date` up to, not including, `end_date_exclusive`, in `tz`.
 
     `part_of_day` says e.g. "morning" when only that is known (no clock time was published);
@@ -232,18 +256,10 @@ class AllDayWhen:
     def precision(self) -> Precision:
         return Precision.ALL_DAY if self.part_of_day is None else Precision.PART_OF_DAY
 
-    @property
-    def first_day(self) -> date:
-        return self.start_date
-
-    @property
-    def last_day(self) -> date:
-        return self.end_date_exclusive - _ONE_DAY
-
     def bounds(self) -> tuple[datetime, datetime]:
         """[start, end) as instants: midnight to midnight, or the part of the day's hours."""
         if self.part_of_day is None:
-            return _midnight(self.start_date, self.tz), _midnight(self.end_date_exclusive, self.tz)
+            return super().bounds()
         first, last = self.part_of_day.hours
         day = _midnight(self.start_date, self.tz)
         return _at_hour(day, first, self.tz), _at_hour(day, last, self.tz)
@@ -289,7 +305,7 @@ class AllDayWhen:
 
 
 @dataclass(frozen=True)
-class ImpreciseWhen:
+class ImpreciseWhen(_WholeDays):
     """Sometime within whole days `start_date` up to `end_date_exclusive`, in `tz`.
 
     `precision` is YEAR or MONTH (the span is exactly that year or month) or RANGE_TBC (any
@@ -340,19 +356,6 @@ class ImpreciseWhen:
     def tbc(cls, start_date: date, end_date_exclusive: date, tz: str) -> ImpreciseWhen:
         """Days from `start_date` to `end_date_exclusive`, to be confirmed."""
         return cls(start_date, end_date_exclusive, tz, Precision.RANGE_TBC)
-
-    @property
-    def first_day(self) -> date:
-        """The earliest day it could start."""
-        return self.start_date
-
-    @property
-    def last_day(self) -> date:
-        """The latest day it could end."""
-        return self.end_date_exclusive - _ONE_DAY
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        return _midnight(self.start_date, self.tz), _midnight(self.end_date_exclusive, self.tz)
 
     def contains(self, other: When) -> bool:
         return _dates_contain(self, other)
@@ -464,23 +467,22 @@ def _aware(field: str, value: object) -> datetime:
 
 
 def _parse_datetime(field: str, value: object) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidWhen(field, value, "give an ISO 8601 time such as 2024-06-25T09:00:00+08:00")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidWhen(
-            field, value, "give an ISO 8601 time such as 2024-06-25T09:00:00+08:00"
-        ) from None
+    return _parse_iso(
+        field, value, datetime.fromisoformat, "time such as 2024-06-25T09:00:00+08:00"
+    )
 
 
 def _parse_date(field: str, value: object) -> date:
+    return _parse_iso(field, value, date.fromisoformat, "date such as 2024-06-25")
+
+
+def _parse_iso(field: str, value: object, parse: Callable[[str], _T], example: str) -> _T:
     if not isinstance(value, str):
-        raise InvalidWhen(field, value, "give an ISO 8601 date such as 2024-06-25")
+        raise InvalidWhen(field, value, f"give an ISO 8601 {example}")
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        raise InvalidWhen(field, value, "give an ISO 8601 date such as 2024-06-25") from None
+        raise InvalidWhen(field, value, f"give an ISO 8601 {example}") from None
 
 
 def _get(raw: dict[str, Any], key: str) -> Any:

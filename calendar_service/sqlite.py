@@ -10,6 +10,8 @@ reminder claims (`reminders/leases/sqlite.py`) each keep a `SqliteFile`:
   two writers never deadlock upgrading a read lock, rolled back on any error;
 - `open_schema`: the layout version in `PRAGMA user_version`, the schema created in a new file,
   a file written by a newer layout refused rather than guessed at, then WAL mode;
+- `take_lease`: an expiring (key, owner, expires_at) row taken in one write transaction (the
+  views' catch-up leases, the reminder claims);
 - `errors_named`: SQLite and file-system failures raised as the adapter's error, naming the file.
 
 Each adapter keeps its own error type and wording: `SqliteFile` is given them.
@@ -49,9 +51,12 @@ class SqliteFile:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
 
-    def open_schema(self, version: int, schema: str, too_new: Callable[[int], Exception]) -> str:
+    def open_schema(
+        self, version: int, schema: str, remedy: str = "upgrade calendar-service to open it"
+    ) -> str:
         """Create the directories and the file, check its layout version (a new file gets
-        `schema` and `version`; a newer one raises `too_new(found)`) and switch it to WAL.
+        `schema` and `version`; a newer one raises the adapter's error, ending in what to do:
+        `remedy`) and switch it to WAL.
         Returns the journal mode the file is in ("wal" unless the file system refuses it).
         On any failure the file is closed again before the error propagates."""
         try:
@@ -61,7 +66,10 @@ class SqliteFile:
                 with immediate(conn):
                     found = int(conn.execute("PRAGMA user_version").fetchone()[0])
                     if found > version:
-                        raise too_new(found)
+                        raise self._unavailable(
+                            f"{self._label} {self.path} has schema version {found}, newer than "
+                            f"this code's {version}: {remedy}"
+                        )
                     if found == 0:
                         for statement in schema.split(";\n"):
                             if statement.strip():
@@ -112,6 +120,24 @@ class SqliteFile:
             yield
         except (sqlite3.Error, OSError) as error:
             raise self._unavailable(f"{self._label} {self.path}: {error}") from error
+
+    def take_lease(self, table: str, key_column: str, key: str, owner: str, ttl: float) -> bool:
+        """Hold `key` in `table` (key, owner, expires_at) for `owner` for `ttl` seconds from now
+        (wall-clock time: processes share no monotonic clock), if it is free, expired or already
+        `owner`'s; False, changing nothing, if another holds it. One write transaction."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = conn.execute(
+                f"SELECT owner, expires_at FROM {table} WHERE {key_column} = ?",  # noqa: S608 (fixed names)
+                (key,),
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            conn.execute(
+                f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",  # noqa: S608 (a fixed name)
+                (key, owner, now + ttl),
+            )
+            return True
 
     def close(self) -> None:
         """Close every thread's connection; later use raises the adapter's error."""

@@ -121,7 +121,7 @@ class SqliteEventStore:
         )
         self._upcasters = upcasters
         self._clock = clock
-        mode = self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
+        mode = self._file.open_schema(SCHEMA_VERSION, _SCHEMA)
         if mode != "wal":
             self.close()
             raise StoreUnavailable(
@@ -203,12 +203,6 @@ class SqliteEventStore:
     def close(self) -> None:
         """Close every thread's connection. Later calls raise `StoreUnavailable`."""
         self._file.close()
-
-    def _too_new(self, found: int) -> StoreUnavailable:
-        return StoreUnavailable(
-            f"SQLite event store {self.path} has schema version {found}, newer than "
-            f"this code's {SCHEMA_VERSION}: upgrade calendar-service to open it"
-        )
 
     def _decode(self, rows: list[Row]) -> list[StoredEvent]:
         return list(self._decoded(rows))

@@ -88,15 +88,9 @@ class ViewStore(Protocol):
         ...
 
     def range(
-        self,
-        name: str,
-        table: str,
-        low: str,
-        high: str,
-        limit: int | None = None,
-        generation: int | None = None,
+        self, name: str, table: str, low: str, high: str, limit: int | None = None
     ) -> list[tuple[str, str, str]]:
-        """(sort, key, document JSON) of rows with low <= sort < high, by (sort, key)."""
+        """(sort, key, document JSON) of the live rows with low <= sort < high, by (sort, key)."""
         ...
 
     def rows(
@@ -233,16 +227,10 @@ class MemoryViewStore:
             return {key: found[key][1] for key in keys if key in found}
 
     def range(
-        self,
-        name: str,
-        table: str,
-        low: str,
-        high: str,
-        limit: int | None = None,
-        generation: int | None = None,
+        self, name: str, table: str, low: str, high: str, limit: int | None = None
     ) -> list[tuple[str, str, str]]:
         with self._lock:
-            found = self._table(name, table, generation)
+            found = self._table(name, table, None)
             hits = sorted(
                 (sort, key, doc)
                 for key, (sort, doc) in found.items()

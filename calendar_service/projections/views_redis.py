@@ -263,15 +263,9 @@ class RedisViewStore:
         return found
 
     def range(
-        self,
-        name: str,
-        table: str,
-        low: str,
-        high: str,
-        limit: int | None = None,
-        generation: int | None = None,
+        self, name: str, table: str, low: str, high: str, limit: int | None = None
     ) -> list[tuple[str, str, str]]:
-        args: list[str | int] = [self._key(name), _gen(generation), table, low, high]
+        args: list[str | int] = [self._key(name), _gen(None), table, low, high]
         args.append(-1 if limit is None else limit)
         with self._errors_named("range read"):
             flat = self._range(args=args) or []  # nil: the projection was never built

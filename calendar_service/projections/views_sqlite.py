@@ -84,7 +84,11 @@ class SqliteViewStore:
             busy_timeout=BUSY_TIMEOUT_SECONDS,
             synchronous=synchronous,
         )
-        self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
+        self._file.open_schema(
+            SCHEMA_VERSION,
+            _SCHEMA,
+            remedy="upgrade calendar-service or delete the file (it is rebuilt from the event log)",
+        )
 
     @property
     def path(self) -> Path:
@@ -160,23 +164,16 @@ class SqliteViewStore:
         return found
 
     def range(
-        self,
-        name: str,
-        table: str,
-        low: str,
-        high: str,
-        limit: int | None = None,
-        generation: int | None = None,
+        self, name: str, table: str, low: str, high: str, limit: int | None = None
     ) -> list[tuple[str, str, str]]:
-        where, first = self._generation(name, generation)
         query = (
-            f"SELECT sort, key, doc FROM rows WHERE generation = {where} AND tbl = ? "  # noqa: S608 (a fixed subquery)
+            f"SELECT sort, key, doc FROM rows WHERE generation = {_LIVE} AND tbl = ? "  # noqa: S608 (a fixed subquery)
             "AND sort >= ? AND sort < ? ORDER BY sort, key LIMIT ?"
         )
         with self._file.errors_named():
             rows = (
                 self._file.conn()
-                .execute(query, (first, table, low, high, -1 if limit is None else limit))
+                .execute(query, (name, table, low, high, -1 if limit is None else limit))
                 .fetchall()
             )
         return [(str(s), str(k), str(d)) for s, k, d in rows]
@@ -254,15 +251,7 @@ class SqliteViewStore:
                 self._drop(conn, shadow.number)
 
     def try_lock(self, name: str, owner: str, ttl: float) -> bool:
-        now = time.time()
-        with self._file.transaction() as conn:
-            row = conn.execute(
-                "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
-            ).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return False
-            conn.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (name, owner, now + ttl))
-        return True
+        return self._file.take_lease("leases", "name", name, owner, ttl)
 
     def refresh_lock(self, name: str, owner: str, ttl: float) -> bool:
         with self._file.transaction() as conn:
@@ -312,10 +301,3 @@ class SqliteViewStore:
         """A connection of its own, for a listing that may outlive one call."""
         with self._file.errors_named():
             return self._file.connect()
-
-    def _too_new(self, found: int) -> ViewsUnavailable:
-        return ViewsUnavailable(
-            f"views store {self.path} has schema version {found}, newer than this "
-            f"code's {SCHEMA_VERSION}: upgrade calendar-service or delete the file "
-            "(it is rebuilt from the event log)"
-        )

@@ -35,18 +35,10 @@ class SqliteClaims:
             unavailable=ClaimsUnavailable,
             busy_timeout=BUSY_TIMEOUT_SECONDS,
         )
-        self._file.open_schema(SCHEMA_VERSION, _SCHEMA, self._too_new)
+        self._file.open_schema(SCHEMA_VERSION, _SCHEMA)
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
-        now = time.time()
-        with self._file.transaction() as conn:
-            row = conn.execute(
-                "SELECT owner, expires_at FROM claims WHERE key = ?", (key,)
-            ).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return False
-            conn.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (key, owner, now + ttl))
-            return True
+        return self._file.take_lease("claims", "key", key, owner, ttl)
 
     def release(self, key: str, owner: str) -> None:
         with self._file.transaction() as conn:
@@ -90,9 +82,3 @@ class SqliteClaims:
 
     def close(self) -> None:
         self._file.close()
-
-    def _too_new(self, found: int) -> ClaimsUnavailable:
-        return ClaimsUnavailable(
-            f"claims store {self._file.path} has schema version {found}, newer than this "
-            f"code's {SCHEMA_VERSION}: upgrade calendar-service to open it"
-        )

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from celery import Task
 from celery.signals import worker_ready, worker_shutdown
@@ -21,18 +21,42 @@ from workers.nudge import celery_nudger
 
 logger = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_container: Container | None = None
+
+class _Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=_Closeable)
+
+
+class _PerProcess(Generic[T]):
+    """One thing this worker process builds on first use and closes when the worker stops."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._built: T | None = None
+
+    def get(self) -> T:
+        with self._lock:
+            if self._built is None:
+                self._built = self._make()
+            return self._built
+
+    def close(self) -> None:
+        with self._lock:
+            if self._built is not None:
+                self._built.close()
+                self._built = None
+
+
+# Workers never nudge: they are what nudges wake up.
+_container = _PerProcess(lambda: build(load_settings(), nudger=NullNudger()))
 
 
 def container() -> Container:
-    """This worker process's container, built on first use. Workers never nudge: they are
-    what nudges wake up."""
-    global _container
-    with _lock:
-        if _container is None:
-            _container = build(load_settings(), nudger=NullNudger())
-        return _container
+    """This worker process's container, built on first use."""
+    return _container.get()
 
 
 @app.task(name=PROJECT, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
@@ -48,11 +72,8 @@ def _open(**_: Any) -> None:
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _close(**_: Any) -> None:
-    global _container
-    with _lock:
-        if _container is not None:
-            _container.close()
-            _container = None
+    _delivery.close()
+    _container.close()
 
 
 # --- reminders (docs/reminders.md) -------------------------------------------------------------
@@ -61,21 +82,19 @@ NUDGE_EVERY_SECONDS = 0.5
 """After outcomes, the projections that show them are nudged at most this often per worker
 process; the scheduler's periodic nudges catch the rest."""
 
-_delivery_lock = threading.Lock()
-_delivery: Deliverer | None = None
+
+def _new_delivery() -> Deliverer:
+    built = container()
+    nudger = celery_nudger(built.settings, ["reminders_due"])
+    return reminder_delivery(built, after_record=_AtMostEvery(nudger.nudge, NUDGE_EVERY_SECONDS))
+
+
+_delivery = _PerProcess(_new_delivery)
 
 
 def delivery() -> Deliverer:
     """This worker process's reminder delivery, built on first use."""
-    global _delivery
-    with _delivery_lock:
-        if _delivery is None:
-            built = container()
-            nudger = celery_nudger(built.settings, ["reminders_due"])
-            _delivery = reminder_delivery(
-                built, after_record=_AtMostEvery(nudger.nudge, NUDGE_EVERY_SECONDS)
-            )
-        return _delivery
+    return _delivery.get()
 
 
 class _AtMostEvery:
@@ -114,12 +133,3 @@ def deliver_reminder(self: Task, reminder_id: str) -> None:
         final_attempt=retries >= deliverer.retries,
     )
     logger.info("reminder %s: %s %s", reminder_id, result.state, result.detail)
-
-
-@worker_shutdown.connect  # type: ignore[untyped-decorator]
-def _close_delivery(**_: Any) -> None:
-    global _delivery
-    with _delivery_lock:
-        if _delivery is not None:
-            _delivery.close()
-            _delivery = None

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import BaseModel
 
 from calendar_service.api.auth import admin_of
 from calendar_service.api.schemas import (
@@ -279,27 +280,13 @@ def _event(event: StoredEvent) -> LogEventOut:
 
 
 def _token(row: StaffTokenRow) -> TokenOut:
-    return TokenOut(
-        token_id=row.token_id,
-        actor=row.actor,
-        admin=row.admin,
-        revoked=row.revoked,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        revoked_at=row.revoked_at,
-        reason=row.reason,
-    )
+    return TokenOut(**_same_named(TokenOut, row))
 
 
 def _feed(row: FeedRow) -> FeedOut:
-    return FeedOut(
-        feed_id=row.feed_id,
-        name=row.name,
-        audience=row.audience.value,
-        lang=row.lang,
-        revoked=row.revoked,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        revoked_at=row.revoked_at,
-        reason=row.reason,
-    )
+    return FeedOut(**_same_named(FeedOut, row) | {"audience": row.audience.value})
+
+
+def _same_named(model: type[BaseModel], row: object) -> dict[str, Any]:
+    """The fields of `model` read from the same-named attributes of a projection's `row`."""
+    return {name: getattr(row, name) for name in model.model_fields}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 from calendar_service.domain import (
@@ -30,7 +29,14 @@ from calendar_service.domain import (
 )
 from calendar_service.domain.feeds import FEED_STREAM_PREFIX, FeedEventType
 from calendar_service.eventstore import StoredEvent
-from calendar_service.projections.stream_rows import StreamRows, created_row, revoked_row
+from calendar_service.projections.stream_rows import (
+    RevocableRow,
+    StreamRows,
+    created_row,
+    revoked_row,
+    stored_row,
+    stored_rows,
+)
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "feeds"
@@ -69,7 +75,7 @@ def _fold(found: Doc | None, fact: FeedEventType, event: StoredEvent) -> Doc:
 
 
 @dataclass(frozen=True)
-class FeedRow:
+class FeedRow(RevocableRow):
     """A feed as the feeds projection holds it (never its token)."""
 
     feed_id: str
@@ -77,11 +83,6 @@ class FeedRow:
     audience: Audience
     lang: str
     token_hash: str
-    revoked: bool
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None = None
-    reason: str | None = None
 
     @classmethod
     def from_doc(cls, doc: Doc) -> FeedRow:
@@ -91,16 +92,8 @@ class FeedRow:
             audience=Audience(doc["audience"]),
             lang=doc["lang"],
             token_hash=doc["token_hash"],
-            revoked=doc["revoked"],
-            created_at=_moment(doc["created_at"]),
-            created_by=doc["created_by"],
-            revoked_at=None if doc["revoked_at"] is None else _moment(doc["revoked_at"]),
-            reason=doc["reason"],
+            **cls.life_of(doc),
         )
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def feed_for_token(views: ViewStore, token: str) -> FeedRow | None:
@@ -122,11 +115,11 @@ def _row(text: str) -> FeedRow:
 
 
 def feed_by_id(views: ViewStore, feed_id: str) -> FeedRow | None:
-    found = views.get(NAME, FEEDS, [feed_id]).get(feed_id)
-    return None if found is None else FeedRow.from_doc(json.loads(found))
+    found = stored_row(views, NAME, FEEDS, feed_id)
+    return None if found is None else FeedRow.from_doc(found)
 
 
 def all_feeds(views: ViewStore) -> list[FeedRow]:
     """Every feed, oldest first."""
-    rows = [FeedRow.from_doc(json.loads(doc)) for _, _, _, doc in views.rows(NAME, FEEDS)]
+    rows = [FeedRow.from_doc(doc) for doc in stored_rows(views, NAME, FEEDS)]
     return sorted(rows, key=lambda row: (row.created_at, row.feed_id))

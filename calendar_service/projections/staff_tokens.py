@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from calendar_service.domain import hash_token, token_matches
 from calendar_service.domain.staff_tokens import (
@@ -28,7 +27,14 @@ from calendar_service.domain.staff_tokens import (
     token_event_from_data,
 )
 from calendar_service.eventstore import StoredEvent
-from calendar_service.projections.stream_rows import StreamRows, created_row, revoked_row
+from calendar_service.projections.stream_rows import (
+    RevocableRow,
+    StreamRows,
+    created_row,
+    revoked_row,
+    stored_row,
+    stored_rows,
+)
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "staff_tokens"
@@ -66,19 +72,13 @@ def _fold(found: Doc | None, fact: TokenEventType, event: StoredEvent) -> Doc:
 
 
 @dataclass(frozen=True)
-class StaffTokenRow:
+class StaffTokenRow(RevocableRow):
     """A staff token as the projection holds it (never the token itself)."""
 
     token_id: str
     actor: str
     admin: bool
     token_hash: str
-    revoked: bool
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None = None
-    revoked_by: str | None = None
-    reason: str | None = None
 
     @classmethod
     def from_doc(cls, doc: Doc) -> StaffTokenRow:
@@ -87,14 +87,7 @@ class StaffTokenRow:
             actor=doc["actor"],
             admin=doc["admin"],
             token_hash=doc["token_hash"],
-            revoked=doc["revoked"],
-            created_at=datetime.fromisoformat(doc["created_at"]),
-            created_by=doc["created_by"],
-            revoked_at=None
-            if doc["revoked_at"] is None
-            else datetime.fromisoformat(doc["revoked_at"]),
-            revoked_by=doc["revoked_by"],
-            reason=doc["reason"],
+            **cls.life_of(doc),
         )
 
 
@@ -110,11 +103,11 @@ def token_for_secret(views: ViewStore, token: str) -> StaffTokenRow | None:
 
 
 def token_by_id(views: ViewStore, token_id: str) -> StaffTokenRow | None:
-    found = views.get(NAME, TOKENS, [token_id]).get(token_id)
-    return None if found is None else StaffTokenRow.from_doc(json.loads(found))
+    found = stored_row(views, NAME, TOKENS, token_id)
+    return None if found is None else StaffTokenRow.from_doc(found)
 
 
 def all_tokens(views: ViewStore) -> list[StaffTokenRow]:
     """Every staff token, oldest first."""
-    rows = [StaffTokenRow.from_doc(json.loads(doc)) for _, _, _, doc in views.rows(NAME, TOKENS)]
+    rows = [StaffTokenRow.from_doc(doc) for doc in stored_rows(views, NAME, TOKENS)]
     return sorted(rows, key=lambda row: (row.created_at, row.token_id))

@@ -7,19 +7,23 @@ read). What a document holds is the aggregate's own `fold`; an event that cannot
 (malformed data, a change to no such aggregate) is recorded in `problems` instead.
 
 `created_row` and `revoked_row` are the two states of a revocable row (feeds, staff tokens):
-what it is, who made it and when, and who revoked it, when and why.
+what it is, who made it and when, and who revoked it, when and why; `RevocableRow` is what the
+queries hand out, and `stored_row`/`stored_rows` read the documents back.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from calendar_service.domain import DomainError
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import instant_key, record_problem
 from calendar_service.projections.base import Batch
-from calendar_service.projections.views import Doc
+from calendar_service.projections.views import Doc, ViewStore
 
 F = TypeVar("F")
 Fold = Callable[[Doc | None, F, StoredEvent], Doc]
@@ -98,3 +102,40 @@ def revoked_row(found: Doc, event: StoredEvent, reason: str | None) -> Doc:
         "revoked_by": event.actor,
         "reason": reason,
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevocableRow:
+    """The life of a revocable row as the queries hand it out: who made it and when, and who
+    revoked it, when and why (the fields a subclass adds come first)."""
+
+    revoked: bool
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    reason: str | None = None
+
+    @staticmethod
+    def life_of(doc: Doc) -> dict[str, Any]:
+        """Those fields of a stored document (`created_row`, `revoked_row`)."""
+        revoked_at = doc["revoked_at"]
+        return {
+            "revoked": doc["revoked"],
+            "created_at": datetime.fromisoformat(doc["created_at"]),
+            "created_by": doc["created_by"],
+            "revoked_at": None if revoked_at is None else datetime.fromisoformat(revoked_at),
+            "revoked_by": doc["revoked_by"],
+            "reason": doc["reason"],
+        }
+
+
+def stored_row(views: ViewStore, name: str, table: str, key: str) -> Doc | None:
+    """The document of `key` in projection `name`'s `table`, or None."""
+    found = views.get(name, table, [key]).get(key)
+    return None if found is None else dict(json.loads(found))
+
+
+def stored_rows(views: ViewStore, name: str, table: str) -> list[Doc]:
+    """Every document of projection `name`'s `table`, by key."""
+    return [json.loads(doc) for _, _, _, doc in views.rows(name, table)]

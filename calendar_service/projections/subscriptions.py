@@ -10,7 +10,6 @@ Tables (projection name `subscriptions`)::
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from calendar_service.domain import (
@@ -25,7 +24,7 @@ from calendar_service.domain import (
 from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX, StaffEventType
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import instant_key
-from calendar_service.projections.stream_rows import StreamRows
+from calendar_service.projections.stream_rows import StreamRows, stored_row, stored_rows
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "subscriptions"
@@ -93,7 +92,7 @@ def subscription_of(doc: Doc) -> Subscription:
 
 def subscription_docs(views: ViewStore) -> list[Doc]:
     """Every subscription row (active or not), by staff id."""
-    return [json.loads(doc) for _, _, _, doc in views.rows(NAME, SUBSCRIPTIONS)]
+    return stored_rows(views, NAME, SUBSCRIPTIONS)
 
 
 def active_subscriptions(views: ViewStore) -> list[Subscription]:
@@ -102,5 +101,4 @@ def active_subscriptions(views: ViewStore) -> list[Subscription]:
 
 
 def subscription_doc(views: ViewStore, staff_id: str) -> Doc | None:
-    found = views.get(NAME, SUBSCRIPTIONS, [staff_id]).get(staff_id)
-    return None if found is None else dict(json.loads(found))
+    return stored_row(views, NAME, SUBSCRIPTIONS, staff_id)

@@ -61,14 +61,7 @@ class FeedsProjection(StreamRows[FeedEventType]):
 
 def _fold(found: Doc | None, fact: FeedEventType, event: StoredEvent) -> Doc:
     if isinstance(fact, FeedCreated):
-        return created_row(
-            event,
-            feed_id=fact.feed_id,
-            name=fact.name,
-            audience=fact.audience.value,
-            lang=fact.lang,
-            token_hash=fact.token_hash,
-        )
+        return created_row(event, **fact.to_data())
     if found is None:
         raise FeedNotFound(fact.feed_id, "revoke the feed")
     return revoked_row(found, event, fact.reason)
@@ -86,14 +79,7 @@ class FeedRow(RevocableRow):
 
     @classmethod
     def from_doc(cls, doc: Doc) -> FeedRow:
-        return cls(
-            feed_id=doc["feed_id"],
-            name=doc["name"],
-            audience=Audience(doc["audience"]),
-            lang=doc["lang"],
-            token_hash=doc["token_hash"],
-            **cls.life_of(doc),
-        )
+        return super().from_doc(doc | {"audience": Audience(doc["audience"])})
 
 
 def feed_for_token(views: ViewStore, token: str) -> FeedRow | None:

@@ -59,13 +59,7 @@ class StaffTokensProjection(StreamRows[TokenEventType]):
 
 def _fold(found: Doc | None, fact: TokenEventType, event: StoredEvent) -> Doc:
     if isinstance(fact, StaffTokenIssued):
-        return created_row(
-            event,
-            token_id=fact.token_id,
-            actor=fact.actor,
-            admin=fact.admin,
-            token_hash=fact.token_hash,
-        )
+        return created_row(event, **fact.to_data())
     if found is None:
         raise StaffTokenNotFound(fact.token_id, "revoke the staff token")
     return revoked_row(found, event, fact.reason)
@@ -79,16 +73,6 @@ class StaffTokenRow(RevocableRow):
     actor: str
     admin: bool
     token_hash: str
-
-    @classmethod
-    def from_doc(cls, doc: Doc) -> StaffTokenRow:
-        return cls(
-            token_id=doc["token_id"],
-            actor=doc["actor"],
-            admin=doc["admin"],
-            token_hash=doc["token_hash"],
-            **cls.life_of(doc),
-        )
 
 
 def token_for_secret(views: ViewStore, token: str) -> StaffTokenRow | None:

@@ -7,17 +7,18 @@ read). What a document holds is the aggregate's own `fold`; an event that cannot
 (malformed data, a change to no such aggregate) is recorded in `problems` instead.
 
 `created_row` and `revoked_row` are the two states of a revocable row (feeds, staff tokens):
-what it is, who made it and when, and who revoked it, when and why; `RevocableRow` is what the
-queries hand out, and `stored_row`/`stored_rows` read the documents back.
+what it is (its creation fact's fields), who made it and when, and who revoked it, when and
+why; `RevocableRow` is what the queries hand out, and `stored_row`/`stored_rows` read the
+documents back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from calendar_service.domain import DomainError
 from calendar_service.eventstore import StoredEvent
@@ -116,18 +117,22 @@ class RevocableRow:
     revoked_by: str | None = None
     reason: str | None = None
 
-    @staticmethod
-    def life_of(doc: Doc) -> dict[str, Any]:
-        """Those fields of a stored document (`created_row`, `revoked_row`)."""
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Self:
+        """The row a stored document (`created_row`, `revoked_row`) describes: the subclass's
+        own fields as stored, then the row's life, its times parsed."""
+        life = {field.name for field in fields(RevocableRow)}
+        own = {field.name: doc[field.name] for field in fields(cls) if field.name not in life}
         revoked_at = doc["revoked_at"]
-        return {
-            "revoked": doc["revoked"],
-            "created_at": datetime.fromisoformat(doc["created_at"]),
-            "created_by": doc["created_by"],
-            "revoked_at": None if revoked_at is None else datetime.fromisoformat(revoked_at),
-            "revoked_by": doc["revoked_by"],
-            "reason": doc["reason"],
-        }
+        return cls(
+            **own,
+            revoked=doc["revoked"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            created_by=doc["created_by"],
+            revoked_at=None if revoked_at is None else datetime.fromisoformat(revoked_at),
+            revoked_by=doc["revoked_by"],
+            reason=doc["reason"],
+        )
 
 
 def stored_row(views: ViewStore, name: str, table: str, key: str) -> Doc | None:

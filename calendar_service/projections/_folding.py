@@ -1,5 +1,6 @@
 """What the engagement projections share: decoding an engagement event, folding it into the state
-kept in a projection's own rows, recording events that cannot be applied, and sortable times.
+kept in a projection's own rows, recording events that cannot be applied, sortable times, and
+the working days deadlines count by default.
 
 Every projection keeps its own copy of the states it needs (the calendar's rows, the reminder
 plans), so each one can be rebuilt, and catch up, on its own.
@@ -7,6 +8,7 @@ plans), so each one can be rebuilt, and catch up, on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +19,7 @@ from calendar_service.domain import (
     Engagement,
     EngagementCancelled,
     Event,
+    WorkingDayPredicate,
     event_from_data,
     evolve,
 )
@@ -65,6 +68,35 @@ def decode(event: StoredEvent, batch: Batch) -> Event | None:
     except DomainError as error:
         record_problem(batch, event, error)
         return None
+
+
+def fold_engagement(
+    event: StoredEvent, batch: Batch, load: Callable[[Batch, str], Entry]
+) -> Entry | None:
+    """Fold `event` into its engagement's entry (the run's copy, else the cached one, else
+    `load`'s) and mark it touched; None if the event is no engagement's or cannot apply."""
+    engagement_id = engagement_of(event)
+    if engagement_id is None:
+        return None
+    domain = decode(event, batch)
+    if domain is None:
+        return None
+    entry = batch.touched.get(engagement_id) or batch.cache.get(engagement_id)
+    if entry is None:
+        entry = load(batch, engagement_id)
+    if not entry.fold(event, domain, batch):
+        return None
+    batch.touched[engagement_id] = entry
+    return entry
+
+
+def working_days(is_working_day: WorkingDayPredicate | None) -> WorkingDayPredicate:
+    """`is_working_day`, or by default the Korean working days (loaded only then)."""
+    if is_working_day is not None:
+        return is_working_day
+    from calendar_service.domain.workdays import korean_working_days
+
+    return korean_working_days()
 
 
 def record_problem(batch: Batch, event: StoredEvent, error: Exception) -> None:

@@ -38,11 +38,11 @@ from calendar_service.domain.engagement.when import MAX_SPAN_DAYS, MAX_YEAR, MIN
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
     Entry,
-    decode,
-    engagement_of,
     entry_from_doc,
+    fold_engagement,
     instant_key,
     prefetch,
+    working_days,
 )
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
@@ -100,28 +100,14 @@ class CalendarProjection:
         rules: DeadlineRules = DEFAULT_RULES,
         is_working_day: WorkingDayPredicate | None = None,
     ) -> None:
-        if is_working_day is None:
-            from calendar_service.domain.workdays import korean_working_days
-
-            is_working_day = korean_working_days()
         self._rules = rules
-        self._is_working_day = _remembered(is_working_day)
+        self._is_working_day = _remembered(working_days(is_working_day))
 
     def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
         prefetch(events, batch, ENGAGEMENTS)
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
-        engagement_id = engagement_of(event)
-        if engagement_id is None:
-            return
-        domain = decode(event, batch)
-        if domain is None:
-            return
-        entry = batch.touched.get(engagement_id) or batch.cache.get(engagement_id)
-        if entry is None:
-            entry = self._load(batch, engagement_id)
-        if entry.fold(event, domain, batch):
-            batch.touched[engagement_id] = entry
+        fold_engagement(event, batch, self._load)
 
     def flush(self, batch: Batch) -> None:
         for engagement_id, entry in batch.touched.items():

@@ -42,11 +42,11 @@ from calendar_service.domain.reminder_plan import plan as plan_reminders
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
     Entry,
-    decode,
-    engagement_of,
     entry_from_doc,
+    fold_engagement,
     instant_key,
     prefetch,
+    working_days,
 )
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
@@ -100,12 +100,8 @@ class RemindersDueProjection:
         is_working_day: WorkingDayPredicate | None = None,
         default_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
     ) -> None:
-        if is_working_day is None:
-            from calendar_service.domain.workdays import korean_working_days
-
-            is_working_day = korean_working_days()
         self._rules = rules
-        self._is_working_day = is_working_day
+        self._is_working_day = working_days(is_working_day)
         self._default_offsets = default_offsets
 
     def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
@@ -115,18 +111,9 @@ class RemindersDueProjection:
         if event.type in OUTCOMES:
             _record_outcome(event, batch)
             return
-        engagement_id = engagement_of(event)
-        if engagement_id is None:
-            return
-        domain = decode(event, batch)
-        if domain is None:
-            return
-        entry = batch.touched.get(engagement_id) or batch.cache.get(engagement_id)
+        entry = fold_engagement(event, batch, _load)
         if entry is None:
-            entry = _load(batch, engagement_id)
-        if not entry.fold(event, domain, batch):
             return
-        batch.touched[engagement_id] = entry
         assert entry.state is not None
         plan: Plan = entry.extra
         basis = _basis(entry.state)

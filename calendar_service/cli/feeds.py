@@ -26,7 +26,9 @@ from calendar_service.cli.options import (
     AUDIENCES,
     ActorOption,
     JsonOption,
+    ReasonOption,
     StoreOption,
+    command_group,
     container,
     err,
     fail,
@@ -37,10 +39,8 @@ from calendar_service.cli.options import (
     who,
 )
 
-feeds_app = typer.Typer(
-    help="Feeds and their secret tokens: create, list, revoke (each recorded in the log).",
-    no_args_is_help=True,
-    add_completion=False,
+feeds_app = command_group(
+    "Feeds and their secret tokens: create, list, revoke (each recorded in the log)."
 )
 LOCAL_FEED_FILE = Path("var") / "local-feed.json"
 
@@ -139,7 +139,7 @@ def list_(
 @feeds_app.command("revoke")
 def revoke(
     feed_id: Annotated[str, typer.Argument(help="The feed's id, as `feeds list` shows it.")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+    reason: ReasonOption = None,
     store: StoreOption = None,
     actor: ActorOption = None,
 ) -> None:

@@ -11,17 +11,22 @@ import typer
 
 from calendar_service.cli.calendar import agenda, decisions, history, seed
 from calendar_service.cli.feeds import export, feeds_app
-from calendar_service.cli.options import StoreOption, broker_nudger, fail, out, settings
+from calendar_service.cli.options import (
+    StoreOption,
+    broker_nudger,
+    command_group,
+    fail,
+    out,
+    settings,
+)
 from calendar_service.cli.projections import projections_app
 from calendar_service.cli.scheduler import scheduler
 from calendar_service.cli.staff import staff_app
 from calendar_service.cli.tokens import tokens_app
 from calendar_service.config import ConfigError
 
-app = typer.Typer(
-    help="Diplomatic calendar: an audit-grade event log of engagements, a feed, reminders.",
-    no_args_is_help=True,
-    add_completion=False,
+app = command_group(
+    "Diplomatic calendar: an audit-grade event log of engagements, a feed, reminders."
 )
 
 

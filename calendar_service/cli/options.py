@@ -42,6 +42,7 @@ ByOption = Annotated[
     typer.Option("--by", help="Who is doing this, for the log (default: cli:<your user name>)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why, for the log.")]
 LangOption = Annotated[
     str, typer.Option("--lang", help="Language of titles and dates: en, ko or zh.")
 ]
@@ -51,6 +52,11 @@ TzOption = Annotated[
         "--tz", help="Your IANA time zone (default: CALENDAR_TIMEZONE), e.g. Europe/Paris."
     ),
 ]
+
+
+def command_group(help: str) -> typer.Typer:
+    """A command group (or the app): help when called bare, no shell-completion commands."""
+    return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

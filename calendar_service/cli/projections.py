@@ -22,13 +22,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from calendar_service.cli.options import JsonOption, StoreOption, container, fail, out, settings
+from calendar_service.cli.options import (
+    JsonOption,
+    StoreOption,
+    command_group,
+    container,
+    fail,
+    out,
+    settings,
+)
 from calendar_service.projections import ProjectionError, Projector
 
-projections_app = typer.Typer(
-    help="The read side: projections of the event log (status, rebuild, catch-up).",
-    no_args_is_help=True,
-    add_completion=False,
+projections_app = command_group(
+    "The read side: projections of the event log (status, rebuild, catch-up)."
 )
 NameArgument = Annotated[
     str | None, typer.Argument(help="One projection (default: every projection).")

@@ -19,7 +19,9 @@ from rich.table import Table
 from calendar_service.cli.options import (
     ByOption,
     JsonOption,
+    ReasonOption,
     StoreOption,
+    command_group,
     container,
     fail,
     out,
@@ -28,10 +30,8 @@ from calendar_service.cli.options import (
     who,
 )
 
-staff_app = typer.Typer(
-    help="Staff notification subscriptions: who gets reminders, by email or the team webhook.",
-    no_args_is_help=True,
-    add_completion=False,
+staff_app = command_group(
+    "Staff notification subscriptions: who gets reminders, by email or the team webhook."
 )
 StaffIdArgument = Annotated[
     str, typer.Argument(help="The staff member's id: a slug such as 'kim-minji'.")
@@ -140,7 +140,7 @@ def list_(
 @staff_app.command("remove")
 def remove(
     staff_id: StaffIdArgument,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+    reason: ReasonOption = None,
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:

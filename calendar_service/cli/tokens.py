@@ -20,7 +20,9 @@ from rich.table import Table
 from calendar_service.cli.options import (
     ByOption,
     JsonOption,
+    ReasonOption,
     StoreOption,
+    command_group,
     container,
     fail,
     out,
@@ -32,10 +34,8 @@ from calendar_service.cli.options import (
 if TYPE_CHECKING:
     from calendar_service.projections.staff_tokens import StaffTokenRow
 
-tokens_app = typer.Typer(
-    help="Staff tokens for the HTTP API: who may write (and administer), recorded in the log.",
-    no_args_is_help=True,
-    add_completion=False,
+tokens_app = command_group(
+    "Staff tokens for the HTTP API: who may write (and administer), recorded in the log."
 )
 
 
@@ -122,7 +122,7 @@ def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
 @tokens_app.command("revoke")
 def revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id, as `tokens list` shows it.")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+    reason: ReasonOption = None,
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:

@@ -101,6 +101,7 @@ def list_(
 ) -> None:
     """Every feed: id, name, audience, language, when created, and whether revoked (never a
     token: none is stored)."""
+    from calendar_service.cli.render import life_cells
     from calendar_service.feed.tokens import list_feeds
 
     with container(settings(store=store)) as built:
@@ -124,15 +125,7 @@ def list_(
         return
     table = Table("feed", "name", "audience", "lang", "created", "status", title="feeds")
     for row in rows:
-        status = (
-            f"[red]revoked {row.revoked_at:%Y-%m-%d %H:%M}Z[/red]"
-            if row.revoked_at is not None
-            else "[green]active[/green]"
-        )
-        created = f"{row.created_at:%Y-%m-%d %H:%M}Z by {row.created_by}"
-        table.add_row(
-            row.feed_id, escape(row.name), row.audience.value, row.lang, escape(created), status
-        )
+        table.add_row(row.feed_id, escape(row.name), row.audience.value, row.lang, *life_cells(row))
     out().print(table)
 
 

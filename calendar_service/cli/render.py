@@ -12,10 +12,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from calendar_service.projections import Axis
+from calendar_service.projections.stream_rows import RevocableRow
 from calendar_service.read import Decision, HistoryRow, ItemView
 from calendar_service.read.wording import describe_source, describe_status, format_day
 
@@ -32,6 +34,14 @@ def print_history(
     for number, row in enumerate(rows, start=1):
         out.print()
         _print_history_row(out, number, row, viewer)
+
+
+def life_cells(row: RevocableRow) -> tuple[str, str]:
+    """The "created" and "status" cells of a feed's or a staff token's row (markup)."""
+    created = escape(f"{row.created_at:%Y-%m-%d %H:%M}Z by {row.created_by}")
+    if row.revoked_at is None:
+        return created, "[green]active[/green]"
+    return created, f"[red]revoked {row.revoked_at:%Y-%m-%d %H:%M}Z[/red]"
 
 
 def agenda_heading(

@@ -95,6 +95,7 @@ def create(
 def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
     """Every staff token: id, actor, admin or not, when created and by whom, and whether
     revoked (never the token itself: none is stored)."""
+    from calendar_service.cli.render import life_cells
     from calendar_service.staff.tokens import list_tokens
 
     with container(settings(store=store)) as built:
@@ -108,14 +109,8 @@ def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
         return
     table = Table("token", "actor", "rights", "created", "status", title="staff tokens")
     for row in rows:
-        status = (
-            f"[red]revoked {row.revoked_at:%Y-%m-%d %H:%M}Z[/red]"
-            if row.revoked_at is not None
-            else "[green]active[/green]"
-        )
-        created = f"{row.created_at:%Y-%m-%d %H:%M}Z by {row.created_by}"
         rights = "admin" if row.admin else "staff"
-        table.add_row(row.token_id, escape(row.actor), rights, escape(created), status)
+        table.add_row(row.token_id, escape(row.actor), rights, *life_cells(row))
     out().print(table)
 
 

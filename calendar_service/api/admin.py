@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from pydantic import BaseModel
 
 from calendar_service.api.auth import admin_of
 from calendar_service.api.schemas import (
@@ -41,6 +40,7 @@ from calendar_service.api.schemas import (
     TokenOut,
     UnsubscribedOut,
     error_responses,
+    from_fields,
 )
 from calendar_service.bootstrap import Container
 from calendar_service.domain.staff_tokens import check_token_id
@@ -263,30 +263,18 @@ def router_for(container: Container) -> APIRouter:
 
 
 def _event(event: StoredEvent) -> LogEventOut:
-    return LogEventOut(
-        position=event.position,
-        stream=event.stream,
-        version=event.version,
+    return from_fields(
+        LogEventOut,
+        event,
         event_id=str(event.event_id),
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        known_at=event.known_at,
-        recorded_at=event.recorded_at,
-        actor=event.actor,
         correlation_id=None if event.correlation_id is None else str(event.correlation_id),
         causation_id=None if event.causation_id is None else str(event.causation_id),
     )
 
 
 def _token(row: StaffTokenRow) -> TokenOut:
-    return TokenOut(**_same_named(TokenOut, row))
+    return from_fields(TokenOut, row)
 
 
 def _feed(row: FeedRow) -> FeedOut:
-    return FeedOut(**_same_named(FeedOut, row) | {"audience": row.audience.value})
-
-
-def _same_named(model: type[BaseModel], row: object) -> dict[str, Any]:
-    """The fields of `model` read from the same-named attributes of a projection's `row`."""
-    return {name: getattr(row, name) for name in model.model_fields}
+    return from_fields(FeedOut, row, audience=row.audience.value)

@@ -33,6 +33,7 @@ from calendar_service.api.schemas import (
     LocalizedOut,
     SourceOut,
     error_responses,
+    from_fields,
 )
 from calendar_service.bootstrap import Container
 from calendar_service.domain import (
@@ -225,47 +226,25 @@ def _item_out(item: ItemView) -> AgendaItemOut:
         deadline = AgendaDeadlineOut(
             rule=doc["rule"], derived=doc["derived"], rule_text=doc["rule_text"], due=doc["due"]
         )
-    return AgendaItemOut(
-        kind=item.kind,  # type: ignore[arg-type]  # one of the three the projection makes
-        id=item.id,
-        engagement_id=item.engagement_id,
-        title=item.title,
+    return from_fields(
+        AgendaItemOut,
+        item,
         titles=LocalizedOut(**item.titles.to_json()),
-        start=item.start,
-        end=item.end,
-        own_tz=item.own_tz,
-        when_text=item.when_text,
-        viewer_time=item.viewer_time,
-        tentative=item.tentative,
-        status=item.status,
         participation=None if item.participation is None else item.participation.value,
         audience=item.audience.value,
-        engagement_kind=item.engagement_kind,
         deadline=deadline,
     )
 
 
 def _history_row(row: HistoryRow, viewer: ZoneInfo) -> HistoryRowOut:
-    return HistoryRowOut(
-        version=row.version,
-        position=row.position,
+    return from_fields(
+        HistoryRowOut,
+        row,
         known_at=row.known_at.astimezone(viewer),
         recorded_at=row.recorded_at.astimezone(viewer),
-        actor=row.actor,
-        event_type=row.event_type,
-        what=row.what,
-        change=row.change,
-        summary=row.summary,
         sources=[_source(source) for source in row.sources],
     )
 
 
 def _source(source: Source) -> SourceOut:
-    return SourceOut(
-        origin=source.origin.value,
-        ref=source.ref,
-        quote=source.quote,
-        claim=source.claim,
-        url=source.url,
-        text=describe_source(source),
-    )
+    return from_fields(SourceOut, source, origin=source.origin.value, text=describe_source(source))

@@ -9,7 +9,7 @@ built from the read side's rows; their models are what `/openapi.json` documents
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,9 @@ MAX_ITEMS = 50
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -325,6 +328,13 @@ ERROR_WORDS = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` documenting these error statuses with the error body."""
     return {code: {"model": ErrorOut, "description": ERROR_WORDS[code]} for code in codes}
+
+
+def from_fields(model: type[M], source: object, **given: Any) -> M:
+    """A `model` answer for `source` (a row, an item, a stored event): each field not `given`
+    is `source`'s attribute of the same name."""
+    taken = {name: getattr(source, name) for name in model.model_fields if name not in given}
+    return model(**taken, **given)
 
 
 class EventRef(BaseModel):

@@ -72,8 +72,10 @@ def _open(**_: Any) -> None:
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _close(**_: Any) -> None:
-    _delivery.close()
-    _container.close()
+    try:
+        _delivery.close()
+    finally:
+        _container.close()
 
 
 # --- reminders (docs/reminders.md) -------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import zlib
 
+import pytest
+
 from calendar_service.feed.gzip import Gzipper, chunks, gzip_once
 
 
@@ -22,6 +24,7 @@ def feed(events: range, changed: int | None = None) -> bytes:
     return b"".join(lines)
 
 
+@pytest.mark.slow  # deflates a large feed
 def test_one_member_that_every_decoder_reads() -> None:
     body = feed(range(12_000))
     zipped = gzip_once(body)
@@ -38,6 +41,7 @@ def test_one_member_that_every_decoder_reads() -> None:
         assert gzip.decompress(gzip_once(small)) == small
 
 
+@pytest.mark.slow  # deflates a large feed
 def test_a_small_change_deflates_a_chunk_or_two_and_the_bytes_do_not_depend_on_what_was_kept() -> (
     None
 ):

@@ -10,8 +10,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
 import calendar_service.feed.ical as ical
@@ -46,7 +44,6 @@ from calendar_service.feed.select import (
 from tests.fixtures import ical_samples as samples
 from tests.fixtures.ical_samples import DIRECTORY, article_items, items_of, meta
 from tests.unit.domain.builders import run
-from tests.unit.domain.strategies import whens
 
 HOST = "calendar.example.org"
 
@@ -414,41 +411,6 @@ def test_the_recurring_observance_stays_in_the_window_every_year() -> None:
     items = items_of(samples.anniversary())
     far = FeedWindow(as_of=datetime(2031, 1, 1, tzinfo=UTC))
     assert select_for_feed(items, far, Audience.STAFF) == items
-
-
-AUDIENCES = st.sampled_from(list(Audience))
-
-
-@settings(max_examples=25, deadline=None)
-@given(
-    engagements=st.lists(st.tuples(whens(), AUDIENCES), min_size=1, max_size=6),
-    feed_audience=AUDIENCES,
-)
-def test_no_feed_ever_contains_an_engagement_above_its_audience(
-    engagements: list[tuple[object, Audience]], feed_audience: Audience
-) -> None:
-    items = []
-    for index, (when, audience) in enumerate(engagements):
-        details = EngagementDetails(
-            kind=EngagementKind.MEETING,
-            direction=Direction.OUTBOUND,
-            title=LocalizedText(en=f"Engagement {index}"),
-            when=when,  # type: ignore[arg-type]
-            audience=audience,
-        )
-        state, _ = run(
-            [ScheduleEngagement(engagement_id=EngagementId(f"e-{index}"), details=details)]
-        )
-        items += items_of(state)
-    window = FeedWindow(as_of=datetime(2025, 6, 1, tzinfo=UTC))
-    chosen = select_for_feed(items, window, feed_audience)
-    assert all(feed_audience.admits(item.engagement.audience) for item in chosen)
-    shown = events(render_calendar(chosen, meta()))
-    allowed = {
-        uid(item.engagement.id) for item in items if feed_audience.admits(item.engagement.audience)
-    }
-    engagement_uids = {key for key in shown if "--" not in key}
-    assert engagement_uids <= allowed
 
 
 # -- caching and determinism -------------------------------------------------------------------

@@ -86,6 +86,7 @@ def test_two_entries_with_one_id_are_refused() -> None:
         load_seed(seed_text(ENTRY + ENTRY))
 
 
+@pytest.mark.slow  # seeds the whole article twice and folds the log as of two dates
 def test_entries_not_known_yet_wait_for_a_later_run() -> None:
     now = [datetime(2024, 5, 1, tzinfo=UTC)]
     store = MemoryEventStore(clock=lambda: now[0])

@@ -7,6 +7,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import calendar_service
 from calendar_service.domain import LANGUAGES
 from calendar_service.feed.words import WORDS
@@ -39,6 +41,7 @@ def _language_lists(tree: ast.Module) -> Iterator[int]:
             yield node.lineno
 
 
+@pytest.mark.slow  # reads and parses every module of the package
 def test_the_calendars_languages_are_written_out_once() -> None:
     found = {f"{name}:{line}" for name, tree in _modules() for line in _language_lists(tree)}
     assert [place.split(":")[0] for place in found] == ["domain/engagement/values.py"], found
@@ -55,6 +58,7 @@ def _tables_keyed_by(key: str) -> Iterator[str]:
                 yield name
 
 
+@pytest.mark.slow  # reads and parses every module of the package
 def test_zone_cities_and_countries_are_tabled_once_in_the_feeds_words() -> None:
     assert list(_tables_keyed_by("Asia/Seoul")) == ["feed/words.py"]
     assert list(_tables_keyed_by("KR")) == ["feed/words.py"]

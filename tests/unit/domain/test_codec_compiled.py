@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from calendar_service.domain import (
     DEFAULT_RULES,
@@ -56,6 +56,8 @@ from calendar_service.domain.engagement.when import WHEN_TYPES, when_from_json
 from tests.unit.domain.builders import ARTICLE, DALIAN, DAVOS, details
 from tests.unit.domain.test_events import SAMPLES
 from tests.unit.domain.test_properties import SEQUENCES, _step
+
+pytestmark = pytest.mark.slow
 
 # --- the former implementations ---------------------------------------------------------------
 
@@ -311,7 +313,6 @@ def test_other_hints_decode_as_the_reference_decides() -> None:
             _same_decoding(hint, variant, "value")
 
 
-@settings(max_examples=60, deadline=None)
 @given(SEQUENCES)
 def test_folded_states_encode_the_same_when_unchanged_fields_are_reused(
     steps: list[tuple[Any, datetime]],

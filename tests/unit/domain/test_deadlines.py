@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
-import holidays
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from calendar_service.domain import (
     DEFAULT_RULES,
@@ -27,7 +23,6 @@ from calendar_service.domain import (
     LocalizedText,
     Participation,
     Reschedule,
-    Roll,
     SetDeadline,
     derive_deadlines,
     previous_working_day,
@@ -43,7 +38,6 @@ from tests.unit.domain.builders import (
 )
 
 IS_WORKING_DAY = korean_working_days()
-KOREAN_HOLIDAYS = holidays.country_holidays("KR", years=range(2024, 2029))
 
 
 def _due(deadlines: list[Deadline], rule: str) -> date:
@@ -171,27 +165,3 @@ def test_korean_public_holidays_and_substitute_days_are_not_working_days() -> No
     assert not IS_WORKING_DAY(date(2024, 9, 17))  # Chuseok
     assert not IS_WORKING_DAY(date(2024, 5, 11))  # Saturday
     assert IS_WORKING_DAY(date(2024, 5, 10))
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
-    st.integers(min_value=1, max_value=6),
-    st.sampled_from([Direction.OUTBOUND, Direction.INBOUND]),
-    st.sampled_from([Participation.INVITED, Participation.ATTENDING, Participation.DELEGATED]),
-)
-def test_no_derived_due_date_falls_on_a_weekend_or_korean_public_holiday(
-    start: date, days: int, direction: Direction, participation: Participation
-) -> None:
-    when = AllDayWhen(start, start + timedelta(days=days), "Asia/Seoul")
-    state, _ = run([scheduled(when, direction=direction)])
-    state = replace(state, participation=participation)
-    for deadline in derive_deadlines(state, DEFAULT_RULES, IS_WORKING_DAY):
-        rule = DEFAULT_RULES.get(deadline.rule)
-        assert rule is not None
-        if rule.roll is Roll.NONE:
-            assert deadline.due == deadline.unadjusted  # travel days stay on the trip's days
-            continue
-        assert deadline.due.weekday() < 5, deadline
-        assert deadline.due not in KOREAN_HOLIDAYS, deadline
-        assert timedelta(0) <= deadline.unadjusted - deadline.due < timedelta(days=10)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from calendar_service.domain import (
@@ -21,6 +22,8 @@ from calendar_service.domain import (
     replay,
 )
 from tests.unit.domain.strategies import COMMANDS, CREATIONS, NOWS
+
+pytestmark = pytest.mark.slow
 
 SEQUENCES = st.builds(
     lambda first, rest: [first, *rest],
@@ -40,7 +43,6 @@ def _step(state: Engagement | None, command: Command, now: datetime) -> list[Eve
     return events
 
 
-@settings(max_examples=100, deadline=None)
 @given(SEQUENCES)
 def test_any_command_either_yields_events_or_is_refused_and_refusals_change_nothing(
     steps: list[tuple[Command, datetime]],
@@ -59,7 +61,6 @@ def test_any_command_either_yields_events_or_is_refused_and_refusals_change_noth
         log.extend(events)
 
 
-@settings(max_examples=100, deadline=None)
 @given(SEQUENCES)
 def test_replaying_the_stored_events_gives_the_state_of_the_running_fold(
     steps: list[tuple[Command, datetime]],
@@ -79,7 +80,6 @@ def test_replaying_the_stored_events_gives_the_state_of_the_running_fold(
         assert Engagement.from_json(json.loads(json.dumps(state.to_json()))) == state
 
 
-@settings(max_examples=100, deadline=None)
 @given(SEQUENCES)
 def test_a_more_precise_when_is_never_lost_unless_a_reschedule_allows_it(
     steps: list[tuple[Command, datetime]],

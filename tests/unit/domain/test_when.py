@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
 
 from calendar_service.domain import (
     AllDayWhen,
@@ -21,7 +19,6 @@ from calendar_service.domain import (
     When,
     when_from_json,
 )
-from tests.unit.domain.strategies import whens
 
 KST = timezone(timedelta(hours=9))
 
@@ -178,22 +175,3 @@ def test_json_of_each_kind_is_plain_and_readable() -> None:
 def test_malformed_json_is_refused_naming_the_field(raw: object, message: str) -> None:
     with pytest.raises(InvalidValue, match=message):
         when_from_json(raw)
-
-
-@settings(max_examples=60)
-@given(whens())
-def test_every_when_survives_a_json_round_trip(when: object) -> None:
-    assert hasattr(when, "to_json")
-    data = json.loads(json.dumps(when.to_json()))
-    assert when_from_json(data) == when
-
-
-@settings(max_examples=60)
-@given(whens(), whens())
-def test_containment_implies_consistency_and_is_reflexive(one: object, other: object) -> None:
-    assert isinstance(one, AllDayWhen | ExactWhen | ImpreciseWhen)
-    assert isinstance(other, AllDayWhen | ExactWhen | ImpreciseWhen)
-    assert one.contains(one)
-    if one.contains(other):
-        assert one.consistent_with(other)
-    assert one.consistent_with(other) == other.consistent_with(one)

@@ -6,11 +6,14 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from calendar_service.projections._folding import instant_key
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+@pytest.mark.slow  # an equivalence test over 12,000 instants
 def test_instant_keys_are_the_strftime_text_of_the_utc_instant() -> None:
     rng = random.Random(7)
     zones = [UTC, ZoneInfo("Asia/Seoul"), ZoneInfo("America/New_York"), ZoneInfo("Europe/Zurich")]

@@ -79,6 +79,7 @@ def test_nudges_arriving_during_a_pass_are_coalesced_into_one_more() -> None:
     assert passes == ["calendar", "calendar"]
 
 
+@pytest.mark.slow  # waits for the safety-net interval
 def test_the_thread_survives_a_failing_pass_and_the_safety_net_wakes_it_unasked() -> None:
     calls: list[str] = []
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from calendar_service.domain import Command, DomainError, EngagementId
@@ -19,6 +20,8 @@ from calendar_service.projections import (
 )
 from tests.unit.domain.strategies import COMMANDS, CREATIONS
 from tests.unit.projections.helpers import Log, project
+
+pytestmark = pytest.mark.slow
 
 ENGAGEMENTS = [EngagementId(name) for name in ("davos", "expo", "dodamso")]
 STEP = st.tuples(
@@ -41,7 +44,6 @@ STEPS = st.builds(
 """Each engagement created first (the creation may still be refused), then any commands."""
 
 
-@settings(max_examples=100, deadline=None)
 @given(STEPS)
 def test_incremental_catch_up_in_random_batches_equals_a_rebuild(
     steps: list[tuple[Command, EngagementId, int, int]],

@@ -55,6 +55,7 @@ def test_a_rebuild_gives_the_same_rows_as_catching_up() -> None:
     assert built.digest("staff_tokens") == before
 
 
+@pytest.mark.slow  # waits out the settle margin
 def test_a_token_the_projection_cannot_apply_in_time_is_recorded_and_says_what_to_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

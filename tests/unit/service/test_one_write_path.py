@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import calendar_service
 
 PACKAGE = Path(calendar_service.__file__).parent
@@ -45,6 +47,7 @@ def _appends_to_a_store(call: ast.Call) -> bool:
     return by_arity or STORE_NAME.search(_receiver(func.value)) is not None
 
 
+@pytest.mark.slow  # reads and parses every module of the package
 def test_exactly_one_place_outside_the_eventstore_appends_to_the_log() -> None:
     """Counts every call `<receiver>.append(...)` in calendar_service outside eventstore/ whose
     receiver's last name is `store` or `log` (or ends in `_store`/`_log`), or which passes two
@@ -73,6 +76,7 @@ def test_the_pattern_recognises_a_store_append_in_its_usual_spellings() -> None:
     assert [text for text, call in calls.items() if _appends_to_a_store(call)] == spellings
 
 
+@pytest.mark.slow  # reads and parses every module of the package
 def test_there_is_one_retry_loop_and_one_limit_on_its_attempts() -> None:
     """Counts `for attempt... in range(...)` loops and assignments to a name ending in
     MAX_ATTEMPTS, in calendar_service outside eventstore/."""
@@ -93,6 +97,7 @@ def test_there_is_one_retry_loop_and_one_limit_on_its_attempts() -> None:
     assert [where.split(":")[0] for where in limits] == ["service.py"], limits
 
 
+@pytest.mark.slow  # reads and parses every module of the package
 def test_one_not_settled_error_for_every_projection() -> None:
     classes = [
         f"{name}:{node.name}"

@@ -102,6 +102,7 @@ def test_same_command_id_twice_appends_once_and_returns_the_stored_result() -> N
     assert again.version == first.version
 
 
+@pytest.mark.slow  # real threads racing
 def test_concurrent_writers_without_if_match_lose_no_update() -> None:
     store = MemoryEventStore()
     handle(store, ENGAGEMENT, invitation(), Envelope(actor="seed"), clock)

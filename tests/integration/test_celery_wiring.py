@@ -3,7 +3,7 @@ deployment, task names in the app (so nothing in `workers` imports in a circle);
 write path gets its Celery nudger: given by the caller, never looked up.
 
 Importing `workers` in a fresh process, and the CLI's `serve` and `seed` with a broker, are in
-`tests/integration/test_worker_wiring.py`."""
+`test_worker_wiring.py`. (Integration, not unit: these import Celery and build containers.)"""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from workers.celery_app import DELIVER_REMINDER, PROJECT, celery_config, queue_n
 from workers.nudge import CeleryNudger, celery_nudger
 
 BROKER = "redis://127.0.0.1:6379/15"
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_celery_configuration_is_json_only_with_late_acks_and_no_results() -> None:

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,8 @@ class Kind:
     synchronous: int
     """PRAGMA synchronous: 1 NORMAL, 2 FULL."""
     busy_ms: int
-    use: Callable[[SqliteEventStore | SqliteViewStore | SqliteClaims], object]
+    use: Callable[[Any], object]
+    """A call on the store `open` made (of that one class)."""
 
 
 KINDS = {

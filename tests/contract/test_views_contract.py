@@ -262,7 +262,7 @@ def test_every_backend_dumps_the_same_projection_to_the_same_bytes(
 ) -> None:
     store = MemoryEventStore()
     store.append("engagement:x", [NewEvent("NoteAdded", {"text": "사람"})], 0)
-    backends = [
+    backends: list[ViewStore] = [
         MemoryViewStore(),
         SqliteViewStore(tmp_path / "v.db"),
         RedisViewStore(redis_url, prefix=redis_prefix),
@@ -331,7 +331,7 @@ def test_catch_ups_racing_in_threads_never_apply_an_event_twice(
         try:
             go.wait()
             while views.checkpoint(NAME) < 600:
-                catch_up(CountingProjection(), store, target, page_size=7)  # type: ignore[arg-type]
+                catch_up(CountingProjection(), store, target, page_size=7)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -436,7 +436,7 @@ def _race_child(spec: dict[str, str]) -> None:
     applied = 0
     head = store.head()
     while views.checkpoint(NAME) < head:
-        result = catch_up(CountingProjection(), store, Counted(views), page_size=5)  # type: ignore[arg-type]
+        result = catch_up(CountingProjection(), store, Counted(views), page_size=5)
         applied += result.applied
     print(json.dumps({"applied": applied, "refused": refused}), flush=True)
 

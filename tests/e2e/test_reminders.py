@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,7 +137,8 @@ def _env(values: dict[str, str]) -> dict[str, str]:
 
 
 def _settings(values: dict[str, str]) -> Settings:
-    return Settings(**{k.lower(): v for k, v in values.items()})
+    options: dict[str, Any] = {k.lower(): v for k, v in values.items()}
+    return Settings(**options)
 
 
 def _forget(url: str, prefix: str) -> None:
@@ -224,7 +226,10 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     assert kim.at >= due.timestamp() - 1
     message = kim.message
     assert message["Subject"] == "알림: 랴오닝 무역 회담 — 30초 후 시작"
-    text = message.get_body(("plain",)).get_content()
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None
+    assert rich is not None
+    text = plain.get_content()
     local = start_of(commands).astimezone(ZoneInfo("Asia/Shanghai"))
     seoul = local + timedelta(hours=1)
     (when_line,) = [line for line in text.splitlines() if line.startswith("일시: ")]
@@ -237,7 +242,7 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     assert f"{seoul:%H:%M}" in seoul_line
     assert "다롄 국제회의센터" in text
     assert f"https://calendar.gg.example/engagements/{eid}" in text
-    html = message.get_body(("html",)).get_content()
+    html = rich.get_content()
     assert f'href="https://calendar.gg.example/engagements/{eid}"' in html
     (ics,) = message.iter_attachments()
     (event,) = Calendar.from_ical(ics.get_content().encode()).walk("VEVENT")
@@ -409,7 +414,9 @@ def test_a_downtime_shorter_than_the_grace_sends_late_and_a_longer_one_records_m
         "the first reminder past its grace",
     )
     deployment.worker.start(WORKER_READY)
-    wait_until(lambda: deployment.outcomes(late) and deployment.outcomes(missed), 20, "outcomes")
+    wait_until(
+        lambda: bool(deployment.outcomes(late) and deployment.outcomes(missed)), 20, "outcomes"
+    )
     assert deployment.outcomes(missed) == [("ReminderMissed", missed_rid)]
     assert deployment.emails(missed_rid) == []
     assert deployment.outcomes(late) == [("ReminderSent", late_rid)]

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -41,9 +42,8 @@ from calendar_service.projections import (
 from calendar_service.projections.calendar import engagement_doc
 from calendar_service.service import ENGAGEMENT, Envelope, handle
 from tests.unit.domain.builders import NOW, scheduled
-from workers.celery_app import producer_app
+from workers.celery_app import PROJECT, producer_app
 from workers.nudge import celery_nudger
-from workers.tasks import PROJECT
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -242,7 +242,9 @@ def assert_each_event_applied_once(deployment: Deployment) -> None:
 
 
 def queue_drained(deployment: Deployment) -> bool:
-    return int(deployment.broker.llen(deployment.queue)) == 0
+    length = deployment.broker.llen(deployment.queue)
+    assert isinstance(length, int)
+    return length == 0
 
 
 def new_id() -> EngagementId:
@@ -401,7 +403,7 @@ def test_a_worker_killed_mid_catch_up_then_restarted_matches_a_rebuild_byte_for_
     assert_each_event_applied_once(deployment)
 
 
-def _status() -> list[dict[str, int]]:
+def _status() -> list[dict[str, Any]]:
     result = CliRunner().invoke(projections_app, ["status", "--json"])
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines() if line.strip()]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import calendar_service.feed.cache as feedcache
+import calendar_service.feed.ical as ical
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
 from calendar_service.domain import (
@@ -58,7 +59,7 @@ def container() -> Iterator[Container]:
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The UIDs the cache renders, in order."""
     done: list[str] = []
-    real = feedcache.render_item
+    real = ical.render_item
 
     def counting(item: FeedItem, meta: FeedMeta, directory: object = None) -> RenderedItem:
         piece = real(item, meta, directory)  # type: ignore[arg-type]
@@ -228,7 +229,7 @@ def test_an_item_that_cannot_be_rendered_is_left_out_not_the_whole_feed(
     container: Container, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     record(container, schedule("good", soon(45)), schedule("bad", soon(75)))
-    real = feedcache.render_item
+    real = ical.render_item
 
     def failing(item: FeedItem, meta: FeedMeta, directory: object = None) -> RenderedItem:
         if str(item.engagement.id) == "bad":

@@ -210,7 +210,7 @@ def test_a_body_over_the_limit_gets_413_whether_declared_or_streamed(officer: Ap
     assert declared.json()["limit_bytes"] == 64 * 1024
     assert "64 KiB" in declared.json()["message"]
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         yield b"{"
         for _ in range(20):
             yield b" " * 4096

@@ -41,7 +41,7 @@ from tests.fixtures.parsers import PYTHON_PARSERS, Parsed, from_ical_js
 with warnings.catch_warnings():
     # starlette asks for `httpx2`; the project uses httpx, which works the same here.
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient as TestClient  # re-exported for the tests
 
 BASE_URL = "https://calendar.example.org"
 HOST = "calendar.example.org"

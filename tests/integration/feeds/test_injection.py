@@ -56,7 +56,8 @@ def hostile_feed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
             )
         answer = client(container).get(f"/feeds/{new_feed(container, lang='ko')}.ics")
     assert answer.status_code == 200
-    return answer.content
+    body: bytes = answer.content
+    return body
 
 
 def test_the_write_path_refuses_a_carriage_return_before_it_reaches_any_feed(

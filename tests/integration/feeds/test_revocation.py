@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import calendar_service.projections.projector as projector_module
 from calendar_service.cli import app
 from calendar_service.config import load_settings
-from calendar_service.domain import EngagementId, Reschedule
+from calendar_service.domain import EngagementId, Reschedule, ScheduleEngagement
 from calendar_service.feed.tokens import list_feeds, revoke_feed
 from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.projections.projector import NotSettled
@@ -86,11 +86,13 @@ def test_two_api_processes_over_one_store_serve_the_same_bytes_and_see_each_othe
 
         assert meeting_of(after.content)["SEQUENCE"] == 1
 
+        first_slot = dalian_meeting()[0]
+        assert isinstance(first_slot, ScheduleEngagement)
         execute(
             second,
             Reschedule(
                 engagement_id=EngagementId(MEETING),
-                when=dalian_meeting()[0].details.when,  # type: ignore[attr-defined]
+                when=first_slot.details.when,
                 reason="back to the first slot",
             ),
         )

@@ -72,8 +72,11 @@ def test_an_email_has_text_html_and_the_ics_and_a_stable_message_id(smtp: SmtpSi
     assert first["To"] == "kim@example.org"
     assert first["X-Calendar-Reminder-Id"] == "davos|start-P7D|v1"
     assert first["Message-ID"] == second["Message-ID"]
-    assert first.get_body(("plain",)).get_content().startswith("알림")
-    assert "<h2>" in first.get_body(("html",)).get_content()
+    plain, html = first.get_body(("plain",)), first.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().startswith("알림")
+    assert "<h2>" in html.get_content()
     (ics,) = first.iter_attachments()
     assert ics.get_content_type() == "text/calendar"
     assert ics.get_param("method") == "PUBLISH"

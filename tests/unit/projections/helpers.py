@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from calendar_service.domain import Command
 from calendar_service.eventstore.memory import MemoryEventStore
@@ -26,7 +27,7 @@ class Log:
         actor: str = "kim.minji",
         known_at: datetime | None = None,
         step: timedelta = timedelta(minutes=1),
-    ) -> list[Outcome]:
+    ) -> list[Outcome[Any, Any]]:
         outcomes = []
         for command in commands:
             self.now += step

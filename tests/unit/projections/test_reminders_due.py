@@ -17,6 +17,7 @@ from calendar_service.domain import (
     SetReminderPolicy,
 )
 from calendar_service.eventstore import NewEvent
+from calendar_service.projections import MemoryViewStore
 from calendar_service.projections.reminders_due import (
     NAME,
     PLANS,
@@ -26,6 +27,7 @@ from calendar_service.projections.reminders_due import (
     reminder,
     reminders_of,
 )
+from calendar_service.projections.views import Doc
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation, scheduled
 from tests.unit.projections.helpers import Log, project
 
@@ -37,7 +39,7 @@ KICKOFF = ExactWhen(
 )
 
 
-def _reminders(log: Log) -> tuple[object, list[dict[str, object]]]:
+def _reminders(log: Log) -> tuple[MemoryViewStore, list[Doc]]:
     views = project(log, [RemindersDueProjection()])
     return views, reminders_of(views, str(DAVOS))
 

@@ -39,7 +39,7 @@ KICKOFF = ExactWhen(
 )
 
 
-def _state(when: ExactWhen | AllDayWhen = KICKOFF):  # type: ignore[no-untyped-def]
+def _state(when: ExactWhen | AllDayWhen = KICKOFF):
     state = None
     for event in decide_engagement(None, scheduled(when), NOW):
         state = evolve(state, event)

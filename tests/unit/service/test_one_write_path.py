@@ -85,9 +85,9 @@ def test_there_is_one_retry_loop_and_one_limit_on_its_attempts() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.For) and "attempt" in ast.unparse(node.target):
                 loops.append(f"{name}:{node.lineno}")
-            targets = node.targets if isinstance(node, ast.Assign) else []
-            if isinstance(node, ast.AnnAssign):
-                targets = [node.target]
+            if not isinstance(node, ast.Assign | ast.AnnAssign):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             limits += [
                 f"{name}:{node.lineno}"
                 for target in targets

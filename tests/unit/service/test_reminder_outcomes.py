@@ -70,7 +70,7 @@ def test_an_outcome_is_recorded_though_others_land_in_its_stream_before_every_ap
     store = MemoryEventStore()
     crowded = Crowded(store)
     for n in range(MAX_ATTEMPTS + 1):
-        assert record(crowded, sent(f"start-P{n + 1}D"))  # type: ignore[arg-type]
+        assert record(crowded, sent(f"start-P{n + 1}D"))
     state, version = load(store, REMINDER_OUTCOMES, ENGAGEMENT)
     assert state is not None
     assert version == len(state.recorded) == 2 * (MAX_ATTEMPTS + 1)
@@ -117,7 +117,7 @@ def test_a_concurrent_retry_of_the_same_outcome_stores_one_event_and_answers_wit
     outcome = sent("start-P7D")
     envelope = Envelope(actor="reminders", command_id=uuid5(IDS, outcome.reminder_id))
     racing = Racing(store)
-    answer = handle(racing, REMINDER_OUTCOMES, RecordOutcome(outcome=outcome), envelope, clock)  # type: ignore[arg-type]
+    answer = handle(racing, REMINDER_OUTCOMES, RecordOutcome(outcome=outcome), envelope, clock)
     assert answer.duplicate
     assert answer.positions == (1,)
     assert answer.events == (outcome,)

@@ -73,7 +73,7 @@ def delete_prefix(client: redis.Redis, prefix: str) -> int:
 
 def _call(client: redis.Redis, *args: Any) -> Any:
     """One command; redis-py's stubs type replies as sync-or-async, which they are not here."""
-    return client.execute_command(*args)  # type: ignore[no-untyped-call]
+    return client.execute_command(*args)
 
 
 def server_facts(client: redis.Redis) -> Figures:

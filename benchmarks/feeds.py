@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,13 +161,13 @@ def server(command: list[str], port: int, ready_path: str) -> Iterator[int]:
             process.wait()
 
 
-def ours(cal: Calendar) -> Iterator[int]:
+def ours(cal: Calendar) -> AbstractContextManager[int]:
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.feeds_server", "ours", cal.store_url, str(port)]
     return server(command, port, "/healthz")
 
 
-def ceiling(directory: Path, body: bytes, etag: str) -> Iterator[int]:
+def ceiling(directory: Path, body: bytes, etag: str) -> AbstractContextManager[int]:
     (directory / "body.ics").write_bytes(body)
     (directory / "body.ics.gz").write_bytes(gzip.compress(body, 6, mtime=0))
     port = free_port()
@@ -187,7 +187,7 @@ def ceiling(directory: Path, body: bytes, etag: str) -> Iterator[int]:
 RADICALE_PATH = "/bench/feed/"
 
 
-def radicale(directory: Path, body: bytes) -> Iterator[int]:
+def radicale(directory: Path, body: bytes) -> AbstractContextManager[int]:
     try:
         import radicale as _radicale  # noqa: F401
     except ModuleNotFoundError:
@@ -281,7 +281,9 @@ def http(generated: int) -> Callable[[Config], Figures]:
 
             results: dict[str, list[LoadResult]] = {}
 
-            def sampler(name: str, port: int, target: str, headers: dict[str, str]) -> Callable:
+            def sampler(
+                name: str, port: int, target: str, headers: dict[str, str]
+            ) -> Callable[[], float]:
                 def sample() -> float:
                     result = load(HOST, port, target, headers, total=total, concurrency=CLIENTS)
                     results.setdefault(name, []).append(result)

@@ -64,6 +64,7 @@ def lateness(config: Config) -> Figures:
     from calendar_service.config import Settings
     from calendar_service.domain import Channel, decide, evolve
     from calendar_service.eventstore import NewEvent
+    from calendar_service.eventstore.redis import RedisEventStore
     from calendar_service.projections import PROJECTION_NAMES, NullNudger
     from calendar_service.staff.subscriptions import subscribe
     from tests.reminders_support import (
@@ -109,7 +110,8 @@ def lateness(config: Config) -> Figures:
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALENDAR_")}
     env.update({f"CALENDAR_{k}": v for k, v in values.items()})
-    settings = Settings(**{k.lower(): v for k, v in values.items()})
+    options: dict[str, Any] = {k.lower(): v for k, v in values.items()}
+    settings = Settings(**options)
     container = build(settings, nudger=NullNudger())
     directory = Path(os.environ.get("TMPDIR", "/tmp")) / prefix
     directory.mkdir(parents=True)
@@ -160,8 +162,10 @@ def lateness(config: Config) -> Figures:
                     )
             appends.append((f"engagement:{eid}", events, 0))
         started = time.monotonic()
+        store = container.store
+        assert isinstance(store, RedisEventStore), "the benchmark runs on the Redis store"
         for start in range(0, len(appends), 500):
-            container.store.append_many(appends[start : start + 500])
+            store.append_many(appends[start : start + 500])
         for name in PROJECTION_NAMES:
             container.projector.catch_up(name)
         setup_s = time.monotonic() - started
@@ -178,8 +182,8 @@ def lateness(config: Config) -> Figures:
         sampling.set()
         missed_events = 0
         for eid in dues:
-            for event in container.store.read_stream(f"reminders:{eid}"):
-                missed_events += event.type == "ReminderMissed"
+            for stored in container.store.read_stream(f"reminders:{eid}"):
+                missed_events += stored.type == "ReminderMissed"
     finally:
         sampling.set()
         for proc in procs:

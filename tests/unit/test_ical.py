@@ -232,6 +232,7 @@ def test_summer_davos_as_first_invited_is_a_tentative_june_span(lang: str, summa
     assert not event.walk("VALARM")
 
 
+@pytest.mark.slow  # renders the whole article more than once (~50 ms)
 def test_refining_davos_moves_it_and_bumps_sequence_and_last_modified() -> None:
     before = events(render_calendar(article_items(refined=False), meta()))[uid(samples.DAVOS_ID)]
     after = events(render_calendar(article_items(), meta()))[uid(samples.DAVOS_ID)]
@@ -280,6 +281,7 @@ def test_a_title_missing_in_the_feed_language_falls_back_to_english(
     )
 
 
+@pytest.mark.slow  # renders the whole article more than once (~50 ms)
 def test_names_are_resolved_through_the_directory_when_one_is_given() -> None:
     with_names = events(render_calendar(article_items(), meta("ko"), DIRECTORY))
     without = events(render_calendar(article_items(), meta("ko")))
@@ -427,6 +429,7 @@ def test_the_same_items_give_the_same_bytes_in_any_order() -> None:
     assert render_calendar(article_items(), meta("ko"), DIRECTORY) == first
 
 
+@pytest.mark.slow  # renders the whole article more than once (~50 ms)
 def test_a_feed_assembled_from_cached_pieces_equals_icalendars_own_serialisation() -> None:
     items = article_items()
     pieces = [render_item(item, meta("zh"), DIRECTORY) for item in items]
@@ -467,6 +470,7 @@ def test_two_items_with_one_uid_are_refused() -> None:
         assemble([piece, piece], meta())
 
 
+@pytest.mark.slow  # renders the whole article more than once (~50 ms)
 def test_uids_are_stable_and_the_uid_domain_can_be_fixed() -> None:
     def engagement_uids(feed: bytes) -> set[str]:
         return {key for key in events(feed) if "--" not in key}

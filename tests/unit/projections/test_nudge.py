@@ -1,19 +1,16 @@
-"""Nudges: sent after the append commits, coalesced in the embedded thread, and harmless when
-duplicated, late or out of order (the projector pulls from its checkpoint)."""
+"""Nudges: coalesced in the embedded thread, and harmless when duplicated, late or out of order
+(the projector pulls from its checkpoint). That the write path nudges after its append commits,
+through a container, is in tests/integration/test_container_nudges.py."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Iterable
-from uuid import uuid4
 
 import pytest
 
-from calendar_service.bootstrap import build
-from calendar_service.config import Settings
-from calendar_service.domain import AddNote, Confirm, DomainError
+from calendar_service.domain import AddNote
 from calendar_service.projections import (
     MemoryViewStore,
     Projector,
@@ -21,7 +18,6 @@ from calendar_service.projections import (
     default_projections,
     digest,
 )
-from calendar_service.service import Envelope
 from tests.unit.domain.builders import DAVOS, scheduled
 from tests.unit.projections.counting import NAME, CountingProjection
 from tests.unit.projections.helpers import Log, project
@@ -97,46 +93,3 @@ def test_the_thread_survives_a_failing_pass_and_the_safety_net_wakes_it_unasked(
     finally:
         nudger.close()
     assert len(calls) >= 3, "the failure was logged and the interval nudged again"
-
-
-class _Spy:
-    def __init__(self, store_head: object) -> None:
-        self.head = store_head
-        self.seen: list[int] = []
-
-    def nudge(self, names: Iterable[str] | None = None) -> None:
-        self.seen.append(self.head())  # type: ignore[operator]
-
-    def close(self) -> None:
-        pass
-
-
-def test_the_write_path_nudges_only_after_its_append_committed() -> None:
-    container = build(Settings(store="memory://"))
-    spy = _Spy(container.store.head)
-    container.nudger = spy
-    try:
-        outcome = container.execute(scheduled(), Envelope(actor="kim"))
-        assert spy.seen == [outcome.positions[-1]] == [1]
-
-        with pytest.raises(DomainError):
-            container.execute(scheduled(), Envelope(actor="kim"))  # already exists: refused
-        assert spy.seen == [1]
-
-        retry = Envelope(actor="kim", command_id=uuid4())
-        container.execute(Confirm(engagement_id=DAVOS), retry)
-        container.execute(Confirm(engagement_id=DAVOS), retry)  # a retried request
-        assert spy.seen == [1, 2, 2], "a retry nudges again: the first nudge may have been lost"
-    finally:
-        container.close()
-
-
-def test_the_embedded_container_projects_a_command_in_its_background_thread() -> None:
-    container = build(Settings(store="memory://"))
-    try:
-        assert isinstance(container.nudger, ThreadNudger)
-        container.execute(scheduled(), Envelope(actor="kim"))
-        assert container.nudger.wait_idle(10)
-        assert {s.lag for s in container.projector.status()} == {0}
-    finally:
-        container.close()

@@ -1,4 +1,7 @@
-"""The feed cache over the memory store: what it renders, when, and what it keeps."""
+"""The feed cache over the memory store: what it renders, when, and what it keeps.
+
+Integration, not unit: the cache comes from the composition root (`bootstrap.build`), which
+imports every adapter, Redis's client among them."""
 
 from __future__ import annotations
 

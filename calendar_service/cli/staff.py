@@ -16,21 +16,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from calendar_service.cli.options import (
-    ByOption,
-    JsonOption,
-    ReasonOption,
-    StoreOption,
-    command_group,
-    container,
-    fail,
-    out,
-    refusals,
-    settings,
-    who,
-)
+from calendar_service.cli import options
 
-staff_app = command_group(
+staff_app = options.command_group(
     "Staff notification subscriptions: who gets reminders, by email or the team webhook."
 )
 StaffIdArgument = Annotated[
@@ -67,9 +55,9 @@ def add(
     lang: Annotated[
         str, typer.Option("--lang", help="Language of reminders: en, ko or zh.")
     ] = "en",
-    store: StoreOption = None,
-    by: ByOption = None,
-    as_json: JsonOption = False,
+    store: options.StoreOption = None,
+    by: options.ByOption = None,
+    as_json: options.JsonOption = False,
 ) -> None:
     """Subscribe a staff member to reminders, or change their subscription to exactly this."""
     from calendar_service.domain import Audience, Channel
@@ -78,13 +66,16 @@ def add(
     try:
         chosen = Audience(audience)
     except ValueError:
-        fail(f"--audience {audience!r}: use public, staff or restricted")
+        options.fail(f"--audience {audience!r}: use public, staff or restricted")
     names = channel or ["email"]
     try:
         channels = frozenset(Channel(name) for name in names)
     except ValueError:
-        fail(f"--channel {names!r}: use email and/or webhook")
-    with container(settings(store=store)) as built, refusals("not subscribed"):
+        options.fail(f"--channel {names!r}: use email and/or webhook")
+    with (
+        options.container(options.settings(store=store)) as built,
+        options.refusals("not subscribed"),
+    ):
         row = subscribe(
             built.store,
             built.projector,
@@ -94,12 +85,12 @@ def add(
             audience=chosen,
             channels=channels,
             lang=lang,
-            actor=who(by),
+            actor=options.who(by),
         )
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False))
     else:
-        out().print(escape(f"subscribed {_describe(row)}"))
+        options.out().print(escape(f"subscribed {_describe(row)}"))
 
 
 @staff_app.command("list")
@@ -107,19 +98,19 @@ def list_(
     include_all: Annotated[
         bool, typer.Option("--all", help="Include those who unsubscribed.")
     ] = False,
-    store: StoreOption = None,
-    as_json: JsonOption = False,
+    store: options.StoreOption = None,
+    as_json: options.JsonOption = False,
 ) -> None:
     """Every staff member who gets reminders, and how."""
     from calendar_service.staff.subscriptions import list_subscriptions
 
-    with container(settings(store=store)) as built:
+    with options.container(options.settings(store=store)) as built:
         rows = list_subscriptions(built.projector, include_inactive=include_all)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    console = out()
+    console = options.out()
     if not rows:
         console.print("no staff subscriptions: add one with `calendar-service staff add`")
         return
@@ -140,17 +131,21 @@ def list_(
 @staff_app.command("remove")
 def remove(
     staff_id: StaffIdArgument,
-    reason: ReasonOption = None,
-    store: StoreOption = None,
-    by: ByOption = None,
+    reason: options.ReasonOption = None,
+    store: options.StoreOption = None,
+    by: options.ByOption = None,
 ) -> None:
     """Stop reminders to a staff member (the subscription's history stays in the log)."""
     from calendar_service.domain import StaffNotFound
     from calendar_service.staff.subscriptions import unsubscribe
 
     with (
-        container(settings(store=store)) as built,
-        refusals("not unsubscribed", not_found=(StaffNotFound,)),
+        options.container(options.settings(store=store)) as built,
+        options.refusals("not unsubscribed", not_found=(StaffNotFound,)),
     ):
-        done = unsubscribe(built.store, built.projector, staff_id, reason=reason, actor=who(by))
-    out().print(f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed")
+        done = unsubscribe(
+            built.store, built.projector, staff_id, reason=reason, actor=options.who(by)
+        )
+    options.out().print(
+        f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed"
+    )

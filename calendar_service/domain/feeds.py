@@ -18,19 +18,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    CreatedOnce,
     Ended,
     Fact,
+    Revocable,
     check_lang,
     check_token_hash,
     decoder,
     event_types,
 )
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain._codec import field_values
 from calendar_service.domain.engagement.values import Audience
 from calendar_service.domain.errors import AlreadyExists, NotFound
 
@@ -135,31 +136,17 @@ FeedCommand = CreateFeed | RevokeFeed
 
 
 @dataclass(frozen=True, kw_only=True)
-class Feed:
+class Feed(Revocable):
     feed_id: str
     name: str
     audience: Audience
     token_hash: str
     lang: str = "en"
-    revoked: bool = False
-    revoke_reason: str | None = None
 
 
-def decide_feed(state: Feed | None, command: FeedCommand) -> list[FeedEventType]:
-    """The events `command` produces against `state` (None: no such feed yet)."""
-    if isinstance(command, CreateFeed):
-        if state is not None:
-            raise FeedAlreadyExists(command.feed_id, command.VERB)
-        return [FeedCreated(**field_values(command))]
-    if state is None:
-        raise FeedNotFound(command.feed_id, command.VERB)
-    return [] if state.revoked else [FeedRevoked(**field_values(command))]
-
-
-def evolve_feed(state: Feed | None, event: FeedEventType) -> Feed:
-    """The feed after `event`; FeedNotFound for a revocation of no feed."""
-    if isinstance(event, FeedCreated):
-        return Feed(**field_values(event))
-    if state is None:
-        raise FeedNotFound(event.feed_id, RevokeFeed.VERB)
-    return replace(state, revoked=True, revoke_reason=event.reason)
+FEED_LIFE: CreatedOnce[Feed, FeedCommand, FeedEventType] = CreatedOnce(
+    Feed, (CreateFeed, RevokeFeed), (FeedCreated, FeedRevoked), (FeedNotFound, FeedAlreadyExists)
+)
+"""A feed's life: created once, revoked for good."""
+decide_feed = FEED_LIFE.decide
+evolve_feed = FEED_LIFE.evolve

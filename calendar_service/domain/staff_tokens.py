@@ -21,18 +21,19 @@ Errors::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from calendar_service.domain._aggregate import (
+    CreatedOnce,
     Ended,
     Fact,
+    Revocable,
     check_token_hash,
     decoder,
     event_types,
 )
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain._codec import field_values
 from calendar_service.domain.errors import AlreadyExists, NotFound
 
 TOKEN_STREAM_PREFIX = "token:"  # noqa: S105  # a stream name, not a secret
@@ -121,30 +122,19 @@ TokenCommand = IssueStaffToken | RevokeStaffToken
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaffToken:
+class StaffToken(Revocable):
     token_id: str
     actor: str
     admin: bool
     token_hash: str
-    revoked: bool = False
-    revoke_reason: str | None = None
 
 
-def decide_token(state: StaffToken | None, command: TokenCommand) -> list[TokenEventType]:
-    """The events `command` produces against `state` (None: no such token yet)."""
-    if isinstance(command, IssueStaffToken):
-        if state is not None:
-            raise StaffTokenAlreadyExists(command.token_id, command.VERB)
-        return [StaffTokenIssued(**field_values(command))]
-    if state is None:
-        raise StaffTokenNotFound(command.token_id, command.VERB)
-    return [] if state.revoked else [StaffTokenRevoked(**field_values(command))]
-
-
-def evolve_token(state: StaffToken | None, event: TokenEventType) -> StaffToken:
-    """The token after `event`; StaffTokenNotFound for a revocation of no token."""
-    if isinstance(event, StaffTokenIssued):
-        return StaffToken(**field_values(event))
-    if state is None:
-        raise StaffTokenNotFound(event.token_id, RevokeStaffToken.VERB)
-    return replace(state, revoked=True, revoke_reason=event.reason)
+TOKEN_LIFE: CreatedOnce[StaffToken, TokenCommand, TokenEventType] = CreatedOnce(
+    StaffToken,
+    (IssueStaffToken, RevokeStaffToken),
+    (StaffTokenIssued, StaffTokenRevoked),
+    (StaffTokenNotFound, StaffTokenAlreadyExists),
+)
+"""A staff token's life: created once, revoked for good."""
+decide_token = TOKEN_LIFE.decide
+evolve_token = TOKEN_LIFE.evolve

@@ -19,56 +19,24 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from calendar_service.domain import (
-    FEED_EVENT_TYPES,
-    Audience,
-    FeedCreated,
-    FeedNotFound,
-    feed_event_from_data,
-    hash_token,
-)
-from calendar_service.domain.feeds import FEED_STREAM_PREFIX, FeedEventType
-from calendar_service.eventstore import StoredEvent
-from calendar_service.projections.stream_rows import (
-    RevocableRow,
-    StreamRows,
-    created_row,
-    revoked_row,
-    stored_row,
-    stored_rows,
-)
+from calendar_service.domain import Audience, hash_token
+from calendar_service.domain.feeds import FEED_LIFE, FEED_STREAM_PREFIX, FeedEventType
+from calendar_service.projections import stream_rows
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "feeds"
 TOKENS, FEEDS = "tokens", "feeds"
 
 
-class FeedsProjection(StreamRows[FeedEventType]):
+class FeedsProjection(stream_rows.RevocableRows[FeedEventType]):
     """Feeds by token hash and by id, as of the last applied event."""
 
     def __init__(self) -> None:
-        super().__init__(
-            NAME,
-            FEED_STREAM_PREFIX,
-            FEED_EVENT_TYPES,
-            feed_event_from_data,
-            _fold,
-            table=FEEDS,
-            sort="created_at",
-            index=(TOKENS, "token_hash"),
-        )
-
-
-def _fold(found: Doc | None, fact: FeedEventType, event: StoredEvent) -> Doc:
-    if isinstance(fact, FeedCreated):
-        return created_row(event, **fact.to_data())
-    if found is None:
-        raise FeedNotFound(fact.feed_id, "revoke the feed")
-    return revoked_row(found, event, fact.reason)
+        super().__init__(NAME, FEED_STREAM_PREFIX, FEED_LIFE, table=FEEDS, by_hash=TOKENS)
 
 
 @dataclass(frozen=True)
-class FeedRow(RevocableRow):
+class FeedRow(stream_rows.RevocableRow):
     """A feed as the feeds projection holds it (never its token)."""
 
     feed_id: str
@@ -101,11 +69,9 @@ def _row(text: str) -> FeedRow:
 
 
 def feed_by_id(views: ViewStore, feed_id: str) -> FeedRow | None:
-    found = stored_row(views, NAME, FEEDS, feed_id)
-    return None if found is None else FeedRow.from_doc(found)
+    return stream_rows.revocable_row(views, NAME, FEEDS, feed_id, FeedRow)
 
 
 def all_feeds(views: ViewStore) -> list[FeedRow]:
     """Every feed, oldest first."""
-    rows = [FeedRow.from_doc(doc) for doc in stored_rows(views, NAME, FEEDS)]
-    return sorted(rows, key=lambda row: (row.created_at, row.feed_id))
+    return stream_rows.revocable_rows(views, NAME, FEEDS, FeedRow)

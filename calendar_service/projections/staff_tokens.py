@@ -18,55 +18,23 @@ import json
 from dataclasses import dataclass
 
 from calendar_service.domain import hash_token, token_matches
-from calendar_service.domain.staff_tokens import (
-    TOKEN_EVENT_TYPES,
-    TOKEN_STREAM_PREFIX,
-    StaffTokenIssued,
-    StaffTokenNotFound,
-    TokenEventType,
-    token_event_from_data,
-)
-from calendar_service.eventstore import StoredEvent
-from calendar_service.projections.stream_rows import (
-    RevocableRow,
-    StreamRows,
-    created_row,
-    revoked_row,
-    stored_row,
-    stored_rows,
-)
-from calendar_service.projections.views import Doc, ViewStore
+from calendar_service.domain.staff_tokens import TOKEN_LIFE, TOKEN_STREAM_PREFIX, TokenEventType
+from calendar_service.projections import stream_rows
+from calendar_service.projections.views import ViewStore
 
 NAME = "staff_tokens"
 HASHES, TOKENS = "hashes", "tokens"
 
 
-class StaffTokensProjection(StreamRows[TokenEventType]):
+class StaffTokensProjection(stream_rows.RevocableRows[TokenEventType]):
     """Staff tokens by hash and by id, as of the last applied event."""
 
     def __init__(self) -> None:
-        super().__init__(
-            NAME,
-            TOKEN_STREAM_PREFIX,
-            TOKEN_EVENT_TYPES,
-            token_event_from_data,
-            _fold,
-            table=TOKENS,
-            sort="created_at",
-            index=(HASHES, "token_hash"),
-        )
-
-
-def _fold(found: Doc | None, fact: TokenEventType, event: StoredEvent) -> Doc:
-    if isinstance(fact, StaffTokenIssued):
-        return created_row(event, **fact.to_data())
-    if found is None:
-        raise StaffTokenNotFound(fact.token_id, "revoke the staff token")
-    return revoked_row(found, event, fact.reason)
+        super().__init__(NAME, TOKEN_STREAM_PREFIX, TOKEN_LIFE, table=TOKENS, by_hash=HASHES)
 
 
 @dataclass(frozen=True)
-class StaffTokenRow(RevocableRow):
+class StaffTokenRow(stream_rows.RevocableRow):
     """A staff token as the projection holds it (never the token itself)."""
 
     token_id: str
@@ -87,11 +55,9 @@ def token_for_secret(views: ViewStore, token: str) -> StaffTokenRow | None:
 
 
 def token_by_id(views: ViewStore, token_id: str) -> StaffTokenRow | None:
-    found = stored_row(views, NAME, TOKENS, token_id)
-    return None if found is None else StaffTokenRow.from_doc(found)
+    return stream_rows.revocable_row(views, NAME, TOKENS, token_id, StaffTokenRow)
 
 
 def all_tokens(views: ViewStore) -> list[StaffTokenRow]:
     """Every staff token, oldest first."""
-    rows = [StaffTokenRow.from_doc(doc) for doc in stored_rows(views, NAME, TOKENS)]
-    return sorted(rows, key=lambda row: (row.created_at, row.token_id))
+    return stream_rows.revocable_rows(views, NAME, TOKENS, StaffTokenRow)

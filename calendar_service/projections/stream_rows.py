@@ -6,10 +6,11 @@ by one of its fields (`index`: the token hash, so a request finds its feed or to
 read). What a document holds is the aggregate's own `fold`; an event that cannot apply
 (malformed data, a change to no such aggregate) is recorded in `problems` instead.
 
-`created_row` and `revoked_row` are the two states of a revocable row (feeds, staff tokens):
-what it is (its creation fact's fields), who made it and when, and who revoked it, when and
-why; `RevocableRow` is what the queries hand out, and `stored_row`/`stored_rows` read the
-documents back.
+`RevocableRows` is the projection of something created once and revoked for good (feeds,
+staff tokens: the domain's `CreatedOnce`): `created_row` and `revoked_row` are the two states of
+its row: what it is (its creation fact's fields), who made it and when, and who revoked it, when
+and why. `RevocableRow` is what the queries hand out (`revocable_row`, `revocable_rows`), and
+`stored_row`/`stored_rows` read any documents back.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ import json
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Generic, Self, TypeVar
 
 from calendar_service.domain import DomainError
+from calendar_service.domain._aggregate import CreatedOnce, Ended, Fact
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import instant_key, record_problem
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
 
-F = TypeVar("F")
+F = TypeVar("F", bound=Fact)
 Fold = Callable[[Doc | None, F, StoredEvent], Doc]
 """(the row before, the fact, the stored event) -> the row after; a DomainError if the fact
 cannot apply to that row (None: there is none yet)."""
@@ -80,6 +83,30 @@ class StreamRows(Generic[F]):
 
     def _id(self, event: StoredEvent) -> str:
         return event.stream[len(self.prefix) :]
+
+
+class RevocableRows(StreamRows[F]):
+    """The rows of the streams `prefix...` of something created once and revoked for good,
+    whose facts are its `life`'s: by id in `table` (sorted by creation) and by token hash in
+    `by_hash`."""
+
+    def __init__(
+        self, name: str, prefix: str, life: CreatedOnce[Any, Any, F], *, table: str, by_hash: str
+    ) -> None:
+        types = {fact.__name__: fact for fact in life.facts}
+
+        def decode(event_type: str, data: Mapping[str, Any]) -> F:
+            return types[event_type].from_data(data)
+
+        def fold(found: Doc | None, fact: F, event: StoredEvent) -> Doc:
+            if not isinstance(fact, Ended):
+                return created_row(event, **fact.to_data())
+            if found is None:
+                raise life.missing(fact)
+            return revoked_row(found, event, fact.reason)
+
+        sort, index = "created_at", (by_hash, "token_hash")
+        super().__init__(name, prefix, types, decode, fold, table=table, sort=sort, index=index)
 
 
 def created_row(event: StoredEvent, **fields: Any) -> Doc:
@@ -144,3 +171,19 @@ def stored_row(views: ViewStore, name: str, table: str, key: str) -> Doc | None:
 def stored_rows(views: ViewStore, name: str, table: str) -> list[Doc]:
     """Every document of projection `name`'s `table`, by key."""
     return [json.loads(doc) for _, _, _, doc in views.rows(name, table)]
+
+
+R = TypeVar("R", bound=RevocableRow)
+
+
+def revocable_row(views: ViewStore, name: str, table: str, key: str, row: type[R]) -> R | None:
+    """The `row` of `key` in projection `name`'s `table` (a `RevocableRows`), or None."""
+    found = stored_row(views, name, table, key)
+    return None if found is None else row.from_doc(found)
+
+
+def revocable_rows(views: ViewStore, name: str, table: str, row: type[R]) -> list[R]:
+    """Every `row` of projection `name`'s `table` (a `RevocableRows`), oldest first (by id
+    among those made at the same instant: the documents come by key)."""
+    rows = [row.from_doc(doc) for doc in stored_rows(views, name, table)]
+    return sorted(rows, key=attrgetter("created_at"))

@@ -86,32 +86,38 @@ def _check_aware(field: str, value: object) -> datetime:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeliveryRecord:
-    """One recipient reached: by `channel`, at `to` (an address, 'webhook' or 'log')."""
+class Recipient:
+    """Whom a delivery was for: by `channel`, at `to` (an address, 'webhook' or 'log')."""
 
     channel: str
     to: str
+
+    def __post_init__(self) -> None:
+        _check_channel(self.channel)
+        check_text("to", self.to, max_chars=MAX_ADDRESS_CHARS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryRecord(Recipient):
+    """One recipient reached, `at` that moment, in `lang`."""
+
     at: datetime
     lang: str = "en"
 
     def __post_init__(self) -> None:
-        _check_channel(self.channel)
-        check_text("to", self.to, max_chars=MAX_ADDRESS_CHARS)
+        super().__post_init__()
         _check_aware("at", self.at)
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeliveryFailure:
+class DeliveryFailure(Recipient):
     """One recipient not reached, and why; `permanent` if retrying could not help."""
 
-    channel: str
-    to: str
     error: str
     permanent: bool = False
 
     def __post_init__(self) -> None:
-        _check_channel(self.channel)
-        check_text("to", self.to, max_chars=MAX_ADDRESS_CHARS)
+        super().__post_init__()
         check_text("error", self.error, max_chars=MAX_ERROR_CHARS, newlines=True, tabs=True)
 
 

@@ -35,34 +35,38 @@ def _aware(name: str, value: datetime | None) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EngagementItem:
-    """An engagement as the feed shows it. `last_modified` is its last change of any kind
-    (the store's recorded_at): it becomes DTSTAMP and LAST-MODIFIED. `cancelled_at` is when
-    it was cancelled (defaults to `last_modified`)."""
+class _Item:
+    """What every item has: its engagement, and `last_modified`, the engagement's last change
+    of any kind (the store's recorded_at): it becomes DTSTAMP and LAST-MODIFIED."""
 
     engagement: Engagement
     last_modified: datetime
+
+    def __post_init__(self) -> None:
+        _aware("last_modified", self.last_modified)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementItem(_Item):
+    """An engagement as the feed shows it. `cancelled_at` is when it was cancelled (defaults to
+    `last_modified`)."""
+
     created: datetime | None = None
     cancelled_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _aware("last_modified", self.last_modified)
+        super().__post_init__()
         _aware("created", self.created)
         _aware("cancelled_at", self.cancelled_at)
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeadlineItem:
+class DeadlineItem(_Item):
     """A deadline of `engagement`. `sequence` defaults to the engagement's: a due date set by
     hand does not bump the engagement's sequence, so a projection that counts those passes it."""
 
     deadline: Deadline
-    engagement: Engagement
-    last_modified: datetime
     sequence: int | None = None
-
-    def __post_init__(self) -> None:
-        _aware("last_modified", self.last_modified)
 
 
 FeedItem = EngagementItem | DeadlineItem

@@ -18,24 +18,19 @@ from calendar_service.domain.engagement import events
 from calendar_service.domain.engagement.events import Event
 from calendar_service.domain.engagement.records import (
     Agreement,
+    Description,
     EngagementDetails,
     ExplicitDeadline,
     Recurrence,
 )
 from calendar_service.domain.engagement.values import (
-    Audience,
-    Direction,
     EngagementId,
-    EngagementKind,
     EventStatus,
-    LocalizedText,
     Participant,
     Participation,
-    Place,
     ReminderPolicy,
     Source,
 )
-from calendar_service.domain.engagement.when import When
 from calendar_service.domain.errors import EngagementAlreadyExists, EngagementNotFound
 
 OPEN_INVITATION = frozenset({Participation.INVITED, Participation.DECISION_PENDING})
@@ -43,23 +38,21 @@ ACTIVE = frozenset({EventStatus.TENTATIVE, EventStatus.CONFIRMED})
 
 
 @dataclass(frozen=True, kw_only=True)
-class Engagement:
-    """An engagement as its events describe it.
+class _Identified:
+    id: EngagementId
+
+
+@dataclass(frozen=True, kw_only=True)
+class Engagement(Description, _Identified):
+    """An engagement as its events describe it: its id, its description (the fields of the
+    details it was recorded with, not checked again), then what its events made of it.
+    (`_Identified` is the last base so that `id` is the first field, in `to_json` too.)
 
     `status` is the engagement's own (tentative, confirmed, held, cancelled); `participation`
     is the province's part in it (invited, decision pending, attending, ...). `decision_note`
     holds the note or reason given with the last accept, decline or delegation.
     """
 
-    id: EngagementId
-    kind: EngagementKind
-    direction: Direction
-    title: LocalizedText
-    when: When
-    place: Place | None = None
-    participants: tuple[Participant, ...] = ()
-    audience: Audience = Audience.STAFF
-    aliases: tuple[str, ...] = ()
     status: EventStatus = EventStatus.TENTATIVE
     participation: Participation = Participation.NOT_APPLICABLE
     inviter: str | None = None

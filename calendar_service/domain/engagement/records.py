@@ -53,8 +53,9 @@ def check_participants(field: str, participants: tuple[Participant, ...]) -> Non
 
 
 @dataclass(frozen=True, kw_only=True)
-class EngagementDetails:
-    """What an engagement is when first recorded: kind, direction, titles, when and so on.
+class Description:
+    """What an engagement is: kind, direction, titles, when and so on. The fields only: the
+    details it is recorded with (validated) and its state (`evolve.Engagement`) both have them.
 
     `aliases` are other names the same engagement goes by ("Summer Davos", "AMNC"), used for
     search and deduplication.
@@ -68,6 +69,11 @@ class EngagementDetails:
     participants: tuple[Participant, ...] = ()
     audience: Audience = Audience.STAFF
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementDetails(Description):
+    """What an engagement is when first recorded, each field checked."""
 
     def __post_init__(self) -> None:
         check_type("details.kind", self.kind, EngagementKind, "a kind such as 'meeting'")

@@ -23,8 +23,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from calendar_service.plumbing.sqlite import SqliteFile, immediate
 from calendar_service.projections import views
-from calendar_service.sqlite import SqliteFile, immediate
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SCHEMA_VERSION = 1

@@ -1,6 +1,6 @@
 """Expiring ownership of a key, in this process's memory: the memory twins of the views store's
-catch-up lease and of the reminder claims (the SQL version is
-`SqliteFile.take_lease`)."""
+catch-up lease and of the reminder claims (their SQL and Redis versions
+are `SqliteFile.take_lease` and `RedisClient.take_lease`)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,15 @@
 """What the Redis views store and the Redis claims share: one client, its errors, its leases.
 
 - opening: a client with a short connect timeout and the adapter's socket timeout, checked with
-  a PING, or the adapter's error ("{label} in Redis cannot be reached: ...");
-- `errors_named(action)`: Redis failures raised as the adapter's error ("{label} in Redis
+  a PING, or the adapter's error ("views store in Redis cannot be reached: ...");
+- `key(name)`: the adapter's keys, under the deployment's prefix (`{prefix}:views:{name}`), so
+  one deployment is one namespace;
+- `errors_named(action)`: Redis failures raised as the adapter's error ("views store in Redis
   refused {action}: ...");
 - `take_lease`, `refresh_lease`, `release_lease`: an expiring owner held in a STRING key with a
   PX expiry, each one script (the views' catch-up leases, the reminder claims).
 
-Each adapter keeps its own error type, wording and keys: `RedisClient` is given them.
+Each adapter keeps its own error type and key layout: `RedisClient` is given its store's name.
 """
 
 from __future__ import annotations
@@ -44,14 +46,18 @@ class RedisClient:
         self,
         url: str,
         *,
-        label: str,
+        prefix: str,
+        store: str,
         unavailable: Callable[[str], Exception],
         socket_timeout: float,
         decode_responses: bool = False,
     ) -> None:
-        """`label` names the store in messages ("views store" -> "views store in Redis ...");
-        `unavailable` makes the adapter's error from such a message."""
-        self._label, self._unavailable = label, unavailable
+        """`store` ("views") names the keys' namespace under `prefix` and the store in messages
+        ("views store in Redis ..."); `unavailable` makes the adapter's error from a message."""
+        if not prefix or any(c.isspace() for c in prefix):
+            raise ValueError(f"prefix {prefix!r} must be non-empty and have no spaces")
+        self._base, self._unavailable = f"{prefix}:{store}", unavailable
+        label = self._label = f"{store} store"
         try:
             self.client = redis.Redis.from_url(
                 url,
@@ -64,6 +70,10 @@ class RedisClient:
             raise unavailable(f"{label} in Redis cannot be reached: {error}") from None
         script = self.client.register_script
         self._take, self._refresh, self._release = script(_TAKE), script(_REFRESH), script(_RELEASE)
+
+    def key(self, name: str) -> str:
+        """The key `name` of this store, under the deployment's prefix."""
+        return f"{self._base}:{name}"
 
     @contextmanager
     def errors_named(self, action: str) -> Iterator[None]:

@@ -178,12 +178,10 @@ class RedisViewStore:
     """A `ViewStore` in Redis. Thread-safe; open one per process."""
 
     def __init__(self, url: str, *, prefix: str = "calendar") -> None:
-        if not prefix or any(c.isspace() for c in prefix):
-            raise ValueError(f"prefix {prefix!r} must be non-empty and have no spaces")
-        self._base = f"{prefix}:views"
         self._redis = RedisClient(
             url,
-            label="views store",
+            prefix=prefix,
+            store="views",
             unavailable=ViewsUnavailable,
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
         )
@@ -305,7 +303,7 @@ class RedisViewStore:
         return self._redis.client.execute_command(*args)  # type: ignore[no-untyped-call]
 
     def _key(self, name: str) -> str:
-        return f"{self._base}:{check_name('projection', name)}"
+        return self._redis.key(check_name("projection", name))
 
 
 def _gen(generation: int | None) -> str:

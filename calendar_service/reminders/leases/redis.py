@@ -21,10 +21,10 @@ return 1
 
 class RedisClaims:
     def __init__(self, url: str, *, prefix: str = "calendar") -> None:
-        self._base = f"{prefix}:claims"
         self._redis = RedisClient(
             url,
-            label="claims store",
+            prefix=prefix,
+            store="claims",
             unavailable=ClaimsUnavailable,
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
             decode_responses=True,
@@ -33,28 +33,25 @@ class RedisClaims:
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
         with self._redis.errors_named("claim"):
-            return self._redis.take_lease(self._key(key), owner, ttl)
+            return self._redis.take_lease(self._redis.key(key), owner, ttl)
 
     def release(self, key: str, owner: str) -> None:
         with self._redis.errors_named("release"):
-            self._redis.release_lease(self._key(key), owner)
+            self._redis.release_lease(self._redis.key(key), owner)
 
     def holder(self, key: str) -> str | None:
         with self._redis.errors_named("read"):
-            found: Any = self._redis.client.get(self._key(key))
+            found: Any = self._redis.client.get(self._redis.key(key))
         return None if found is None else str(found)
 
     def mark(self, key: str, item: str, value: str, ttl: float) -> None:
         with self._redis.errors_named("mark"):
-            self._mark(keys=[self._key(key) + ":marks"], args=[item, value, ms(ttl)])
+            self._mark(keys=[self._redis.key(key) + ":marks"], args=[item, value, ms(ttl)])
 
     def marks(self, key: str) -> dict[str, str]:
         with self._redis.errors_named("read of marks"):
-            found: Any = self._redis.client.hgetall(self._key(key) + ":marks")
+            found: Any = self._redis.client.hgetall(self._redis.key(key) + ":marks")
         return {str(k): str(v) for k, v in found.items()}
 
     def close(self) -> None:
         self._redis.close()
-
-    def _key(self, key: str) -> str:
-        return f"{self._base}:{key}"

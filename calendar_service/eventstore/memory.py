@@ -11,18 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from calendar_service.eventstore import records
 from calendar_service.eventstore.port import ConcurrencyError, DuplicateEventConflict, utc_now
-from calendar_service.eventstore.records import (
-    AppendResult,
-    NewEvent,
-    Row,
-    StoredEvent,
-    check_stream_id,
-    decode_rows,
-    prepare_batch,
-    rows_for,
-    to_micros,
-)
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 
@@ -35,15 +25,15 @@ class MemoryEventStore:
         self._upcast = upcasters.upcast if upcasters else None
         self._clock = clock
         self._lock = threading.Lock()
-        self._log: list[Row] = []
+        self._log: list[records.Row] = []
         """The rows the SQLite store would hold: `_log[position - 1]`."""
         self._streams: dict[str, list[int]] = {}
         self._ids: dict[str, int] = {}
 
     def append(
-        self, stream: str, events: Sequence[NewEvent], expected_version: int | None
-    ) -> AppendResult:
-        stream, prepared, expected = prepare_batch(stream, events, expected_version)
+        self, stream: str, events: Sequence[records.NewEvent], expected_version: int | None
+    ) -> records.AppendResult:
+        stream, prepared, expected = records.prepare_batch(stream, events, expected_version)
         with self._lock:
             stored = [self._ids.get(p.event_id) for p in prepared]
             if any(position is not None for position in stored):
@@ -52,14 +42,16 @@ class MemoryEventStore:
             if expected is not None and expected != len(positions):
                 raise ConcurrencyError(stream, expected, len(positions))
             first = len(self._log) + 1
-            rows = rows_for(stream, len(positions), first, to_micros(self._clock()), prepared)
+            rows = records.rows_for(
+                stream, len(positions), first, records.to_micros(self._clock()), prepared
+            )
             self._log += rows
             self._ids.update((row[3], row[0]) for row in rows)
             new_positions = tuple(row[0] for row in rows)
             self._streams[stream] = [*positions, *new_positions]
-            return AppendResult(stream, new_positions, len(positions) + len(prepared))
+            return records.AppendResult(stream, new_positions, len(positions) + len(prepared))
 
-    def _duplicate(self, stream: str, stored: list[int | None]) -> AppendResult:
+    def _duplicate(self, stream: str, stored: list[int | None]) -> records.AppendResult:
         if any(position is None for position in stored):
             raise DuplicateEventConflict(
                 stream, "the batch mixes event ids already stored with new ones"
@@ -67,28 +59,28 @@ class MemoryEventStore:
         positions = tuple(p for p in stored if p is not None)
         if any(self._log[p - 1][1] != stream for p in positions):
             raise DuplicateEventConflict(stream, "an event id is already stored in another stream")
-        return AppendResult(stream, positions, len(self._streams[stream]), duplicate=True)
+        return records.AppendResult(stream, positions, len(self._streams[stream]), duplicate=True)
 
-    def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
-        check_stream_id(stream)
+    def read_stream(self, stream: str, after_version: int = 0) -> list[records.StoredEvent]:
+        records.check_stream_id(stream)
         with self._lock:
             positions = self._streams.get(stream, [])[max(after_version, 0) :]
             rows = [self._log[p - 1] for p in positions]
-        return list(decode_rows(rows, self._upcast))
+        return list(records.decode_rows(rows, self._upcast))
 
-    def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    def read_all(self, after: int = 0, limit: int = 1000) -> list[records.StoredEvent]:
         if limit <= 0:
             return []
         start = max(after, 0)
         with self._lock:
             rows = self._log[start : start + limit]
-        return list(decode_rows(rows, self._upcast))
+        return list(records.decode_rows(rows, self._upcast))
 
     def head(self) -> int:
         return len(self._log)
 
     def stream_version(self, stream: str) -> int:
-        return len(self._streams.get(check_stream_id(stream), []))
+        return len(self._streams.get(records.check_stream_id(stream), []))
 
     def close(self) -> None:
         pass

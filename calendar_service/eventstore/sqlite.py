@@ -39,7 +39,7 @@ from calendar_service.eventstore.records import (
     to_micros,
 )
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
-from calendar_service.sqlite import SqliteFile
+from calendar_service.plumbing.sqlite import SqliteFile
 
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a writer waits for another writer's transaction before giving up."""

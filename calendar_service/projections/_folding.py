@@ -1,6 +1,7 @@
 """What the engagement projections share: decoding an engagement event, folding it into the state
-kept in a projection's own rows, recording events that cannot be applied, sortable times, and
-the working days deadlines count by default.
+kept in a projection's own rows, recording events that cannot be applied, sortable times, the
+working days deadlines count by default, and the frame of a projection that keeps one row per
+engagement (`EngagementProjection`).
 
 Every projection keeps its own copy of the states it needs (the calendar's rows, the reminder
 plans), so each one can be rebuilt, and catch up, on its own.
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 from calendar_service.domain import (
+    DEFAULT_RULES,
     EVENT_TYPES,
+    DeadlineRules,
     DomainError,
     Engagement,
     EngagementCancelled,
@@ -90,13 +93,52 @@ def fold_engagement(
     return entry
 
 
-def working_days(is_working_day: WorkingDayPredicate | None) -> WorkingDayPredicate:
-    """`is_working_day`, or by default the Korean working days (loaded only then)."""
-    if is_working_day is not None:
-        return is_working_day
-    from calendar_service.domain.workdays import korean_working_days
+class EngagementProjection:
+    """What the calendar and the reminders-due projections share: the deadline rules and working
+    days they derive with, one row per engagement in their `table`, prefetched before a batch,
+    and the engagements a batch touched written back by `write` at its end."""
 
-    return korean_working_days()
+    table: ClassVar[str]
+
+    def __init__(
+        self,
+        rules: DeadlineRules = DEFAULT_RULES,
+        is_working_day: WorkingDayPredicate | None = None,
+    ) -> None:
+        self._rules = rules
+        self._is_working_day = working_days(is_working_day)
+
+    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
+        prefetch(events, batch, self.table)
+
+    def flush(self, batch: Batch) -> None:
+        for engagement_id, entry in batch.touched.items():
+            if entry.state is not None:
+                self.write(batch, entry, entry.state)
+                batch.cache[engagement_id] = entry
+
+    def write(self, batch: Batch, entry: Entry, state: Engagement) -> None:
+        """Put the rows of one engagement the batch touched (its `state` is `entry.state`)."""
+        raise NotImplementedError
+
+
+def working_days(is_working_day: WorkingDayPredicate | None) -> WorkingDayPredicate:
+    """`is_working_day`, or by default the Korean working days (loaded only then), asked once
+    per date: it is a fixed calendar (a projection could not be deterministic otherwise), and
+    every derivation asks it about a few dates."""
+    if is_working_day is None:
+        from calendar_service.domain.workdays import korean_working_days
+
+        is_working_day = korean_working_days()
+    known: dict[date, bool] = {}
+
+    def remembered(day: date) -> bool:
+        answer = known.get(day)
+        if answer is None:
+            answer = known[day] = is_working_day(day)
+        return answer
+
+    return remembered
 
 
 def record_problem(batch: Batch, event: StoredEvent, error: Exception) -> None:

@@ -23,26 +23,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
-    DEFAULT_RULES,
     Audience,
     Deadline,
-    DeadlineRules,
     Engagement,
     EventStatus,
     LocalizedText,
-    WorkingDayPredicate,
     derive_deadlines,
 )
 from calendar_service.domain._codec import encode_fields_reusing
 from calendar_service.domain.engagement.when import MAX_SPAN_DAYS, MAX_YEAR, MIN_YEAR, When
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
+    EngagementProjection,
     Entry,
     entry_from_doc,
     fold_engagement,
     instant_key,
-    prefetch,
-    working_days,
 )
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
@@ -90,51 +86,34 @@ class _Derived:
         return encoded
 
 
-class CalendarProjection:
+class CalendarProjection(EngagementProjection):
     """Engagements and their deadlines, as of the last applied event."""
 
     name = NAME
-
-    def __init__(
-        self,
-        rules: DeadlineRules = DEFAULT_RULES,
-        is_working_day: WorkingDayPredicate | None = None,
-    ) -> None:
-        self._rules = rules
-        self._is_working_day = _remembered(working_days(is_working_day))
-
-    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
-        prefetch(events, batch, ENGAGEMENTS)
+    table = ENGAGEMENTS
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
         fold_engagement(event, batch, self._load)
 
-    def flush(self, batch: Batch) -> None:
-        for engagement_id, entry in batch.touched.items():
-            state = entry.state
-            if state is None:
-                continue
-            derived: _Derived | None = entry.extra
-            basis = self._basis(state)
-            if derived is None or derived.basis != basis:
-                entry.extra = derived = self._write_deadlines(batch, state, basis, derived)
-            start, end, precision = derived.when_keys(state.when)
-            doc = {
-                "id": engagement_id,
-                "engagement": derived.state_json(state),
-                **entry.coordinates(),
-                "cancelled_at": None
-                if entry.cancelled_at is None
-                else instant_key(entry.cancelled_at),
-                "start": start,
-                "end": end,
-                "precision": precision,
-                "deadline_ids": derived.ids,
-            }
-            batch.put(ENGAGEMENTS, engagement_id, doc, doc["start"])
-            if state.recurrence is not None:  # no event takes a recurrence away
-                batch.put(OBSERVANCES, engagement_id, {"id": engagement_id})
-            batch.cache[engagement_id] = entry
+    def write(self, batch: Batch, entry: Entry, state: Engagement) -> None:
+        derived: _Derived | None = entry.extra
+        basis = self._basis(state)
+        if derived is None or derived.basis != basis:
+            entry.extra = derived = self._write_deadlines(batch, state, basis, derived)
+        start, end, precision = derived.when_keys(state.when)
+        doc = {
+            "id": entry.id,
+            "engagement": derived.state_json(state),
+            **entry.coordinates(),
+            "cancelled_at": None if entry.cancelled_at is None else instant_key(entry.cancelled_at),
+            "start": start,
+            "end": end,
+            "precision": precision,
+            "deadline_ids": derived.ids,
+        }
+        batch.put(ENGAGEMENTS, entry.id, doc, doc["start"])
+        if state.recurrence is not None:  # no event takes a recurrence away
+            batch.put(OBSERVANCES, entry.id, {"id": entry.id})
 
     def _basis(self, state: Engagement) -> tuple[object, ...]:
         """Everything the deadline items are computed from: equal bases give equal items."""
@@ -169,20 +148,6 @@ class CalendarProjection:
         if doc is not None and entry.state is not None:
             entry.extra = _Derived(self._basis(entry.state), list(doc["deadline_ids"]))
         return entry
-
-
-def _remembered(is_working_day: WorkingDayPredicate) -> WorkingDayPredicate:
-    """The predicate, asked once per date: it is a fixed calendar (the projection could not be
-    deterministic otherwise), and every derivation asks it about a few dates."""
-    known: dict[date, bool] = {}
-
-    def remembered(day: date) -> bool:
-        answer = known.get(day)
-        if answer is None:
-            answer = known[day] = is_working_day(day)
-        return answer
-
-    return remembered
 
 
 def deadline_doc(deadline: Deadline, state: Engagement) -> Doc:

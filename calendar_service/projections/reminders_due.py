@@ -41,12 +41,11 @@ from calendar_service.domain.reminder_plan import (
 from calendar_service.domain.reminder_plan import plan as plan_reminders
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
+    EngagementProjection,
     Entry,
     entry_from_doc,
     fold_engagement,
     instant_key,
-    prefetch,
-    working_days,
 )
 from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
@@ -91,8 +90,9 @@ def _basis(state: Engagement) -> tuple[object, ...]:
     )
 
 
-class RemindersDueProjection:
+class RemindersDueProjection(EngagementProjection):
     name = NAME
+    table = PLANS
 
     def __init__(
         self,
@@ -100,12 +100,8 @@ class RemindersDueProjection:
         is_working_day: WorkingDayPredicate | None = None,
         default_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
     ) -> None:
-        self._rules = rules
-        self._is_working_day = working_days(is_working_day)
+        super().__init__(rules, is_working_day)
         self._default_offsets = default_offsets
-
-    def prepare(self, events: list[StoredEvent], batch: Batch) -> None:
-        prefetch(events, batch, PLANS)
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
         if event.type in OUTCOMES:
@@ -125,21 +121,17 @@ class RemindersDueProjection:
         if items != plan.items:
             self._reschedule(batch, entry, plan, planned, items, event.recorded_at)
 
-    def flush(self, batch: Batch) -> None:
-        for engagement_id, entry in batch.touched.items():
-            if entry.state is None:
-                continue
-            plan: Plan = entry.extra
-            doc = {
-                "id": engagement_id,
-                "engagement": entry.state.to_json(),
-                **entry.coordinates(),
-                "schedule_version": plan.version,
-                "items": plan.items,
-                "reminder_ids": plan.reminder_ids,
-            }
-            batch.put(PLANS, engagement_id, doc)
-            batch.cache[engagement_id] = entry
+    def write(self, batch: Batch, entry: Entry, state: Engagement) -> None:
+        plan: Plan = entry.extra
+        doc = {
+            "id": entry.id,
+            "engagement": state.to_json(),
+            **entry.coordinates(),
+            "schedule_version": plan.version,
+            "items": plan.items,
+            "reminder_ids": plan.reminder_ids,
+        }
+        batch.put(PLANS, entry.id, doc)
 
     def plan(self, state: Engagement) -> list[Planned]:
         """Every instant a reminder is planned for, whether or not it is already past (the

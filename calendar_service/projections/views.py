@@ -26,10 +26,11 @@ import hashlib
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from calendar_service.plumbing.leases import MemoryLeases
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 """Projection and table names: lowercase identifiers."""
@@ -186,7 +187,7 @@ class MemoryViewStore:
         self._live: dict[str, int] = {}
         self._generations: dict[int, _Rows] = {}
         self._next = 0
-        self._leases: dict[str, tuple[str, float]] = {}
+        self._leases = MemoryLeases()
 
     def live(self, name: str) -> Generation:
         check_name("projection", name)
@@ -279,27 +280,13 @@ class MemoryViewStore:
                 del self._generations[shadow.number]
 
     def try_lock(self, name: str, owner: str, ttl: float) -> bool:
-        with self._lock:
-            holder = self._leases.get(name)
-            now = time.monotonic()
-            if holder is not None and holder[0] != owner and holder[1] > now:
-                return False
-            self._leases[name] = (owner, now + ttl)
-            return True
+        return self._leases.take(name, owner, ttl)
 
     def refresh_lock(self, name: str, owner: str, ttl: float) -> bool:
-        with self._lock:
-            holder = self._leases.get(name)
-            if holder is None or holder[0] != owner:
-                return False
-            self._leases[name] = (owner, time.monotonic() + ttl)
-            return True
+        return self._leases.refresh(name, owner, ttl)
 
     def unlock(self, name: str, owner: str) -> None:
-        with self._lock:
-            holder = self._leases.get(name)
-            if holder is not None and holder[0] == owner:
-                del self._leases[name]
+        self._leases.release(name, owner)
 
     def close(self) -> None:
         pass

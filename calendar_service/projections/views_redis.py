@@ -23,11 +23,9 @@ slots: one Redis primary, not Cluster.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
-import redis
-
+from calendar_service.plumbing.redis import RedisClient
 from calendar_service.projections.views import (
     Changes,
     Generation,
@@ -37,7 +35,6 @@ from calendar_service.projections.views import (
     check_text,
 )
 
-CONNECT_TIMEOUT_SECONDS = 3.0
 SOCKET_TIMEOUT_SECONDS = 30.0
 _SCAN_COUNT = 2000
 _KEY_CHUNK = 1000
@@ -176,44 +173,19 @@ return 'ok'
 """
 )
 
-_TRY_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
-
-_REFRESH = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 
 class RedisViewStore:
     """A `ViewStore` in Redis. Thread-safe; open one per process."""
 
     def __init__(self, url: str, *, prefix: str = "calendar") -> None:
-        if not prefix or any(c.isspace() for c in prefix):
-            raise ValueError(f"prefix {prefix!r} must be non-empty and have no spaces")
-        self._base = f"{prefix}:views"
-        try:
-            self._client = redis.Redis.from_url(
-                url,
-                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            )
-            self._client.ping()
-        except (redis.RedisError, ValueError) as error:
-            raise ViewsUnavailable(f"views store in Redis cannot be reached: {error}") from None
-        script = self._client.register_script
+        self._redis = RedisClient(
+            url,
+            prefix=prefix,
+            store="views",
+            unavailable=ViewsUnavailable,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        )
+        script = self._redis.client.register_script
         self._live, self._checkpoint = script(_LIVE), script(_CHECKPOINT)
         self._commit, self._get, self._range = script(_COMMIT), script(_GET), script(_RANGE)
         self._resolve = script(_RESOLVE_ONLY)
@@ -222,16 +194,14 @@ class RedisViewStore:
             script(_SWAP),
             script(_DISCARD),
         )
-        self._try_lock, self._refresh = script(_TRY_LOCK), script(_REFRESH)
-        self._unlock = script(_UNLOCK)
 
     def live(self, name: str) -> Generation:
-        with self._errors_named("read of the live generation"):
+        with self._redis.errors_named("read of the live generation"):
             number, checkpoint = self._live(args=[self._key(name)])
         return Generation(name, int(number), int(checkpoint))
 
     def checkpoint(self, name: str) -> int:
-        with self._errors_named("read of a checkpoint"):
+        with self._redis.errors_named("read of a checkpoint"):
             return int(self._checkpoint(args=[self._key(name)]))
 
     def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
@@ -244,7 +214,7 @@ class RedisViewStore:
             else:
                 sort, doc = change
                 args += ["p", table, key, "" if sort is None else check_text("sort", sort), doc]
-        with self._errors_named("commit"):
+        with self._redis.errors_named("commit"):
             reply = self._commit(args=args)
         return _text(reply) == "ok"
 
@@ -254,7 +224,7 @@ class RedisViewStore:
         found: dict[str, str] = {}
         for start in range(0, len(keys), _KEY_CHUNK):
             chunk = list(keys[start : start + _KEY_CHUNK])
-            with self._errors_named("read"):
+            with self._redis.errors_named("read"):
                 values = self._get(args=[self._key(name), _gen(generation), table, *chunk])
             if values:
                 found.update(
@@ -267,7 +237,7 @@ class RedisViewStore:
     ) -> list[tuple[str, str, str]]:
         args: list[str | int] = [self._key(name), _gen(None), table, low, high]
         args.append(-1 if limit is None else limit)
-        with self._errors_named("range read"):
+        with self._redis.errors_named("range read"):
             flat = self._range(args=args) or []  # nil: the projection was never built
         out = []
         for member, doc in zip(flat[0::2], flat[1::2], strict=True):
@@ -279,7 +249,7 @@ class RedisViewStore:
         self, name: str, table: str | None = None, generation: int | None = None
     ) -> Iterator[Row]:
         base = self._key(name)
-        with self._errors_named("listing"):
+        with self._redis.errors_named("listing"):
             resolved = self._resolve(args=[base, _gen(generation)])
             if not resolved:
                 return
@@ -292,63 +262,52 @@ class RedisViewStore:
             for tbl in tables:
                 docs = {
                     _text(k): _text(v)
-                    for k, v in self._client.hscan_iter(g + ":r:" + tbl, count=_SCAN_COUNT)
+                    for k, v in self._redis.client.hscan_iter(g + ":r:" + tbl, count=_SCAN_COUNT)
                 }
                 sorts = {
                     _text(k): _text(v)
-                    for k, v in self._client.hscan_iter(g + ":s:" + tbl, count=_SCAN_COUNT)
+                    for k, v in self._redis.client.hscan_iter(g + ":s:" + tbl, count=_SCAN_COUNT)
                 }
                 for key in sorted(docs):
                     yield tbl, key, sorts.get(key), docs[key]
 
     def begin_shadow(self, name: str) -> Generation:
-        with self._errors_named("start of a rebuild"):
+        with self._redis.errors_named("start of a rebuild"):
             number = int(self._begin(args=[self._key(name)]))
         return Generation(name, number, 0)
 
     def swap(self, shadow: Generation) -> bool:
-        with self._errors_named("swap"):
+        with self._redis.errors_named("swap"):
             return _text(self._swap(args=[self._key(shadow.name), shadow.number])) == "ok"
 
     def discard(self, shadow: Generation) -> None:
-        with self._errors_named("discard"):
+        with self._redis.errors_named("discard"):
             self._discard(args=[self._key(shadow.name), shadow.number])
 
     def try_lock(self, name: str, owner: str, ttl: float) -> bool:
-        with self._errors_named("lock"):
-            return bool(self._try_lock(keys=[self._key(name) + ":lock"], args=[owner, _ms(ttl)]))
+        with self._redis.errors_named("lock"):
+            return self._redis.take_lease(self._key(name) + ":lock", owner, ttl)
 
     def refresh_lock(self, name: str, owner: str, ttl: float) -> bool:
-        with self._errors_named("lock refresh"):
-            return bool(self._refresh(keys=[self._key(name) + ":lock"], args=[owner, _ms(ttl)]))
+        with self._redis.errors_named("lock refresh"):
+            return self._redis.refresh_lease(self._key(name) + ":lock", owner, ttl)
 
     def unlock(self, name: str, owner: str) -> None:
-        with self._errors_named("unlock"):
-            self._unlock(keys=[self._key(name) + ":lock"], args=[owner])
+        with self._redis.errors_named("unlock"):
+            self._redis.release_lease(self._key(name) + ":lock", owner)
 
     def close(self) -> None:
-        self._client.close()
+        self._redis.close()
 
     def _command(self, *args: Any) -> Any:
-        return self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+        return self._redis.client.execute_command(*args)  # type: ignore[no-untyped-call]
 
     def _key(self, name: str) -> str:
-        return f"{self._base}:{check_name('projection', name)}"
-
-    @contextmanager
-    def _errors_named(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except redis.RedisError as error:
-            raise ViewsUnavailable(f"views store in Redis refused {action}: {error}") from error
+        return self._redis.key(check_name("projection", name))
 
 
 def _gen(generation: int | None) -> str:
     return "" if generation is None else str(generation)
-
-
-def _ms(seconds: float) -> int:
-    return max(1, int(seconds * 1000))
 
 
 def _text(value: object) -> str:

@@ -23,15 +23,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from calendar_service.projections.views import (
-    Changes,
-    Generation,
-    Row,
-    ViewsUnavailable,
-    check_name,
-    check_text,
-)
-from calendar_service.sqlite import SqliteFile, immediate
+from calendar_service.plumbing.sqlite import SqliteFile, immediate
+from calendar_service.projections import views
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SCHEMA_VERSION = 1
@@ -80,7 +73,7 @@ class SqliteViewStore:
         self._file = SqliteFile(
             path,
             label="views store",
-            unavailable=ViewsUnavailable,
+            unavailable=views.ViewsUnavailable,
             busy_timeout=BUSY_TIMEOUT_SECONDS,
             synchronous=synchronous,
         )
@@ -94,8 +87,8 @@ class SqliteViewStore:
     def path(self) -> Path:
         return self._file.path
 
-    def live(self, name: str) -> Generation:
-        check_name("projection", name)
+    def live(self, name: str) -> views.Generation:
+        views.check_name("projection", name)
         conn = self._file.conn()
         with self._file.errors_named():
             found = self._live_row(conn, name)
@@ -110,21 +103,30 @@ class SqliteViewStore:
                 )
                 number = int(cursor.lastrowid or 0)
                 conn.execute("INSERT INTO projections VALUES (?, ?)", (name, number))
-            return Generation(name, number, 0)
+            return views.Generation(name, number, 0)
 
     def checkpoint(self, name: str) -> int:
         with self._file.errors_named():
             row = self._file.conn().execute(_CHECKPOINT, (name,)).fetchone()
         return 0 if row is None else int(row[0])
 
-    def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
+    def commit(
+        self, generation: views.Generation, expected: int, new: int, changes: views.Changes
+    ) -> bool:
         puts, deletes = [], []
         number = generation.number
         for (table, key), change in changes.items():
             if change is None:
                 deletes.append((number, table, key))
             else:
-                puts.append((number, check_name("table", table), check_text("key", key), *change))
+                puts.append(
+                    (
+                        number,
+                        views.check_name("table", table),
+                        views.check_text("key", key),
+                        *change,
+                    )
+                )
         with self._file.transaction() as conn:
             moved = conn.execute(
                 "UPDATE generations SET checkpoint = ? WHERE generation = ? AND checkpoint = ? "
@@ -180,7 +182,7 @@ class SqliteViewStore:
 
     def rows(
         self, name: str, table: str | None = None, generation: int | None = None
-    ) -> Iterator[Row]:
+    ) -> Iterator[views.Row]:
         where, first = self._generation(name, generation)
         conn = self._open_reader()
         try:
@@ -201,15 +203,15 @@ class SqliteViewStore:
         finally:
             conn.close()
 
-    def begin_shadow(self, name: str) -> Generation:
-        check_name("projection", name)
+    def begin_shadow(self, name: str) -> views.Generation:
+        views.check_name("projection", name)
         with self._file.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO generations (name, state) VALUES (?, 'building')", (name,)
             )
-        return Generation(name, int(cursor.lastrowid or 0), 0)
+        return views.Generation(name, int(cursor.lastrowid or 0), 0)
 
-    def swap(self, shadow: Generation) -> bool:
+    def swap(self, shadow: views.Generation) -> bool:
         conn = self._file.conn()
         with self._file.errors_named():
             with immediate(conn):
@@ -238,7 +240,7 @@ class SqliteViewStore:
                 self._drop(conn, live.number)
         return True
 
-    def discard(self, shadow: Generation) -> None:
+    def discard(self, shadow: views.Generation) -> None:
         conn = self._file.conn()
         with self._file.errors_named():
             with immediate(conn):
@@ -268,13 +270,13 @@ class SqliteViewStore:
     def close(self) -> None:
         self._file.close()
 
-    def _live_row(self, conn: sqlite3.Connection, name: str) -> Generation | None:
+    def _live_row(self, conn: sqlite3.Connection, name: str) -> views.Generation | None:
         row = conn.execute(
             "SELECT g.generation, g.checkpoint FROM projections p "
             "JOIN generations g ON g.generation = p.generation WHERE p.name = ?",
             (name,),
         ).fetchone()
-        return None if row is None else Generation(name, int(row[0]), int(row[1]))
+        return None if row is None else views.Generation(name, int(row[0]), int(row[1]))
 
     @staticmethod
     def _generation(name: str, generation: int | None) -> tuple[str, object]:

@@ -1,7 +1,7 @@
-"""The three SQLite files (event log, views, claims) share one plumbing (`calendar_service.sqlite`)
-and keep their own settings and errors: WAL; synchronous FULL for the log and the claims, NORMAL
-for the views; their busy timeouts; a file written by a newer layout refused naming the file;
-a closed store refusing further use with its own error."""
+"""The three SQLite files (event log, views, claims) share one plumbing
+(`calendar_service.plumbing.sqlite`) and keep their own settings and errors: WAL; synchronous
+FULL for the log and the claims, NORMAL for the views; their busy timeouts; a file written by a
+newer layout refused naming the file; a closed store refusing further use with its own error."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 
 from calendar_service.eventstore import StoreUnavailable
 from calendar_service.eventstore.sqlite import SqliteEventStore
+from calendar_service.plumbing.sqlite import SqliteFile
 from calendar_service.projections import ViewsUnavailable
 from calendar_service.projections.views_sqlite import SqliteViewStore
 from calendar_service.reminders.leases import ClaimsUnavailable
 from calendar_service.reminders.leases.sqlite import SqliteClaims
-from calendar_service.sqlite import SqliteFile
 
 
 @dataclass(frozen=True)

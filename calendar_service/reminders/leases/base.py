@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from calendar_service.plumbing.leases import MemoryLeases
+
 
 class ClaimsError(Exception):
     """Base of the claims store's errors."""
@@ -55,28 +57,17 @@ class MemoryClaims:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._now = clock
         self._lock = threading.Lock()
-        self._claims: dict[str, tuple[str, float]] = {}
+        self._claims = MemoryLeases(clock)
         self._marks: dict[str, tuple[dict[str, str], float]] = {}
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
-        with self._lock:
-            now = float(self._now())
-            held = self._claims.get(key)
-            if held is not None and held[0] != owner and held[1] > now:
-                return False
-            self._claims[key] = (owner, now + ttl)
-            return True
+        return self._claims.take(key, owner, ttl)
 
     def release(self, key: str, owner: str) -> None:
-        with self._lock:
-            held = self._claims.get(key)
-            if held is not None and held[0] == owner:
-                del self._claims[key]
+        self._claims.release(key, owner)
 
     def holder(self, key: str) -> str | None:
-        with self._lock:
-            held = self._claims.get(key)
-            return held[0] if held is not None and held[1] > float(self._now()) else None
+        return self._claims.holder(key)
 
     def mark(self, key: str, item: str, value: str, ttl: float) -> None:
         with self._lock:

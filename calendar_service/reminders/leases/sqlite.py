@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from calendar_service.plumbing.sqlite import SqliteFile
 from calendar_service.reminders.leases.base import ClaimsUnavailable
-from calendar_service.sqlite import SqliteFile
 
 BUSY_TIMEOUT_SECONDS = 10.0
 SCHEMA_VERSION = 1

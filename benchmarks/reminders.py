@@ -62,7 +62,7 @@ def lateness(config: Config) -> Figures:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from calendar_service.bootstrap import build
     from calendar_service.config import Settings
-    from calendar_service.domain import Channel, decide, evolve
+    from calendar_service.domain import Channel, SubscribeStaff, decide, evolve
     from calendar_service.eventstore import NewEvent
     from calendar_service.eventstore.redis import RedisEventStore
     from calendar_service.projections import PROJECTION_NAMES, NullNudger
@@ -135,10 +135,12 @@ def lateness(config: Config) -> Figures:
         subscribe(
             container.store,
             container.projector,
-            staff_id="duty-officer",
-            name="Duty officer",
-            email="duty@example.org",
-            channels=frozenset({Channel.EMAIL}),
+            SubscribeStaff(
+                staff_id="duty-officer",
+                name="Duty officer",
+                email="duty@example.org",
+                channels=frozenset({Channel.EMAIL}),
+            ),
             actor="bench",
         )
         first_due = datetime.now(UTC) + timedelta(seconds=lead_s)

@@ -6,6 +6,10 @@ how for one kind: which stream a command is about, the domain's `decide` and `ev
 its stored events decode. The five are at the end of this module (`ENGAGEMENT`, `FEED`,
 `STAFF_TOKEN`, `SUBSCRIPTION`, `REMINDER_OUTCOMES`); another aggregate is another spec there.
 
+`settle` is `handle` for the small aggregates' writes (feeds, staff tokens, subscriptions): it
+finds the aggregate by the command's type and returns once the projection its spec names has
+applied the events, so the change holds from the next request on, in any process.
+
 `handle` retries a conflict by reloading and deciding again, unless the caller pinned the
 version it saw (an HTTP `If-Match`), in which case a stale version is the caller's to resolve
 and `ConcurrencyError` goes back to them.
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args
 from uuid import UUID, uuid4, uuid5
 
 from calendar_service.domain import (
@@ -67,6 +71,9 @@ from calendar_service.eventstore import (
     StoredEvent,
 )
 from calendar_service.projections import Projector
+from calendar_service.projections.feeds import NAME as FEEDS
+from calendar_service.projections.staff_tokens import NAME as STAFF_TOKENS
+from calendar_service.projections.subscriptions import NAME as SUBSCRIPTIONS
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 5
@@ -99,6 +106,8 @@ class Aggregate(Generic[S, C, E]):
     folds one event into the state (None before the first); `decode(type, data)` rebuilds a
     stored event. `versioned=False` appends without an expected version: only for a stream of
     independent facts whose command ids make a repeat a no-op (see `REMINDER_OUTCOMES`).
+    `commands` are the command types it takes; `settled_by` names the projection `settle`
+    waits for (None: no write of this kind waits for a projection).
     """
 
     name: str
@@ -108,6 +117,8 @@ class Aggregate(Generic[S, C, E]):
     evolve: Callable[[S | None, E], S]
     decode: Callable[[str, Mapping[str, Any]], E]
     versioned: bool = True
+    commands: tuple[type, ...] = ()
+    settled_by: str | None = None
 
     def stream(self, aggregate_id: str) -> str:
         """The event stream that holds one aggregate's history."""
@@ -170,6 +181,11 @@ class Outcome(Generic[S, E]):
     def positions(self) -> tuple[int, ...]:
         return tuple(ref.position for ref in self.refs)
 
+    @property
+    def changed(self) -> bool:
+        """Whether the command recorded anything: asking for what already holds records nothing."""
+        return bool(self.refs)
+
 
 EngagementOutcome = Outcome[Engagement, Event]
 
@@ -204,22 +220,25 @@ def handle(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def handle_settled(
+def settle(
     store: EventStore,
     projector: Projector,
-    projection: str,
-    aggregate: Aggregate[S, C, E],
-    command: C,
+    command: object,
     envelope: Envelope,
     clock: Clock,
-) -> Outcome[S, E]:
-    """`handle`, then return only once `projection` has applied the command's events, so the
-    next read of it, in any process, sees them (a revoked token is refused from the next
-    request on). `NotSettled` if the projection cannot apply them in time: they are recorded,
-    and take effect once it catches up."""
+) -> Outcome[Any, Any]:
+    """`handle` a command of the small aggregates (a feed's, a staff token's, a subscription's),
+    then return only once the projection that settles its aggregate has applied the command's
+    events, so the next read of it, in any process, sees them (a revoked token is refused from
+    the next request on). `NotSettled` if the projection cannot apply them in time: they are
+    recorded, and take effect once it catches up. TypeError for a command no projection settles.
+    """
+    aggregate = _BY_COMMAND.get(type(command))
+    if aggregate is None or aggregate.settled_by is None:
+        raise TypeError(f"no projection settles a {type(command).__name__}: `handle` it")
     outcome = handle(store, aggregate, command, envelope, clock)
     if outcome.refs:
-        projector.wait_for(projection, outcome.refs[-1].position)
+        projector.wait_for(aggregate.settled_by, outcome.refs[-1].position)
     return outcome
 
 
@@ -343,7 +362,13 @@ def _timeless(
 
 
 ENGAGEMENT: Aggregate[Engagement, Command, Event] = Aggregate(
-    "engagement", STREAM_PREFIX, lambda c: str(c.engagement_id), decide, evolve, event_from_data
+    "engagement",
+    STREAM_PREFIX,
+    lambda c: str(c.engagement_id),
+    decide,
+    evolve,
+    event_from_data,
+    commands=get_args(Command),
 )
 FEED: Aggregate[Feed, FeedCommand, FeedEventType] = Aggregate(
     "feed",
@@ -352,6 +377,8 @@ FEED: Aggregate[Feed, FeedCommand, FeedEventType] = Aggregate(
     _timeless(decide_feed),
     evolve_feed,
     feed_event_from_data,
+    commands=get_args(FeedCommand),
+    settled_by=FEEDS,
 )
 STAFF_TOKEN: Aggregate[StaffToken, TokenCommand, TokenEventType] = Aggregate(
     "staff token",
@@ -360,6 +387,8 @@ STAFF_TOKEN: Aggregate[StaffToken, TokenCommand, TokenEventType] = Aggregate(
     _timeless(decide_token),
     evolve_token,
     token_event_from_data,
+    commands=get_args(TokenCommand),
+    settled_by=STAFF_TOKENS,
 )
 SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
     "staff subscription",
@@ -368,6 +397,8 @@ SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
     _timeless(decide_staff),
     evolve_staff,
     staff_event_from_data,
+    commands=get_args(StaffCommand),
+    settled_by=SUBSCRIPTIONS,
 )
 REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeType] = Aggregate(
     "reminder outcomes",
@@ -377,6 +408,7 @@ REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeTyp
     evolve_outcomes,
     reminder_event_from_data,
     versioned=False,
+    commands=(RecordOutcome,),
 )
 """The outcomes of one engagement's reminders, appended without an expected version.
 
@@ -389,3 +421,9 @@ outcome is recorded, and the command id (`deliver.outcome_command_id`, one per r
 every event id deterministic, so two concurrent appends of one reminder's outcome store one
 event, and the second is answered as a duplicate.
 """
+
+AGGREGATES = (ENGAGEMENT, FEED, STAFF_TOKEN, SUBSCRIPTION, REMINDER_OUTCOMES)
+_BY_COMMAND: Mapping[type, Aggregate[Any, Any, Any]] = {
+    command: aggregate for aggregate in AGGREGATES for command in aggregate.commands
+}
+"""Each command type -> the aggregate that takes it, for `settle`."""

@@ -11,9 +11,11 @@
     POST /api/admin/feeds                       create one: token and links in this answer only
     POST /api/admin/feeds/{feed_id}/revoke      its URL answers 410 Gone from now on
 
-Feeds go through `calendar_service.feed.tokens`, tokens through `calendar_service.staff.tokens` and
-subscriptions through `calendar_service.staff.subscriptions`; each settles its projection before
-answering, so the change holds from the very next request, in any process.
+Feeds are created through `calendar_service.feed.tokens`, tokens issued through
+`calendar_service.staff.tokens` and subscriptions made through
+`calendar_service.staff.subscriptions`; a revocation or an unsubscription is a command settled
+here (`service.settle`). Each write settles its projection before answering, so the change
+holds from the very next request, in any process.
 
 No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
 """
@@ -43,19 +45,16 @@ from calendar_service.api.schemas import (
     from_fields,
 )
 from calendar_service.bootstrap import Container
-from calendar_service.domain.staff_tokens import check_token_id
+from calendar_service.domain import RevokeFeed, SubscribeStaff, UnsubscribeStaff
+from calendar_service.domain.staff_tokens import RevokeStaffToken, check_token_id
 from calendar_service.eventstore import StoredEvent
 from calendar_service.feed.links import feed_links
-from calendar_service.feed.tokens import create_feed, list_feeds, revoke_feed
+from calendar_service.feed.tokens import create_feed, list_feeds
 from calendar_service.projections.feeds import FeedRow
 from calendar_service.projections.staff_tokens import StaffTokenRow
-from calendar_service.staff.subscriptions import list_subscriptions, subscribe, unsubscribe
-from calendar_service.staff.tokens import (
-    Principal,
-    issue_token,
-    list_tokens,
-    revoke_token,
-)
+from calendar_service.service import Envelope, settle
+from calendar_service.staff.subscriptions import list_subscriptions, subscribe
+from calendar_service.staff.tokens import Principal, issue_token, list_tokens
 
 MAX_LOG_PAGE = 1000
 MAX_POSITION = 2**62
@@ -98,17 +97,25 @@ def router_for(container: Container) -> APIRouter:
         )(endpoint)
 
     def end_route(
-        name: str, path: str, summary: str, model: Any, end: Callable[[str, str | None, str], Any]
+        name: str,
+        path: str,
+        summary: str,
+        model: Any,
+        command: Callable[[str, str | None], object],
+        answer: Callable[[str, bool], Any],
     ) -> None:
-        """Register POST {path}: `end(id, reason, actor)` revokes or unsubscribes what the path's
-        one parameter names, for an optional reason, and answers as `model`."""
+        """Register POST {path}: settle `command(id, reason)`, which revokes or unsubscribes
+        what the path's one parameter names, for an optional reason, and answer
+        `answer(id, changed)` (a `model`): whether this call changed anything."""
         field = path[path.index("{") + 1 : path.index("}")]
         IdPath = Annotated[str, Path(alias=field, max_length=64)]
 
         def endpoint(
             principal: Admin, item_id: IdPath, body: Annotated[RevokeIn | None, Body()] = None
         ) -> Any:
-            return end(item_id, None if body is None else body.reason, principal.actor)
+            ended = command(item_id, None if body is None else body.reason)
+            outcome = settle(store, projector, ended, Envelope(principal.actor), clock)
+            return answer(item_id, outcome.changed)
 
         endpoint.__name__ = name
         responses = error_responses(401, 403, 404, 413, 422, 503)
@@ -157,17 +164,13 @@ def router_for(container: Container) -> APIRouter:
         issue,
     )
 
-    def revoke_staff_token(token_id: str, reason: str | None, actor: str) -> RevokedOut:
-        check_token_id(token_id)
-        done = revoke_token(store, projector, token_id, reason=reason, by=actor, clock=clock)
-        return RevokedOut(id=token_id, revoked=done)
-
     end_route(
         "post_token_revoke",
         "/admin/tokens/{token_id}/revoke",
         "Revoke a staff token for good, effective from the next request",
         RevokedOut,
-        revoke_staff_token,
+        lambda token_id, reason: RevokeStaffToken(token_id=check_token_id(token_id), reason=reason),
+        _revoked,
     )
     list_route(
         "get_feeds",
@@ -199,16 +202,13 @@ def router_for(container: Container) -> APIRouter:
         create,
     )
 
-    def revoke_a_feed(feed_id: str, reason: str | None, actor: str) -> RevokedOut:
-        done = revoke_feed(store, projector, feed_id, reason=reason, actor=actor, clock=clock)
-        return RevokedOut(id=feed_id, revoked=done)
-
     end_route(
         "post_feed_revoke",
         "/admin/feeds/{feed_id}/revoke",
         "Revoke a feed for good: its URL and page answer 410 Gone from now on",
         RevokedOut,
-        revoke_a_feed,
+        lambda feed_id, reason: RevokeFeed(feed_id=feed_id, reason=reason),
+        _revoked,
     )
 
     @router.get(
@@ -234,30 +234,18 @@ def router_for(container: Container) -> APIRouter:
         staff_id: Annotated[str, Path(max_length=64)],
         body: Annotated[SubscriptionIn, Body()],
     ) -> SubscriptionOut:
-        row = subscribe(
-            store,
-            projector,
-            staff_id=staff_id,
-            name=body.name,
-            email=body.email,
-            audience=body.audience,
-            channels=frozenset(body.channels),
-            lang=body.lang,
-            actor=principal.actor,
-            clock=clock,
-        )
+        fields = body.model_dump(exclude={"channels"})
+        command = SubscribeStaff(staff_id=staff_id, channels=frozenset(body.channels), **fields)
+        row = subscribe(store, projector, command, actor=principal.actor, clock=clock)
         return SubscriptionOut.model_validate(row)
-
-    def unsubscribe_staff(staff_id: str, reason: str | None, actor: str) -> UnsubscribedOut:
-        done = unsubscribe(store, projector, staff_id, reason=reason, actor=actor, clock=clock)
-        return UnsubscribedOut(staff_id=staff_id, unsubscribed=done)
 
     end_route(
         "post_unsubscribe",
         "/admin/staff/{staff_id}/unsubscribe",
         "Stop reminders to a staff member (their history stays)",
         UnsubscribedOut,
-        unsubscribe_staff,
+        lambda staff_id, reason: UnsubscribeStaff(staff_id=staff_id, reason=reason),
+        lambda staff_id, changed: UnsubscribedOut(staff_id=staff_id, unsubscribed=changed),
     )
     return router
 
@@ -270,6 +258,10 @@ def _event(event: StoredEvent) -> LogEventOut:
         correlation_id=None if event.correlation_id is None else str(event.correlation_id),
         causation_id=None if event.causation_id is None else str(event.causation_id),
     )
+
+
+def _revoked(item_id: str, changed: bool) -> RevokedOut:
+    return RevokedOut(id=item_id, revoked=changed)
 
 
 def _token(row: StaffTokenRow) -> TokenOut:

@@ -36,6 +36,7 @@ from calendar_service.cli.options import (
     out,
     refusals,
     settings,
+    settle_end,
     who,
 )
 
@@ -137,14 +138,13 @@ def revoke(
     actor: ActorOption = None,
 ) -> None:
     """Revoke a feed for good: from the next request on, its URL answers 410 Gone."""
-    from calendar_service.feed.tokens import revoke_feed
+    from calendar_service.domain import RevokeFeed
 
-    with container(settings(store=store)) as built, refusals("revocation incomplete"):
-        done = revoke_feed(built.store, built.projector, feed_id, reason=reason, actor=who(actor))
-    if done:
-        typer.echo(f"feed {feed_id} revoked: its URL answers 410 Gone from now on")
-    else:
-        typer.echo(f"feed {feed_id} was already revoked: nothing to do")
+    said = (
+        f"feed {feed_id} revoked: its URL answers 410 Gone from now on",
+        f"feed {feed_id} was already revoked: nothing to do",
+    )
+    settle_end(store, RevokeFeed(feed_id=feed_id, reason=reason), who(actor), said)
 
 
 @feeds_app.command("ensure-local")

@@ -8,7 +8,7 @@ not answer); 2 bad input or configuration. A failure is one red line on stderr, 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -136,6 +136,25 @@ def refusals(
         fail(f"{bad_input}{error}")
     except (EventStoreError, ProjectionError) as error:
         fail(f"{incomplete}: {error}", code=1)
+
+
+def settle_end(
+    store: str | None,
+    command: object,
+    actor: str,
+    said: tuple[str, str],
+    not_found: tuple[type[Exception], ...] = (),
+    incomplete: str = "revocation incomplete",
+    echo: Callable[[str], object] = typer.echo,
+) -> None:
+    """Settle `command` (a revocation or an unsubscription) through `service.settle`, then
+    `echo` said[0] if this call changed anything, said[1] if it already held. Refusals and
+    failures as `refusals(incomplete, not_found)` maps them."""
+    from calendar_service.service import Envelope, settle
+
+    with container(settings(store=store)) as built, refusals(incomplete, not_found):
+        outcome = settle(built.store, built.projector, command, Envelope(actor), built.clock)
+    echo(said[0] if outcome.changed else said[1])
 
 
 def language(value: str) -> str:

@@ -60,7 +60,7 @@ def add(
     as_json: options.JsonOption = False,
 ) -> None:
     """Subscribe a staff member to reminders, or change their subscription to exactly this."""
-    from calendar_service.domain import Audience, Channel
+    from calendar_service.domain import Audience, Channel, SubscribeStaff
     from calendar_service.staff.subscriptions import subscribe
 
     try:
@@ -76,17 +76,10 @@ def add(
         options.container(options.settings(store=store)) as built,
         options.refusals("not subscribed"),
     ):
-        row = subscribe(
-            built.store,
-            built.projector,
-            staff_id=staff_id,
-            name=name,
-            email=email,
-            audience=chosen,
-            channels=channels,
-            lang=lang,
-            actor=options.who(by),
+        command = SubscribeStaff(
+            staff_id=staff_id, name=name, email=email, audience=chosen, channels=channels, lang=lang
         )
+        row = subscribe(built.store, built.projector, command, actor=options.who(by))
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False))
     else:
@@ -136,16 +129,14 @@ def remove(
     by: options.ByOption = None,
 ) -> None:
     """Stop reminders to a staff member (the subscription's history stays in the log)."""
-    from calendar_service.domain import StaffNotFound
-    from calendar_service.staff.subscriptions import unsubscribe
+    from calendar_service.domain import StaffNotFound, UnsubscribeStaff
 
-    with (
-        options.container(options.settings(store=store)) as built,
-        options.refusals("not unsubscribed", not_found=(StaffNotFound,)),
-    ):
-        done = unsubscribe(
-            built.store, built.projector, staff_id, reason=reason, actor=options.who(by)
-        )
-    options.out().print(
-        f"unsubscribed {staff_id}" if done else f"{staff_id} was already unsubscribed"
+    options.settle_end(
+        store,
+        UnsubscribeStaff(staff_id=staff_id, reason=reason),
+        options.who(by),
+        (f"unsubscribed {staff_id}", f"{staff_id} was already unsubscribed"),
+        not_found=(StaffNotFound,),
+        incomplete="not unsubscribed",
+        echo=options.out().print,
     )

@@ -28,6 +28,7 @@ from calendar_service.cli.options import (
     out,
     refusals,
     settings,
+    settle_end,
     who,
 )
 
@@ -123,19 +124,19 @@ def revoke(
 ) -> None:
     """Revoke a staff token for good: the API refuses it from the next request on."""
     from calendar_service.domain import DomainError
-    from calendar_service.domain.staff_tokens import check_token_id
-    from calendar_service.staff.tokens import StaffTokenNotFound, revoke_token
+    from calendar_service.domain.staff_tokens import (
+        RevokeStaffToken,
+        StaffTokenNotFound,
+        check_token_id,
+    )
 
     try:
         check_token_id(token_id)
     except DomainError as error:
         fail(f"{error}; list the tokens with `calendar-service tokens list`")
-    with (
-        container(settings(store=store)) as built,
-        refusals("revocation incomplete", not_found=(StaffTokenNotFound,)),
-    ):
-        done = revoke_token(built.store, built.projector, token_id, reason=reason, by=who(by))
-    if done:
-        typer.echo(f"staff token {token_id} revoked: the API refuses it from now on")
-    else:
-        typer.echo(f"staff token {token_id} was already revoked: nothing to do")
+    said = (
+        f"staff token {token_id} revoked: the API refuses it from now on",
+        f"staff token {token_id} was already revoked: nothing to do",
+    )
+    command = RevokeStaffToken(token_id=token_id, reason=reason)
+    settle_end(store, command, who(by), said, not_found=(StaffTokenNotFound,))

@@ -3,7 +3,8 @@ rendered with icalendar, and the cache that serves the bytes.
 
 Other layers use the names below; the modules behind them are internal:
 
-- `tokens`: create, list and revoke feeds (each with its secret token);
+- `tokens`: create and list feeds (each with its secret token; a `RevokeFeed` is settled
+  through `service.settle`);
 - `select`: an engagement's items and the window and audience that pick the shown ones;
 - `describe` and `words`: what an item says, and the words it says it with;
 - `ical`: the items rendered with the icalendar library (the only module here importing it);
@@ -21,7 +22,7 @@ from calendar_service.feed.select import (
     feed_items,
     select_for_feed,
 )
-from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds, revoke_feed
+from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds
 from calendar_service.feed.words import AUDIENCE_NAMES, ZONE_CITIES, zone_city
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "list_feeds",
     "parse_as_of",
     "render_calendar",
-    "revoke_feed",
     "select_for_feed",
     "zone_city",
 ]

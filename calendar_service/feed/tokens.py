@@ -1,12 +1,13 @@
-"""Feeds and their tokens: create, revoke and list them.
+"""Feeds and their tokens: create and list them (a `RevokeFeed` is settled by its caller).
 
-A feed's commands go through the one write path (`service.handle` with `service.FEED`): its
-own stream, `feed:{feed_id}`. The token is drawn here (`secrets.token_urlsafe`, 256 bits),
-handed back once and never stored: the log keeps its SHA-256 only.
+A feed's commands go through the one write path (`service.settle`, which handles them with
+`service.FEED`): its own stream, `feed:{feed_id}`. The token is drawn here
+(`secrets.token_urlsafe`, 256 bits), handed back once and never stored: the log keeps its
+SHA-256 only.
 
-Revocation takes effect at once: `revoke_feed` (and `create_feed`, so a new URL works on the
-first click) returns only after the feeds projection has applied its event
-(`service.handle_settled`; `NotSettled` if it cannot in time). The feed route reads the feed's row
+Revocation takes effect at once: settling a `RevokeFeed` (and `create_feed`, so a new URL
+works on the first click) returns only after the feeds projection has applied its event
+(`NotSettled` if it cannot in time). The feed route reads the feed's row
 on every request, from the views store every process shares, so the next request anywhere is
 refused, whatever the mode (embedded SQLite or Redis).
 """
@@ -16,12 +17,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from calendar_service.domain import Audience, CreateFeed, FeedNotFound, RevokeFeed, hash_token
+from calendar_service.domain import Audience, CreateFeed, FeedNotFound, hash_token
 from calendar_service.eventstore import EventStore
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import Projector
 from calendar_service.projections.feeds import NAME, FeedRow, all_feeds, feed_by_id
-from calendar_service.service import FEED, Clock, Envelope, handle_settled
+from calendar_service.service import Clock, Envelope, settle
 
 TOKEN_BYTES = 32
 """Random bytes per token: 256 bits, 43 URL-safe characters."""
@@ -55,30 +56,10 @@ def create_feed(
     command = CreateFeed(
         feed_id=feed_id, name=name, audience=audience, token_hash=hash_token(token), lang=lang
     )
-    handle_settled(store, projector, NAME, FEED, command, Envelope(actor=actor), clock)
+    settle(store, projector, command, Envelope(actor=actor), clock)
     row = feed_by_id(projector.views, feed_id)
     assert row is not None, "settled, so the feeds projection has the feed"
     return CreatedFeed(row, token)
-
-
-def revoke_feed(
-    store: EventStore,
-    projector: Projector,
-    feed_id: str,
-    *,
-    reason: str | None = None,
-    actor: str,
-    clock: Clock = utc_now,
-) -> bool:
-    """Revoke the feed for good; True if this call revoked it, False if it already was.
-
-    Returns once the feeds projection has applied the revocation, so the feed's URL answers
-    410 from the next request on. FeedNotFound for an unknown id.
-    """
-    command = RevokeFeed(feed_id=feed_id, reason=reason)
-    envelope = Envelope(actor=actor)
-    outcome = handle_settled(store, projector, NAME, FEED, command, envelope, clock)
-    return bool(outcome.refs)
 
 
 def list_feeds(projector: Projector) -> list[FeedRow]:
@@ -93,5 +74,4 @@ __all__ = [
     "create_feed",
     "list_feeds",
     "new_token",
-    "revoke_feed",
 ]

@@ -1,12 +1,13 @@
 """Staff bearer tokens: issue, revoke, list, and authenticate a request's token.
 
-A token's commands go through the one write path (`service.handle` with `service.STAFF_TOKEN`):
-its own stream, `token:{token_id}`. The secret is drawn here (`secrets.token_urlsafe`, 256
-bits), handed back once and never stored: the log keeps its SHA-256 only.
+A token's commands go through the one write path (`service.settle`, which handles them with
+`service.STAFF_TOKEN`): its own stream, `token:{token_id}`. The secret is drawn here
+(`secrets.token_urlsafe`, 256 bits), handed back once and never stored: the log keeps its
+SHA-256 only.
 
-Revocation takes effect at once: `revoke_token` (and `issue_token`, so a new token works on the
-first request) returns only after the staff tokens projection has applied its event
-(`service.handle_settled`; `NotSettled` if it cannot in time). `authenticate` reads the
+Revocation takes effect at once: settling a `RevokeStaffToken` (and `issue_token`, so a new
+token works on the first request) returns only after the staff tokens projection has applied
+its event (`NotSettled` if it cannot in time). `authenticate` reads the
 token's row on every request; on an unknown hash it catches the projection up once before
 refusing, so a token issued by another process (the CLI) works even if no worker has
 projected it yet.
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from calendar_service.domain import hash_token
 from calendar_service.domain.staff_tokens import (
     IssueStaffToken,
-    RevokeStaffToken,
     StaffTokenNotFound,
     check_actor,
 )
@@ -35,7 +35,7 @@ from calendar_service.projections.staff_tokens import (
     token_by_id,
     token_for_secret,
 )
-from calendar_service.service import STAFF_TOKEN, Clock, Envelope, handle_settled
+from calendar_service.service import Clock, Envelope, settle
 
 TOKEN_BYTES = 32
 """Random bytes per token: 256 bits, 43 URL-safe characters."""
@@ -78,30 +78,10 @@ def issue_token(
     command = IssueStaffToken(
         token_id=token_id, actor=actor, admin=admin, token_hash=hash_token(token)
     )
-    handle_settled(store, projector, NAME, STAFF_TOKEN, command, Envelope(actor=by), clock)
+    settle(store, projector, command, Envelope(actor=by), clock)
     row = token_by_id(projector.views, token_id)
     assert row is not None, "settled, so the projection has the token"
     return IssuedToken(row, token)
-
-
-def revoke_token(
-    store: EventStore,
-    projector: Projector,
-    token_id: str,
-    *,
-    reason: str | None = None,
-    by: str,
-    clock: Clock = utc_now,
-) -> bool:
-    """Revoke the token for good; True if this call revoked it, False if it already was.
-
-    Returns once the projection has applied the revocation, so the next request bearing the
-    token is refused, in any process. StaffTokenNotFound for an unknown id.
-    """
-    command = RevokeStaffToken(token_id=token_id, reason=reason)
-    envelope = Envelope(actor=by)
-    outcome = handle_settled(store, projector, NAME, STAFF_TOKEN, command, envelope, clock)
-    return bool(outcome.refs)
 
 
 def list_tokens(projector: Projector) -> list[StaffTokenRow]:
@@ -139,5 +119,4 @@ __all__ = [
     "authenticate",
     "issue_token",
     "list_tokens",
-    "revoke_token",
 ]

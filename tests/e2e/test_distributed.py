@@ -26,7 +26,7 @@ from icalendar import Calendar
 
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
-from calendar_service.domain import Audience, Channel
+from calendar_service.domain import Audience, Channel, SubscribeStaff
 from calendar_service.feed.tokens import create_feed
 from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.service import Envelope
@@ -154,11 +154,13 @@ def deployment(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         subscribe(
             container.store,
             container.projector,
-            staff_id="kim-minji",
-            name="Kim Minji",
-            email=KIM,
-            channels=frozenset({Channel.EMAIL}),
-            lang="en",
+            SubscribeStaff(
+                staff_id="kim-minji",
+                name="Kim Minji",
+                email=KIM,
+                channels=frozenset({Channel.EMAIL}),
+                lang="en",
+            ),
             actor="admin",
         )
         for base, server in zip(apis, servers, strict=True):

@@ -29,12 +29,13 @@ from calendar_service.domain import (
     EventStatus,
     ExactWhen,
     LocalizedText,
+    RevokeFeed,
     ScheduleEngagement,
 )
-from calendar_service.feed.tokens import create_feed, revoke_feed
+from calendar_service.feed.tokens import create_feed
 from calendar_service.projections import NullNudger
 from calendar_service.seed import apply_seed
-from calendar_service.service import Envelope
+from calendar_service.service import Envelope, settle
 from tests.e2e.server import REPO, served
 
 pytestmark = pytest.mark.slow
@@ -75,7 +76,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         gone = create_feed(
             container.store, container.projector, name="Old", audience=Audience.STAFF, actor="test"
         )
-        revoke_feed(container.store, container.projector, gone.feed.feed_id, actor="test")
+        revoke = RevokeFeed(feed_id=gone.feed.feed_id)
+        settle(container.store, container.projector, revoke, Envelope("test"), container.clock)
         container.projector.catch_up_all()
     finally:
         container.close()

@@ -36,11 +36,13 @@ from calendar_service.domain import (
     EngagementId,
     ExactWhen,
     Reschedule,
+    SubscribeStaff,
+    UnsubscribeStaff,
 )
 from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.read import engagement_history
-from calendar_service.service import Envelope
-from calendar_service.staff.subscriptions import subscribe, unsubscribe
+from calendar_service.service import Envelope, settle
+from calendar_service.staff.subscriptions import subscribe
 from tests.conftest import start_redis_server
 from tests.reminders_support import (
     SCHEDULER_ACTIVE,
@@ -179,11 +181,13 @@ def deployment(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             subscribe(
                 container.store,
                 container.projector,
-                staff_id=staff_id,
-                name=staff_id.replace("-", " ").title(),
-                email=email,
-                channels=frozenset(channels),
-                lang=lang,
+                SubscribeStaff(
+                    staff_id=staff_id,
+                    name=staff_id.replace("-", " ").title(),
+                    email=email,
+                    channels=frozenset(channels),
+                    lang=lang,
+                ),
                 actor="admin",
             )
         yield found
@@ -358,10 +362,12 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
         subscribe(
             deployment.container.store,
             deployment.container.projector,
-            staff_id=staff_id,
-            name=staff_id,
-            email=f"{staff_id}@example.org",
-            audience=Audience.RESTRICTED,
+            SubscribeStaff(
+                staff_id=staff_id,
+                name=staff_id,
+                email=f"{staff_id}@example.org",
+                audience=Audience.RESTRICTED,
+            ),
             actor="admin",
         )
     refused, flaky = _new_id("refused"), _new_id("flaky-hook")
@@ -375,9 +381,8 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
         wait_until(lambda: deployment.outcomes(flaky) != [], 20, "the flaky webhook's outcome")
     finally:
         for staff_id in ("temp-refusal", "hard-refusal"):
-            unsubscribe(
-                deployment.container.store, deployment.container.projector, staff_id, actor="admin"
-            )
+            container, leave = deployment.container, UnsubscribeStaff(staff_id=staff_id)
+            settle(container.store, container.projector, leave, Envelope("admin"), container.clock)
     assert [kind for kind, _ in deployment.outcomes(refused)] == ["ReminderFailed"]
     data = deployment.container.store.read_stream(f"reminders:{refused}")[0].data
     errors = {f["to"]: (f["permanent"], f["error"]) for f in data["failures"]}
@@ -460,10 +465,9 @@ def test_a_redis_restarted_mid_run_loses_no_reminder_and_doubles_none(
         subscribe(
             container.store,
             container.projector,
-            staff_id="kim-minji",
-            name="Kim",
-            email=KIM,
-            channels=frozenset({Channel.EMAIL}),
+            SubscribeStaff(
+                staff_id="kim-minji", name="Kim", email=KIM, channels=frozenset({Channel.EMAIL})
+            ),
             actor="admin",
         )
         now = datetime.now(UTC)

@@ -25,7 +25,6 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "CreatedFeed",
             "create_feed",
             "list_feeds",
-            "revoke_feed",
             # reminder messages: an engagement's .ics and the feed's words they share
             "EngagementItem",
             "FeedMeta",

@@ -4,10 +4,10 @@ and the token's actor on every event it causes (so it shows in the history)."""
 from __future__ import annotations
 
 from calendar_service.domain import hash_token
-from calendar_service.domain.staff_tokens import IssueStaffToken, decide_token
+from calendar_service.domain.staff_tokens import IssueStaffToken, RevokeStaffToken, decide_token
 from calendar_service.eventstore import NewEvent
 from calendar_service.projections.staff_tokens import token_for_secret
-from calendar_service.staff.tokens import revoke_token
+from calendar_service.service import Envelope, settle
 from tests.integration.api.support import Api, invitation
 
 FORUM = "summer-davos-2027"
@@ -36,7 +36,8 @@ def test_a_revoked_token_gets_401_from_the_next_request(officer: Api, admin: Api
     assert secret is not None
     row = token_for_secret(officer.container.views, secret)
     assert row is not None
-    revoke_token(officer.container.store, officer.container.projector, row.token_id, by="test")
+    container, revoke = officer.container, RevokeStaffToken(token_id=row.token_id)
+    settle(container.store, container.projector, revoke, Envelope("test"), container.clock)
     response = officer.post(
         f"/api/engagements/{FORUM}/notes", {"text": "Too late."}, **{"If-Match": '"v1"'}
     )

@@ -18,9 +18,11 @@ from icalendar import Calendar, Event
 
 from calendar_service.bootstrap import Container
 from calendar_service.config import load_settings
-from calendar_service.domain import Audience, EngagementId, ExactWhen, Reschedule
-from calendar_service.feed.tokens import list_feeds, revoke_feed
+from calendar_service.domain import Audience, EngagementId, ExactWhen, Reschedule, RevokeFeed
+from calendar_service.eventstore.port import utc_now
+from calendar_service.feed.tokens import list_feeds
 from calendar_service.projections.feeds import FeedRow
+from calendar_service.service import Envelope, settle
 from tests.fixtures.ical_values import value as prop
 from tests.integration.feeds.support import (
     BASE_URL,
@@ -249,7 +251,9 @@ def test_unknown_token_is_404_and_a_revoked_one_410_in_plain_text(served: Served
         assert answer.headers["content-type"] == "text/plain; charset=utf-8"
         assert "No feed has this address" in answer.text
     [row] = [r for r in _feeds(served) if not r.revoked]
-    revoke_feed(served.container.store, served.container.projector, row.feed_id, actor="admin")
+    revoke = RevokeFeed(feed_id=row.feed_id)
+    container = served.container
+    settle(container.store, container.projector, revoke, Envelope("admin"), utc_now)
     gone = served.get()
     assert gone.status_code == 410
     assert "revoked" in gone.text

@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 import calendar_service.projections.projector as projector_module
 from calendar_service.cli import app
 from calendar_service.config import load_settings
-from calendar_service.domain import EngagementId, Reschedule, ScheduleEngagement
-from calendar_service.feed.tokens import list_feeds, revoke_feed
+from calendar_service.domain import EngagementId, Reschedule, RevokeFeed, ScheduleEngagement
+from calendar_service.eventstore.port import utc_now
+from calendar_service.feed.tokens import list_feeds
 from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.projections.projector import NotSettled
-from calendar_service.service import FEED, load
+from calendar_service.service import FEED, Envelope, load, settle
 from tests.integration.feeds.support import (
     BASE_URL,
     client,
@@ -110,7 +111,8 @@ def test_revoke_waits_out_another_process_holding_the_catch_up_lease(tmp_path: P
         # A worker that took the feeds projection's lease and died: it expires in 0.3 s.
         assert server.views.try_lock(FEEDS, "crashed-worker", 0.3)
         started = time.monotonic()
-        assert revoke_feed(server.store, server.projector, row.feed_id, actor="admin")
+        revoke = RevokeFeed(feed_id=row.feed_id)
+        assert settle(server.store, server.projector, revoke, Envelope("admin"), utc_now).changed
         assert time.monotonic() - started >= 0.25, "it waited for the lease"
         assert http.get(f"/feeds/{token}.ics").status_code == 410
 
@@ -125,6 +127,7 @@ def test_a_revocation_the_projection_cannot_apply_in_time_says_so(
         assert server.views.try_lock(FEEDS, "busy-worker", 60)
         monkeypatch.setattr(projector_module, "SETTLE_MARGIN", 0.2)  # patience: the lease plus this
         server.projector.lock_ttl = 0.0
+        revoke = RevokeFeed(feed_id=row.feed_id)
         with pytest.raises(NotSettled, match="takes effect only once"):
-            revoke_feed(server.store, server.projector, row.feed_id, actor="admin")
+            settle(server.store, server.projector, revoke, Envelope("admin"), utc_now)
         assert load(server.store, FEED, row.feed_id)[0].revoked, "...but the log has it"  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ import pytest
 
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
-from calendar_service.domain import Channel
+from calendar_service.domain import Channel, SubscribeStaff
 from calendar_service.read.history import engagement_events, history_rows
 from calendar_service.service import Envelope
 from calendar_service.staff.subscriptions import subscribe
@@ -51,10 +51,12 @@ def test_a_reminder_arrives_once_from_the_server_process_and_a_second_scheduler_
         subscribe(
             container.store,
             container.projector,
-            staff_id="kim",
-            name="Kim",
-            email="kim@example.org",
-            channels=frozenset({Channel.EMAIL}),
+            SubscribeStaff(
+                staff_id="kim",
+                name="Kim",
+                email="kim@example.org",
+                channels=frozenset({Channel.EMAIL}),
+            ),
             actor="admin",
         )
         for command in due_soon("embedded-talks", due_in=2.5, channels=("email",)):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 import calendar_service.projections.projector as projector_module
+from calendar_service.domain.staff_tokens import RevokeStaffToken
 from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.projector import NotSettled
 from calendar_service.projections.staff_tokens import token_by_id, token_for_secret
-from calendar_service.staff.tokens import authenticate, issue_token, list_tokens, revoke_token
+from calendar_service.service import Envelope, settle
+from calendar_service.staff.tokens import authenticate, issue_token, list_tokens
 
 
 def projector() -> Projector:
@@ -25,13 +28,13 @@ def test_an_issued_token_authenticates_as_its_actor_until_revoked() -> None:
     assert authenticate(built, issued.token + "x") is None
     assert authenticate(built, "") is None
 
-    assert revoke_token(built.store, built, issued.row.token_id, by="t") is True
+    assert _revoke(built, issued.row.token_id) is True
     assert authenticate(built, issued.token) is None
     row = token_for_secret(built.views, issued.token)
     assert row is not None
     assert row.revoked
     assert row.revoked_by == "t"
-    assert revoke_token(built.store, built, issued.row.token_id, by="t") is False
+    assert _revoke(built, issued.row.token_id) is False
 
 
 def test_the_views_keep_hashes_only_and_list_every_token() -> None:
@@ -49,7 +52,7 @@ def test_the_views_keep_hashes_only_and_list_every_token() -> None:
 def test_a_rebuild_gives_the_same_rows_as_catching_up() -> None:
     built = projector()
     issued = issue_token(built.store, built, actor="Lee", by="t")
-    revoke_token(built.store, built, issued.row.token_id, by="t")
+    _revoke(built, issued.row.token_id)
     before = built.digest("staff_tokens")
     built.rebuild("staff_tokens")
     assert built.digest("staff_tokens") == before
@@ -76,3 +79,9 @@ def test_a_token_the_projection_cannot_apply_in_time_is_recorded_and_says_what_t
         0,
     )
     assert [event.type for event in built.store.read_all()] == ["StaffTokenIssued"]
+
+
+def _revoke(built: Projector, token_id: str) -> bool:
+    """Settle the token's revocation by "t"; whether this call revoked it."""
+    revoke = RevokeStaffToken(token_id=token_id)
+    return settle(built.store, built, revoke, Envelope("t"), utc_now).changed

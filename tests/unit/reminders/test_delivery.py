@@ -18,6 +18,8 @@ from calendar_service.domain import (
     ReminderPolicy,
     Reschedule,
     SetReminderPolicy,
+    SubscribeStaff,
+    UnsubscribeStaff,
 )
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
@@ -31,8 +33,8 @@ from calendar_service.reminders.notify import (
     TransientDeliveryError,
 )
 from calendar_service.reminders.notify.message import Composer
-from calendar_service.service import ENGAGEMENT, Envelope, handle
-from calendar_service.staff.subscriptions import subscribe, unsubscribe
+from calendar_service.service import ENGAGEMENT, Envelope, handle, settle
+from calendar_service.staff.subscriptions import subscribe
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 
 T0 = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
@@ -91,14 +93,20 @@ class World:
         subscribe(
             self.store,
             self.projector,
-            staff_id=staff_id,
-            name=staff_id.title(),
-            email=f"{staff_id}@example.org",
-            audience=Audience.STAFF,
-            channels=frozenset(channels),
-            lang=lang,
+            SubscribeStaff(
+                staff_id=staff_id,
+                name=staff_id.title(),
+                email=f"{staff_id}@example.org",
+                audience=Audience.STAFF,
+                channels=frozenset(channels),
+                lang=lang,
+            ),
             actor="admin",
         )
+
+    def unsubscribe(self, staff_id: str) -> None:
+        leave = UnsubscribeStaff(staff_id=staff_id)
+        settle(self.store, self.projector, leave, Envelope("admin"), lambda: self.now)
 
     def reminder(self, offset: str = "start-P1D") -> dict[str, object]:
         rows = {row["offset"]: row for row in reminders_of(self.views, str(DAVOS))}
@@ -230,7 +238,7 @@ def test_a_transient_failure_is_retried_for_the_recipients_still_waiting_only(
 
 
 def test_retries_exhausted_or_a_permanent_refusal_record_reminder_failed(world: World) -> None:
-    unsubscribe(world.store, world.projector, "kim", actor="admin")
+    world.unsubscribe("kim")
     row = world.reminder()
     rid = str(row["reminder_id"])
     world.now = _due(row)
@@ -259,7 +267,7 @@ def test_retries_exhausted_or_a_permanent_refusal_record_reminder_failed(world: 
 
 def test_with_nobody_subscribed_the_reminder_goes_to_the_log(world: World) -> None:
     for staff_id in ("kim", "park"):
-        unsubscribe(world.store, world.projector, staff_id, actor="admin")
+        world.unsubscribe(staff_id)
     row = world.reminder()
     world.now = _due(row)
     assert world.deliverer.deliver(str(row["reminder_id"])).state is State.SENT

@@ -22,6 +22,8 @@ from calendar_service.domain import (
 )
 from calendar_service.eventstore import ConcurrencyError, NewEvent
 from calendar_service.eventstore.memory import MemoryEventStore
+from calendar_service.projections import MemoryViewStore, Projector, default_projections
+from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.service import (
     ENGAGEMENT,
     FEED,
@@ -29,6 +31,7 @@ from calendar_service.service import (
     EventRef,
     handle,
     load,
+    settle,
     stream_of,
 )
 from tests.unit.domain.builders import DAVOS, DAVOS_DATES, invitation
@@ -181,3 +184,20 @@ def test_a_feed_goes_through_the_same_write_path_and_a_second_revocation_records
     assert (state.revoked, state.revoke_reason, version) == (True, "leaked", 2)
     with pytest.raises(FeedNotFound):
         handle(store, FEED, RevokeFeed(feed_id="nothing"), Envelope("admin"), clock)
+
+
+def test_settle_finds_the_aggregate_by_the_command_and_waits_for_its_projection() -> None:
+    projector = Projector(MemoryEventStore(), MemoryViewStore(), default_projections())
+    store = projector.store
+    create = CreateFeed(feed_id="staff-1", name="Press", audience=Audience.STAFF, token_hash=HASH)
+    assert settle(store, projector, create, Envelope("admin"), clock).changed
+    assert projector.views.checkpoint(FEEDS) == store.head(), "settled before answering"
+    revoke = RevokeFeed(feed_id="staff-1")
+    assert settle(store, projector, revoke, Envelope("admin"), clock).changed
+    again = settle(store, projector, revoke, Envelope("admin"), clock)
+    assert not again.changed
+    assert again.refs == ()
+    with pytest.raises(TypeError, match="no projection settles a Confirm"):
+        settle(store, projector, Confirm(engagement_id=DAVOS), Envelope("admin"), clock)
+    with pytest.raises(TypeError, match="no projection settles a str"):
+        settle(store, projector, "revoke it", Envelope("admin"), clock)

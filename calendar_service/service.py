@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import UnionType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args
 from uuid import UUID, uuid4, uuid5
 
@@ -106,8 +107,8 @@ class Aggregate(Generic[S, C, E]):
     folds one event into the state (None before the first); `decode(type, data)` rebuilds a
     stored event. `versioned=False` appends without an expected version: only for a stream of
     independent facts whose command ids make a repeat a no-op (see `REMINDER_OUTCOMES`).
-    `commands` are the command types it takes; `settled_by` names the projection `settle`
-    waits for (None: no write of this kind waits for a projection).
+    `commands` is the command type it takes (the domain's union of them, as `C`);
+    `settled_by` names the projection `settle` waits for (None: no write waits for one).
     """
 
     name: str
@@ -116,13 +117,18 @@ class Aggregate(Generic[S, C, E]):
     decide: Callable[[S | None, C, datetime], Sequence[E]]
     evolve: Callable[[S | None, E], S]
     decode: Callable[[str, Mapping[str, Any]], E]
-    versioned: bool = True
-    commands: tuple[type, ...] = ()
+    commands: type | UnionType
     settled_by: str | None = None
+    versioned: bool = True
 
     def stream(self, aggregate_id: str) -> str:
         """The event stream that holds one aggregate's history."""
         return f"{self.prefix}{aggregate_id}"
+
+    @property
+    def command_types(self) -> tuple[type, ...]:
+        """Each command type this aggregate takes."""
+        return get_args(self.commands) or (self.commands,)
 
     def replay(self, stored: Iterable[StoredEvent]) -> S | None:
         """The state `stored` builds from nothing; None if it is empty."""
@@ -368,7 +374,7 @@ ENGAGEMENT: Aggregate[Engagement, Command, Event] = Aggregate(
     decide,
     evolve,
     event_from_data,
-    commands=get_args(Command),
+    Command,
 )
 FEED: Aggregate[Feed, FeedCommand, FeedEventType] = Aggregate(
     "feed",
@@ -377,8 +383,8 @@ FEED: Aggregate[Feed, FeedCommand, FeedEventType] = Aggregate(
     _timeless(decide_feed),
     evolve_feed,
     feed_event_from_data,
-    commands=get_args(FeedCommand),
-    settled_by=FEEDS,
+    FeedCommand,
+    FEEDS,
 )
 STAFF_TOKEN: Aggregate[StaffToken, TokenCommand, TokenEventType] = Aggregate(
     "staff token",
@@ -387,8 +393,8 @@ STAFF_TOKEN: Aggregate[StaffToken, TokenCommand, TokenEventType] = Aggregate(
     _timeless(decide_token),
     evolve_token,
     token_event_from_data,
-    commands=get_args(TokenCommand),
-    settled_by=STAFF_TOKENS,
+    TokenCommand,
+    STAFF_TOKENS,
 )
 SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
     "staff subscription",
@@ -397,8 +403,8 @@ SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
     _timeless(decide_staff),
     evolve_staff,
     staff_event_from_data,
-    commands=get_args(StaffCommand),
-    settled_by=SUBSCRIPTIONS,
+    StaffCommand,
+    SUBSCRIPTIONS,
 )
 REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeType] = Aggregate(
     "reminder outcomes",
@@ -407,8 +413,8 @@ REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeTyp
     _timeless(decide_outcome),
     evolve_outcomes,
     reminder_event_from_data,
+    RecordOutcome,
     versioned=False,
-    commands=(RecordOutcome,),
 )
 """The outcomes of one engagement's reminders, appended without an expected version.
 
@@ -424,6 +430,6 @@ event, and the second is answered as a duplicate.
 
 AGGREGATES = (ENGAGEMENT, FEED, STAFF_TOKEN, SUBSCRIPTION, REMINDER_OUTCOMES)
 _BY_COMMAND: Mapping[type, Aggregate[Any, Any, Any]] = {
-    command: aggregate for aggregate in AGGREGATES for command in aggregate.commands
+    command: aggregate for aggregate in AGGREGATES for command in aggregate.command_types
 }
 """Each command type -> the aggregate that takes it, for `settle`."""

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -33,12 +33,15 @@ from calendar_service.cli.options import (
     err,
     fail,
     language,
-    out,
+    print_rows,
     refusals,
     settings,
     settle_end,
     who,
 )
+
+if TYPE_CHECKING:
+    from calendar_service.projections.feeds import FeedRow
 
 feeds_app = command_group(
     "Feeds and their secret tokens: create, list, revoke (each recorded in the log)."
@@ -107,27 +110,27 @@ def list_(
 
     with container(settings(store=store)) as built:
         rows = list_feeds(built.projector)
-    if as_json:
-        for row in rows:
-            line = {
-                "feed_id": row.feed_id,
-                "name": row.name,
-                "audience": row.audience.value,
-                "lang": row.lang,
-                "created_at": row.created_at.isoformat(),
-                "created_by": row.created_by,
-                "revoked": row.revoked,
-                "revoked_at": None if row.revoked_at is None else row.revoked_at.isoformat(),
-            }
-            typer.echo(json.dumps(line, ensure_ascii=False))
-        return
-    if not rows:
-        typer.echo("no feeds yet: create one with `calendar-service feeds create`")
-        return
-    table = Table("feed", "name", "audience", "lang", "created", "status", title="feeds")
-    for row in rows:
-        table.add_row(row.feed_id, escape(row.name), row.audience.value, row.lang, *life_cells(row))
-    out().print(table)
+    print_rows(
+        rows,
+        as_json,
+        _as_json,
+        "no feeds yet: create one with `calendar-service feeds create`",
+        Table("feed", "name", "audience", "lang", "created", "status", title="feeds"),
+        lambda row: (row.feed_id, escape(row.name), row.audience.value, row.lang, *life_cells(row)),
+    )
+
+
+def _as_json(row: FeedRow) -> dict[str, Any]:
+    return {
+        "feed_id": row.feed_id,
+        "name": row.name,
+        "audience": row.audience.value,
+        "lang": row.lang,
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+        "revoked": row.revoked,
+        "revoked_at": None if row.revoked_at is None else row.revoked_at.isoformat(),
+    }
 
 
 @feeds_app.command("revoke")

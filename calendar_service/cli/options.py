@@ -8,13 +8,15 @@ not answer); 2 bad input or configuration. A failure is one red line on stderr, 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from calendar_service.config import ConfigError, Settings, load_settings
 from calendar_service.domain import LANGUAGES
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from calendar_service.projections import Nudger
 
 AUDIENCES = ("public", "staff", "restricted")
+R = TypeVar("R")
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -136,6 +139,28 @@ def refusals(
         fail(f"{bad_input}{error}")
     except (EventStoreError, ProjectionError) as error:
         fail(f"{incomplete}: {error}", code=1)
+
+
+def print_rows(
+    rows: Sequence[R],
+    as_json: bool,
+    json_of: Callable[[R], object],
+    empty: str,
+    table: Table,
+    cells: Callable[[R], Sequence[str]],
+) -> None:
+    """A list command's answer: with --json one object (`json_of(row)`) a line; else `empty`
+    when there is no row, or `table` with `cells(row)` a row."""
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(json_of(row), ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(empty)
+        return
+    for row in rows:
+        table.add_row(*cells(row))
+    out().print(table)
 
 
 def settle_end(

@@ -17,25 +17,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from calendar_service.cli.options import (
-    ByOption,
-    JsonOption,
-    ReasonOption,
-    StoreOption,
-    command_group,
-    container,
-    fail,
-    out,
-    refusals,
-    settings,
-    settle_end,
-    who,
-)
+from calendar_service.cli import options
 
 if TYPE_CHECKING:
     from calendar_service.projections.staff_tokens import StaffTokenRow
 
-tokens_app = command_group(
+tokens_app = options.command_group(
     "Staff tokens for the HTTP API: who may write (and administer), recorded in the log."
 )
 
@@ -63,9 +50,9 @@ def create(
     admin: Annotated[
         bool, typer.Option("--admin", help="May also manage tokens and feeds and read the log.")
     ] = False,
-    store: StoreOption = None,
-    by: ByOption = None,
-    as_json: JsonOption = False,
+    store: options.StoreOption = None,
+    by: options.ByOption = None,
+    as_json: options.JsonOption = False,
 ) -> None:
     """Create a staff token and print it, once: only its hash is kept, so copy it now.
 
@@ -74,10 +61,12 @@ def create(
     from calendar_service.staff.tokens import issue_token
 
     with (
-        container(settings(store=store)) as built,
-        refusals("token not created", bad_input="--actor: "),
+        options.container(options.settings(store=store)) as built,
+        options.refusals("token not created", bad_input="--actor: "),
     ):
-        issued = issue_token(built.store, built.projector, actor=actor, admin=admin, by=who(by))
+        issued = issue_token(
+            built.store, built.projector, actor=actor, admin=admin, by=options.who(by)
+        )
     row = issued.row
     if as_json:
         typer.echo(json.dumps({**_as_json(row), "token": issued.token}, ensure_ascii=False))
@@ -93,34 +82,35 @@ def create(
 
 
 @tokens_app.command("list")
-def list_(store: StoreOption = None, as_json: JsonOption = False) -> None:
+def list_(store: options.StoreOption = None, as_json: options.JsonOption = False) -> None:
     """Every staff token: id, actor, admin or not, when created and by whom, and whether
     revoked (never the token itself: none is stored)."""
     from calendar_service.cli.render import life_cells
     from calendar_service.staff.tokens import list_tokens
 
-    with container(settings(store=store)) as built:
+    with options.container(options.settings(store=store)) as built:
         rows = list_tokens(built.projector)
-    if as_json:
-        for row in rows:
-            typer.echo(json.dumps(_as_json(row), ensure_ascii=False))
-        return
-    if not rows:
-        typer.echo("no staff tokens yet: create one with `calendar-service tokens create`")
-        return
-    table = Table("token", "actor", "rights", "created", "status", title="staff tokens")
-    for row in rows:
-        rights = "admin" if row.admin else "staff"
-        table.add_row(row.token_id, escape(row.actor), rights, *life_cells(row))
-    out().print(table)
+    options.print_rows(
+        rows,
+        as_json,
+        _as_json,
+        "no staff tokens yet: create one with `calendar-service tokens create`",
+        Table("token", "actor", "rights", "created", "status", title="staff tokens"),
+        lambda row: (
+            row.token_id,
+            escape(row.actor),
+            "admin" if row.admin else "staff",
+            *life_cells(row),
+        ),
+    )
 
 
 @tokens_app.command("revoke")
 def revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id, as `tokens list` shows it.")],
-    reason: ReasonOption = None,
-    store: StoreOption = None,
-    by: ByOption = None,
+    reason: options.ReasonOption = None,
+    store: options.StoreOption = None,
+    by: options.ByOption = None,
 ) -> None:
     """Revoke a staff token for good: the API refuses it from the next request on."""
     from calendar_service.domain import DomainError
@@ -133,10 +123,10 @@ def revoke(
     try:
         check_token_id(token_id)
     except DomainError as error:
-        fail(f"{error}; list the tokens with `calendar-service tokens list`")
+        options.fail(f"{error}; list the tokens with `calendar-service tokens list`")
     said = (
         f"staff token {token_id} revoked: the API refuses it from now on",
         f"staff token {token_id} was already revoked: nothing to do",
     )
     command = RevokeStaffToken(token_id=token_id, reason=reason)
-    settle_end(store, command, who(by), said, not_found=(StaffTokenNotFound,))
+    options.settle_end(store, command, options.who(by), said, not_found=(StaffTokenNotFound,))

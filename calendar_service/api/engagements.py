@@ -177,6 +177,16 @@ def router_for(container: Container) -> APIRouter:
         response.headers["Location"] = f"/api/engagements/{body.engagement_id}"
         return response
 
+    def register(path: str, summary: str, endpoint: Callable[..., JSONResponse]) -> None:
+        """POST {id}/{path}: a task command's route, named after its path (its OpenAPI id)."""
+        endpoint.__name__ = path.replace("-", "_")
+        router.post(
+            f"/{{engagement_id}}/{path}",
+            response_model=CommandOut,
+            summary=summary,
+            responses={200: {"headers": _COMMAND_HEADERS}, **TASK_ERRORS},
+        )(endpoint)
+
     def task(
         path: str, summary: str, build: Callable[[EngagementId, Any], Command], model: Any
     ) -> None:
@@ -193,13 +203,7 @@ def router_for(container: Container) -> APIRouter:
             command = build(EngagementId(engagement_id), body)
             return run(command, principal, body, key, expected)
 
-        endpoint.__name__ = path.replace("-", "_")
-        router.post(
-            f"/{{engagement_id}}/{path}",
-            response_model=CommandOut,
-            summary=summary,
-            responses={200: {"headers": _COMMAND_HEADERS}, **TASK_ERRORS},
-        )(endpoint)
+        register(path, summary, endpoint)
 
     def bare(path: str, summary: str, build: Callable[[EngagementId, CommandIn], Command]) -> None:
         """Register POST {id}/{path} whose body (sources, known_at) may be left out."""
@@ -215,13 +219,7 @@ def router_for(container: Container) -> APIRouter:
             given = body or CommandIn()
             return run(build(EngagementId(engagement_id), given), principal, given, key, expected)
 
-        endpoint.__name__ = path
-        router.post(
-            f"/{{engagement_id}}/{path}",
-            response_model=CommandOut,
-            summary=summary,
-            responses={200: {"headers": _COMMAND_HEADERS}, **TASK_ERRORS},
-        )(endpoint)
+        register(path, summary, endpoint)
 
     task(
         "reschedule",

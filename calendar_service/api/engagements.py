@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from calendar_service.api.auth import expected_version, staff_of
@@ -30,7 +30,10 @@ from calendar_service.api.schemas import (
     CreateEngagementIn,
     DeclineIn,
     DelegateIn,
+    EngagementPath,
     EventRef,
+    IdempotencyKey,
+    IfMatch,
     MoveIn,
     NoteIn,
     ParticipantAddIn,
@@ -62,32 +65,6 @@ from calendar_service.domain import (
 from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.service import Envelope
 from calendar_service.staff.tokens import Principal
-
-EngagementPath = Annotated[
-    str,
-    Path(
-        description="The engagement's id, e.g. summer-davos-2024",
-        max_length=200,
-        examples=["summer-davos-2024", "liaoning-expo-2024"],
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The ETag of GET /api/engagements/{id}, e.g. "v3"; * to skip the check.',
-        max_length=200,
-        examples=['"v3"', "*"],
-    ),
-]
-IdempotencyKey = Annotated[
-    UUID | None,
-    Header(
-        alias="Idempotency-Key",
-        description="A UUID per request: a retry with the same key changes nothing twice.",
-    ),
-]
-
 
 _COMMAND_HEADERS = {
     "ETag": {

@@ -22,12 +22,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from calendar_service.api.auth import staff_of
-from calendar_service.api.engagements import EngagementPath
 from calendar_service.api.schemas import (
     AgendaDeadlineOut,
     AgendaItemOut,
     AgendaOut,
     EngagementOut,
+    EngagementPath,
     HistoryOut,
     HistoryRowOut,
     LocalizedOut,

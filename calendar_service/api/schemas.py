@@ -1,4 +1,5 @@
-"""The API's request and response bodies, as pydantic models, and their conversion to the domain.
+"""The API's request and response bodies, as pydantic models, and their conversion to the domain;
+the path and header parameters the engagement routes share.
 
 Requests are parsed by pydantic for shape (types, required fields, enums) and then converted to
 domain values by `to_domain()` methods, whose constructors check everything else; a refusal
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
+from uuid import UUID
 
+from fastapi import Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from calendar_service.domain import (
@@ -175,6 +178,34 @@ class SourceIn(Strict):
         return Source(
             origin=self.origin, ref=self.ref, quote=self.quote, claim=self.claim, url=self.url
         )
+
+
+# --- path and header parameters -----------------------------------------------------------
+
+EngagementPath = Annotated[
+    str,
+    Path(
+        description="The engagement's id, e.g. summer-davos-2024",
+        max_length=200,
+        examples=["summer-davos-2024", "liaoning-expo-2024"],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of GET /api/engagements/{id}, e.g. "v3"; * to skip the check.',
+        max_length=200,
+        examples=['"v3"', "*"],
+    ),
+]
+IdempotencyKey = Annotated[
+    UUID | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A UUID per request: a retry with the same key changes nothing twice.",
+    ),
+]
 
 
 # --- commands -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The event log: the port, its records, schema evolution on read, and three adapters.
 
-`port` holds the `EventStore` protocol and its errors, `records` the events it takes and gives
-(and their validation), `upcasting` the schema evolution; `memory`, `sqlite` and `redis` are
+`port` holds the `EventStore` protocol, the events it takes and gives (`NewEvent`,
+`StoredEvent`, `AppendResult`) and its errors; `records` how adapters validate, encode and
+decode them; `upcasting` the schema evolution; `memory`, `sqlite` and `redis` are
 the adapters, side by side.
 
 Only `calendar_service.bootstrap` imports an adapter (`memory`, `sqlite`, `redis`); everything
@@ -11,6 +12,7 @@ else depends on the names re-exported here.
 from calendar_service.eventstore.port import (
     MAX_BATCH_EVENTS,
     MAX_EVENT_BYTES,
+    AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
     EventStore,
@@ -19,10 +21,11 @@ from calendar_service.eventstore.port import (
     InvalidAppend,
     InvalidEventData,
     InvalidStreamId,
+    NewEvent,
+    StoredEvent,
     StoreUnavailable,
     iter_all,
 )
-from calendar_service.eventstore.records import AppendResult, NewEvent, StoredEvent
 from calendar_service.eventstore.upcasting import Upcasters
 
 __all__ = [

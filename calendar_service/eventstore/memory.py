@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from calendar_service.eventstore import records
-from calendar_service.eventstore.port import ConcurrencyError, DuplicateEventConflict, utc_now
+from calendar_service.eventstore.port import (
+    AppendResult,
+    ConcurrencyError,
+    DuplicateEventConflict,
+    NewEvent,
+    StoredEvent,
+    utc_now,
+)
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 
 
@@ -31,8 +38,8 @@ class MemoryEventStore:
         self._ids: dict[str, int] = {}
 
     def append(
-        self, stream: str, events: Sequence[records.NewEvent], expected_version: int | None
-    ) -> records.AppendResult:
+        self, stream: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> AppendResult:
         stream, prepared, expected = records.prepare_batch(stream, events, expected_version)
         with self._lock:
             stored = [self._ids.get(p.event_id) for p in prepared]
@@ -49,9 +56,9 @@ class MemoryEventStore:
             self._ids.update((row[3], row[0]) for row in rows)
             new_positions = tuple(row[0] for row in rows)
             self._streams[stream] = [*positions, *new_positions]
-            return records.AppendResult(stream, new_positions, len(positions) + len(prepared))
+            return AppendResult(stream, new_positions, len(positions) + len(prepared))
 
-    def _duplicate(self, stream: str, stored: list[int | None]) -> records.AppendResult:
+    def _duplicate(self, stream: str, stored: list[int | None]) -> AppendResult:
         if any(position is None for position in stored):
             raise DuplicateEventConflict(
                 stream, "the batch mixes event ids already stored with new ones"
@@ -59,16 +66,16 @@ class MemoryEventStore:
         positions = tuple(p for p in stored if p is not None)
         if any(self._log[p - 1][1] != stream for p in positions):
             raise DuplicateEventConflict(stream, "an event id is already stored in another stream")
-        return records.AppendResult(stream, positions, len(self._streams[stream]), duplicate=True)
+        return AppendResult(stream, positions, len(self._streams[stream]), duplicate=True)
 
-    def read_stream(self, stream: str, after_version: int = 0) -> list[records.StoredEvent]:
+    def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         records.check_stream_id(stream)
         with self._lock:
             positions = self._streams.get(stream, [])[max(after_version, 0) :]
             rows = [self._log[p - 1] for p in positions]
         return list(records.decode_rows(rows, self._upcast))
 
-    def read_all(self, after: int = 0, limit: int = 1000) -> list[records.StoredEvent]:
+    def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         if limit <= 0:
             return []
         start = max(after, 0)

@@ -1,4 +1,5 @@
-"""The event log port: what every event store promises, and the errors it raises.
+"""The event log port: what every event store promises, the events it takes and gives, and the
+errors it raises.
 
 Error hierarchy (every one carries the values a person needs to act on it)::
 
@@ -15,23 +16,66 @@ Error hierarchy (every one carries the values a person needs to act on it)::
 
 To add a backend, implement `EventStore` beside `memory.py`, `sqlite.py` and `redis.py`, build the
 records with `records.prepare_batch` so validation is identical, and add it to the contract suite
-in `tests/contract/test_eventstore_contract.py`. The records themselves live in `records`.
+in `tests/contract/test_eventstore_contract.py`. How adapters validate, encode and decode the
+events is in `records`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:  # the records import this module's errors and limits
-    from calendar_service.eventstore.records import AppendResult, NewEvent, StoredEvent
+from typing import Any, Protocol
+from uuid import UUID, uuid4
 
 MAX_EVENT_BYTES = 64 * 1024
 """Largest JSON `data` of one event, in UTF-8 bytes. An engagement's notes fit many times over."""
 
 MAX_BATCH_EVENTS = 10_000
 """Most events one append may carry."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended. The store adds position, version and `recorded_at`."""
+
+    type: str
+    data: Mapping[str, Any]
+    schema_version: int = 1
+    event_id: UUID = field(default_factory=uuid4)
+    known_at: datetime | None = None
+    """When the office learned the fact; None means "when it was recorded"."""
+    actor: str = "system"
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the log holds it. `position` is global and gap-free, `version` per stream."""
+
+    position: int
+    stream: str
+    version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    recorded_at: datetime
+    known_at: datetime
+    actor: str
+    correlation_id: UUID | None
+    causation_id: UUID | None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """Where an append landed. `duplicate` is True when every event id was already stored."""
+
+    stream: str
+    positions: tuple[int, ...]
+    version: int
+    duplicate: bool = False
 
 
 class EventStoreError(Exception):

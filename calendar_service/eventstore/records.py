@@ -1,14 +1,14 @@
 """The event log's records: what is appended, what is stored, and how adapters build them.
 
-- `NewEvent` (what a caller appends), `StoredEvent` (what every read returns), `AppendResult`
-  (where an append landed), and `PreparedEvent` (a `NewEvent` validated, its data encoded).
+- `PreparedEvent`: a `NewEvent` validated, its data encoded (the port's own records,
+  `NewEvent`, `StoredEvent` and `AppendResult`, live in `eventstore.port`).
 - `prepare_batch`: the validation every adapter runs before it writes anything, so that memory,
   SQLite and Redis refuse the same appends with the same `InvalidAppend` messages.
 - `Row`, `rows_for` and `decode_rows`: an event as columns (the SQLite table's, which the memory
   store keeps too), and back, upcast, for adapters' read loops.
 - Times are stored as microseconds since the Unix epoch, in UTC (`to_micros`, `from_micros`).
 
-The errors and the limits belong to the port (`eventstore.port`).
+The records callers exchange with a store, its errors and its limits belong to the port.
 """
 
 from __future__ import annotations
@@ -17,66 +17,17 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, SafeUUID, uuid4
+from uuid import UUID, SafeUUID
 
-from calendar_service.eventstore.port import (
-    MAX_BATCH_EVENTS,
-    MAX_EVENT_BYTES,
-    EventTooLarge,
-    InvalidAppend,
-    InvalidEventData,
-    InvalidStreamId,
-)
+from calendar_service.eventstore import port
+from calendar_service.eventstore.port import NewEvent, StoredEvent
 
 STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}")
 EVENT_TYPE_PATTERN = re.compile(r"[A-Z][A-Za-z0-9]{0,99}")
 ACTOR_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    """An event about to be appended. The store adds position, version and `recorded_at`."""
-
-    type: str
-    data: Mapping[str, Any]
-    schema_version: int = 1
-    event_id: UUID = field(default_factory=uuid4)
-    known_at: datetime | None = None
-    """When the office learned the fact; None means "when it was recorded"."""
-    actor: str = "system"
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as the log holds it. `position` is global and gap-free, `version` per stream."""
-
-    position: int
-    stream: str
-    version: int
-    event_id: UUID
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    recorded_at: datetime
-    known_at: datetime
-    actor: str
-    correlation_id: UUID | None
-    causation_id: UUID | None
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    """Where an append landed. `duplicate` is True when every event id was already stored."""
-
-    stream: str
-    positions: tuple[int, ...]
-    version: int
-    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +47,7 @@ class PreparedEvent:
 def to_micros(moment: datetime) -> int:
     """Microseconds since the Unix epoch of an aware datetime; naive times are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidEventData(f"time {moment.isoformat()} has no time zone; give it one")
+        raise port.InvalidEventData(f"time {moment.isoformat()} has no time zone; give it one")
     return (moment - _EPOCH) // _MICROSECOND
 
 
@@ -161,7 +112,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def check_stream_id(stream: object) -> str:
     if not isinstance(stream, str) or STREAM_ID_PATTERN.fullmatch(stream) is None:
-        raise InvalidStreamId(stream)
+        raise port.InvalidStreamId(stream)
     return stream
 
 
@@ -169,12 +120,12 @@ def check_expected_version(expected_version: object) -> int | None:
     if expected_version is None:
         return None
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise InvalidAppend(
+        raise port.InvalidAppend(
             f"expected_version {expected_version!r} is not a whole number: "
             "pass the stream version you read (0 for a new stream) or None"
         )
     if expected_version < 0:
-        raise InvalidAppend(
+        raise port.InvalidAppend(
             f"expected_version {expected_version} is negative: "
             "pass the stream version you read (0 for a new stream) or None"
         )
@@ -188,35 +139,39 @@ def prepare_batch(
     checked_stream = check_stream_id(stream)
     checked_version = check_expected_version(expected_version)
     if not events:
-        raise InvalidAppend(f"append to {checked_stream!r} has no events: pass at least one")
-    if len(events) > MAX_BATCH_EVENTS:
-        raise InvalidAppend(
+        raise port.InvalidAppend(f"append to {checked_stream!r} has no events: pass at least one")
+    if len(events) > port.MAX_BATCH_EVENTS:
+        raise port.InvalidAppend(
             f"append to {checked_stream!r} has {len(events)} events, over the limit of "
-            f"{MAX_BATCH_EVENTS}: split it into several appends"
+            f"{port.MAX_BATCH_EVENTS}: split it into several appends"
         )
     prepared = [_prepare(event) for event in events]
     ids = [p.event_id for p in prepared]
     if len(set(ids)) != len(ids):
-        raise InvalidEventData(f"append to {checked_stream!r} repeats an event id within one batch")
+        raise port.InvalidEventData(
+            f"append to {checked_stream!r} repeats an event id within one batch"
+        )
     return checked_stream, prepared, checked_version
 
 
 def _prepare(event: NewEvent) -> PreparedEvent:
     if not isinstance(event, NewEvent):
-        raise InvalidEventData(f"{event!r} is not a NewEvent")
+        raise port.InvalidEventData(f"{event!r} is not a NewEvent")
     if not isinstance(event.type, str) or not _is_event_type(event.type):
-        raise InvalidEventData(
+        raise port.InvalidEventData(
             f"event type {event.type!r} is not valid: use a CamelCase name such as "
             "'EngagementRescheduled' (letters and digits, up to 100)"
         )
     if isinstance(event.schema_version, bool) or not isinstance(event.schema_version, int):
-        raise InvalidEventData(f"event {event.type} has schema_version {event.schema_version!r}")
+        raise port.InvalidEventData(
+            f"event {event.type} has schema_version {event.schema_version!r}"
+        )
     if event.schema_version < 1:
-        raise InvalidEventData(
+        raise port.InvalidEventData(
             f"event {event.type} has schema_version {event.schema_version}: versions start at 1"
         )
     if not isinstance(event.actor, str) or not _is_actor(event.actor):
-        raise InvalidEventData(
+        raise port.InvalidEventData(
             f"event {event.type} has actor {event.actor!r}: give 1-200 printable characters"
         )
     return PreparedEvent(
@@ -250,26 +205,26 @@ def _encode_data(event: NewEvent) -> str:
     data = event.data
     # type() first: isinstance against the Mapping ABC costs more than the rest of the check
     if type(data) is not dict and not isinstance(data, Mapping):
-        raise InvalidEventData(
+        raise port.InvalidEventData(
             f"event {event.type} data is a {type(data).__name__}, not a JSON object"
         )
     try:
         encoded = _JSON.encode(data)
         size = len(encoded.encode("utf-8"))
     except (TypeError, ValueError) as error:  # UnicodeEncodeError (a lone surrogate) included
-        raise InvalidEventData(
+        raise port.InvalidEventData(
             f"event {event.type} data is not JSON-serialisable ({error}): "
             "use strings, numbers, booleans, lists and objects only"
         ) from None
-    if size > MAX_EVENT_BYTES:
-        raise EventTooLarge(event.type, size)
+    if size > port.MAX_EVENT_BYTES:
+        raise port.EventTooLarge(event.type, size)
     return encoded
 
 
 def _uuid(value: object, name: str, event_type: str) -> UUID:
     if isinstance(value, UUID):
         return value
-    raise InvalidEventData(f"event {event_type} has {name} {value!r}, which is not a UUID")
+    raise port.InvalidEventData(f"event {event_type} has {name} {value!r}, which is not a UUID")
 
 
 def _optional_uuid(value: object, name: str, event_type: str) -> str | None:

@@ -37,17 +37,17 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from calendar_service.eventstore.port import (
+    AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
     EventStoreError,
     InvalidAppend,
+    NewEvent,
+    StoredEvent,
     StoreUnavailable,
 )
 from calendar_service.eventstore.records import (
-    AppendResult,
-    NewEvent,
     PreparedEvent,
-    StoredEvent,
     check_stream_id,
     from_micros,
     prepare_batch,

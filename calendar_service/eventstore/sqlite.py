@@ -21,17 +21,17 @@ from datetime import datetime
 from pathlib import Path
 
 from calendar_service.eventstore.port import (
+    AppendResult,
     ConcurrencyError,
     DuplicateEventConflict,
+    NewEvent,
+    StoredEvent,
     StoreUnavailable,
     utc_now,
 )
 from calendar_service.eventstore.records import (
-    AppendResult,
-    NewEvent,
     PreparedEvent,
     Row,
-    StoredEvent,
     check_stream_id,
     decode_rows,
     prepare_batch,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from calendar_service.eventstore.records import StoredEvent
+from calendar_service.eventstore.port import StoredEvent
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -18,6 +18,7 @@ nudger: the Celery nudger of `workers.nudge` in a process that writes (the CLI's
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -192,6 +193,50 @@ def feed_cache(container: Container) -> FeedCache:
 
 BROKER_CONNECT_TIMEOUT = 3.0
 """Seconds start-up waits for the broker before it gives up with one line."""
+
+
+def link_secret(settings: Settings) -> bytes:
+    """The key that signs the engagement links messages carry (`feed.links.signed_page_url`):
+    CALENDAR_LINK_SECRET, else a random one made once and kept beside the log, so that every
+    process of a deployment signs and checks alike and a restart keeps the links sent: a file
+    next to the SQLite log (mode 0600), a key in the Redis store (set once, `SET NX`). The memory
+    store makes one per process."""
+    if settings.link_secret:
+        return settings.link_secret.encode()
+    location = settings.location
+    fresh = secrets.token_hex(32)
+    if isinstance(location, SqliteLocation):
+        path = location.events.with_name(f"{location.events.stem}.link-secret")
+        try:
+            with path.open("x", encoding="ascii") as file:
+                path.chmod(0o600)
+                file.write(fresh)
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise ConfigError(
+                f"CALENDAR_STORE: cannot keep the link key at {path}: {error}"
+            ) from None
+        return path.read_text(encoding="ascii").strip().encode()
+    if isinstance(location, RedisLocation):
+        import redis
+
+        client = redis.Redis.from_url(location.url, socket_connect_timeout=BROKER_CONNECT_TIMEOUT)
+        key = f"{location.prefix}:link-secret"
+        try:
+            client.set(key, fresh, nx=True)
+            kept: bytes | None = client.get(key)  # type: ignore[assignment]
+        except (redis.RedisError, OSError) as error:
+            raise ConfigError(
+                f"CALENDAR_STORE: cannot keep the link key in Redis: {error}"
+            ) from None
+        finally:
+            client.close()
+        return kept or fresh.encode()
+    return _PROCESS_LINK_SECRET
+
+
+_PROCESS_LINK_SECRET = secrets.token_bytes(32)
 
 
 def check_broker(settings: Settings) -> None:

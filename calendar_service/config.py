@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     """Seconds a projection's catch-up lease outlives its holder: after a crash, how long
     until another worker takes over. Refreshed after every batch."""
     # Reminders (docs/reminders.md).
+    link_secret: str | None = None
+    """Signs the engagement links in messages (`/e/{id}?...&s=`); unset: a key made at first
+    start and kept beside the log (a file by the SQLite log, a key in the Redis store). Changing
+    it voids every link already sent."""
     webhook_secret: str | None = None
     """Signs each webhook POST (HMAC-SHA256 in X-Calendar-Signature); unset: unsigned."""
     reminder_offsets: str = "P7D,P1D"

@@ -9,12 +9,19 @@ Other layers use the names below; the modules behind them are internal:
 - `describe` and `words`: what an item says, and the words it says it with;
 - `ical`: the items rendered with the icalendar library (the only module here importing it);
 - `cache`: each feed rendered once per change, gzipped once (`gzip`), with its validators;
-- `links`: a feed's https, webcal, Google and page addresses.
+- `links`: a feed's https, webcal, Google and page addresses; an engagement's page, under the
+  feed's page or by a signed link for messages.
 """
 
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.feed.ical import FeedMeta, calendar_component, render_calendar
-from calendar_service.feed.links import FeedLinks, feed_links
+from calendar_service.feed.links import (
+    FeedLinks,
+    engagement_page_url,
+    feed_links,
+    page_signature_ok,
+    signed_page_url,
+)
 from calendar_service.feed.select import (
     EngagementItem,
     FeedItem,
@@ -39,11 +46,14 @@ __all__ = [
     "calendar_component",
     "check_lang",
     "create_feed",
+    "engagement_page_url",
     "feed_items",
     "feed_links",
     "list_feeds",
+    "page_signature_ok",
     "parse_as_of",
     "render_calendar",
     "select_for_feed",
+    "signed_page_url",
     "zone_city",
 ]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from calendar_service.eventstore import EventStore
     from calendar_service.projections import Axis, ViewStore
     from calendar_service.read import Decision, HistoryRow, ItemView
+
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -190,12 +193,14 @@ def _read(reader: _Reader, start: date, end: date) -> tuple[list[ItemView], list
     views of it as of the reader's moment."""
     from calendar_service.read import decisions
 
-    views, items = _read_views(reader, start, end)
-    return items, decisions(views, items)
+    return _read_board(reader, start, end, lambda views, items: (items, decisions(views, items)))
 
 
-def _read_views(reader: _Reader, start: date, end: date) -> tuple[ViewStore, list[ItemView]]:
-    """The calendar's views the reader reads, and its agenda over days `start`..`end`."""
+def _read_board(
+    reader: _Reader, start: date, end: date, use: Callable[[ViewStore, list[ItemView]], T]
+) -> T:
+    """`use` applied to the calendar's views the reader reads and its agenda over days
+    `start`..`end`, while the views are open."""
     from calendar_service.projections.calendar import NAME as CALENDAR
     from calendar_service.read import agenda_view, calendar_at
 
@@ -206,7 +211,7 @@ def _read_views(reader: _Reader, start: date, end: date) -> tuple[ViewStore, lis
         items = agenda_view(
             views, start, end, audience=reader.audience, viewer=reader.viewer, lang=reader.lang
         )
-        return views, items
+        return use(views, items)
 
 
 def agenda(
@@ -291,7 +296,9 @@ def decisions(
 
     reader = _reader(store, lang, tz, audience, as_of, as_recorded)
     start, end = years_around(reader.today)
-    board = decision_board(*_read_views(reader, start, end), reader.now)
+    board = _read_board(
+        reader, start, end, lambda views, items: decision_board(views, items, reader.now)
+    )
     if as_json:
         typer.echo(json.dumps(board_json(board, reader.lang), ensure_ascii=False))
         return

@@ -4,6 +4,8 @@
     GET /api/engagements/{id}             state, version (ETag "v{n}"), derived deadlines
     GET /api/engagements/{id}/history     the audit timeline: known_at, recorded_at, actor,
                                           what changed, sources
+    GET /api/decisions                    invitations to decide (decide-by, days left,
+                                          overdue) and those that lapsed, `audience`, `lang`
 
 The agenda is `read.agenda_view` over the calendar projection (or, with `as_of`, private views
 folded from the log up to that moment): the items, in the order, that the CLI's agenda and the
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from calendar_service.api.auth import staff_of
 from calendar_service.api.schemas import (
@@ -44,6 +47,7 @@ from calendar_service.domain import (
     EngagementNotFound,
     EventStatus,
     InvalidValue,
+    LocalizedText,
     Participation,
     Source,
     derive_deadlines,
@@ -56,16 +60,52 @@ from calendar_service.read import (
     HistoryRow,
     ItemView,
     agenda_view,
+    board_json,
     calendar_at,
+    decisions_now,
     engagement_history,
     viewer_zone,
     window,
 )
-from calendar_service.read.wording import describe_source, describe_when_in_zone
+from calendar_service.read.wording import (
+    deadline_explanation,
+    deadline_titles,
+    describe_source,
+    describe_when_in_zone,
+)
 from calendar_service.service import ENGAGEMENT, load
 from calendar_service.staff.tokens import Principal
 
 Lang = Literal["en", "ko", "zh"]
+
+
+class DecisionOut(BaseModel):
+    """An invitation the province has to answer (or failed to answer: `lapsed`)."""
+
+    engagement_id: str
+    title: str = Field(description="The engagement's title in `lang`")
+    when_text: str
+    start: datetime
+    end: datetime
+    tz: str = Field(description="The engagement's own IANA zone")
+    place_text: str
+    participation: str | None
+    participation_text: str
+    audience: str
+    decide_by: date | None = Field(description="The decision deadline's due day, if any")
+    decide_by_text: str = Field(description="The decide-by in words, overdue or lapsed marked")
+    days_left: int | None = Field(description="Days to the decide-by; negative once overdue")
+    overdue: bool
+    lapsed: bool = Field(description="The engagement ended with no decision recorded")
+
+
+class DecisionsOut(BaseModel):
+    """The decisions model: pending invitations, soonest decide-by first, and lapsed ones."""
+
+    today: date
+    lang: str
+    pending: list[DecisionOut]
+    lapsed: list[DecisionOut]
 
 
 def router_for(container: Container) -> APIRouter:
@@ -140,6 +180,28 @@ def router_for(container: Container) -> APIRouter:
         )
 
     @router.get(
+        "/decisions",
+        response_model=DecisionsOut,
+        summary="Invitations waiting for a decision (decide-by, days left, overdue), and lapsed",
+        responses=error_responses(401, 422),
+    )
+    def get_decisions(
+        _: Staff,
+        audience: Annotated[
+            Audience, Query(description="The widest audience to show")
+        ] = Audience.RESTRICTED,
+        lang: Annotated[Lang, Query()] = "en",
+        tz: Annotated[
+            str | None, Query(max_length=64, description="Your IANA zone (default: the service's)")
+        ] = None,
+    ) -> DecisionsOut:
+        viewer = viewer_zone(tz or default_tz)
+        board = decisions_now(
+            container.views, audience=audience, viewer=viewer, lang=lang, now=container.clock()
+        )
+        return DecisionsOut.model_validate(board_json(board, lang))
+
+    @router.get(
         "/engagements/{engagement_id}",
         response_model=EngagementOut,
         summary="One engagement: its state, version and derived deadlines",
@@ -166,7 +228,9 @@ def router_for(container: Container) -> APIRouter:
             **state.to_json(),
             "version": version,
             "when_text": describe_when_in_zone(state.when, lang),
-            "deadlines": [deadline_doc(item, state) for item in items],
+            "deadlines": [
+                _deadline_out(deadline_doc(item, state), state.title, lang) for item in items
+            ],
         }
         out = EngagementOut.model_validate(body)
         return JSONResponse(out.model_dump(mode="json"), headers={"ETag": f'"v{version}"'})
@@ -184,7 +248,9 @@ def router_for(container: Container) -> APIRouter:
         tz: Annotated[str | None, Query(max_length=64)] = None,
     ) -> HistoryOut:
         viewer = viewer_zone(tz or default_tz)
-        found = engagement_history(container.store, str(EngagementId(engagement_id)), lang)
+        found = engagement_history(
+            container.store, str(EngagementId(engagement_id)), lang, now=container.clock()
+        )
         if found is None:
             raise EngagementNotFound(engagement_id, "show the history of the engagement")
         return HistoryOut(
@@ -219,12 +285,21 @@ def _matches(
     return participation is None or item.participation is participation
 
 
+def _deadline_out(doc: dict[str, Any], title: LocalizedText, lang: str) -> dict[str, Any]:
+    """A deadline with its title in every language and its rule explained in `lang`."""
+    return {
+        **doc,
+        "title": deadline_titles(doc, title).to_json(),
+        "rule_text": deadline_explanation(doc, lang),
+    }
+
+
 def _item_out(item: ItemView) -> AgendaItemOut:
     deadline = None
     if item.deadline is not None:
         doc = item.deadline
         deadline = AgendaDeadlineOut(
-            rule=doc["rule"], derived=doc["derived"], rule_text=doc["rule_text"], due=doc["due"]
+            rule=doc["rule"], derived=doc["derived"], rule_text=item.explanation, due=doc["due"]
         )
     return from_fields(
         AgendaItemOut,

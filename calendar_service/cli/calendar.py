@@ -10,16 +10,18 @@ engagement's streams. Each prints for a terminal (`render`).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from calendar_service.cli.options import (
+    JsonOption,
     LangOption,
     StoreOption,
     TzOption,
@@ -37,8 +39,11 @@ if TYPE_CHECKING:
 
     from calendar_service.domain import Audience
     from calendar_service.eventstore import EventStore
-    from calendar_service.projections import Axis
-    from calendar_service.read import Decision, ItemView
+    from calendar_service.projections import Axis, ViewStore
+    from calendar_service.read import Decision, HistoryRow, ItemView
+
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -186,8 +191,18 @@ def _read(reader: _Reader, start: date, end: date) -> tuple[list[ItemView], list
     """The reader's agenda over days `start`..`end`, and the decisions waiting among its
     items: from the live calendar, caught up here first (as `export` does), or from private
     views of it as of the reader's moment."""
+    from calendar_service.read import decisions
+
+    return _read_board(reader, start, end, lambda views, items: (items, decisions(views, items)))
+
+
+def _read_board(
+    reader: _Reader, start: date, end: date, use: Callable[[ViewStore, list[ItemView]], T]
+) -> T:
+    """`use` applied to the calendar's views the reader reads and its agenda over days
+    `start`..`end`, while the views are open."""
     from calendar_service.projections.calendar import NAME as CALENDAR
-    from calendar_service.read import agenda_view, calendar_at, decisions
+    from calendar_service.read import agenda_view, calendar_at
 
     with container(reader.settings) as built, refusals("the calendar could not be read"):
         if reader.moment is None:
@@ -196,7 +211,7 @@ def _read(reader: _Reader, start: date, end: date) -> tuple[list[ItemView], list
         items = agenda_view(
             views, start, end, audience=reader.audience, viewer=reader.viewer, lang=reader.lang
         )
-        return items, decisions(views, items)
+        return use(views, items)
 
 
 def agenda(
@@ -216,19 +231,51 @@ def agenda(
     audience: AudienceOption = "restricted",
     lang: LangOption = "en",
     tz: TzOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Engagements, observances and deadlines in a window, as known at a moment: the items and
     order of the JSON agenda and the feed's page."""
     from calendar_service.cli.render import agenda_table
+    from calendar_service.words import words_for
 
     reader = _reader(store, lang, tz, audience, as_of, as_recorded)
     start, end = _window(from_, to, reader.today)
     items, _ = _read(reader, start, end)
+    if as_json:
+        for item in items:
+            typer.echo(json.dumps(_item_json(item, reader.lang), ensure_ascii=False))
+        return
+    t = words_for(reader.lang)
     console = out()
-    console.print(_heading(reader, start, end, "Agenda"))
+    console.print(_heading(reader, start, end, t.gettext("Agenda")))
     console.print(
-        agenda_table(items, reader.lang, reader.viewer) if items else "nothing in this window"
+        agenda_table(items, reader.lang, reader.viewer)
+        if items
+        else t.gettext("Nothing in this window.")
     )
+
+
+def _item_json(item: ItemView, lang: str) -> dict[str, Any]:
+    from calendar_service.cli.render import status_text
+
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "engagement_id": item.engagement_id,
+        "title": item.title,
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+        "tz": item.own_tz,
+        "when_text": item.when_text,
+        "viewer_time": item.viewer_time,
+        "status": item.status,
+        "status_text": status_text(item, lang),
+        "participation": None if item.participation is None else item.participation.value,
+        "participation_text": item.participation_text,
+        "place_text": item.place_text,
+        "audience": item.audience.value,
+        "explanation": item.explanation or None,
+    }
 
 
 def decisions(
@@ -238,22 +285,30 @@ def decisions(
     as_recorded: AsRecordedOption = False,
     lang: LangOption = "en",
     tz: TzOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Invitations waiting for the province's answer, each with its decide-by: the first
-    section of the feed's page, over its window (three years back, two ahead)."""
+    """Invitations waiting for the province's answer, soonest decide-by first (overdue ones
+    marked), then those that lapsed with no decision: the first section of the feed's page,
+    over its window (three years back, two ahead)."""
     from calendar_service.cli.render import decisions_table
-    from calendar_service.read import years_around
+    from calendar_service.read import board_json, decision_board, years_around
+    from calendar_service.words import words_for
 
     reader = _reader(store, lang, tz, audience, as_of, as_recorded)
     start, end = years_around(reader.today)
-    _, waiting = _read(reader, start, end)
-    console = out()
-    console.print(_heading(reader, start, end, "Decisions waiting"))
-    console.print(
-        decisions_table(waiting, reader.lang, reader.now)
-        if waiting
-        else "no invitation is waiting for a decision"
+    board = _read_board(
+        reader, start, end, lambda views, items: decision_board(views, items, reader.now)
     )
+    if as_json:
+        typer.echo(json.dumps(board_json(board, reader.lang), ensure_ascii=False))
+        return
+    t = words_for(reader.lang)
+    console = out()
+    console.print(_heading(reader, start, end, t.gettext("Decisions")))
+    if not board.pending and not board.lapsed:
+        console.print(t.gettext("No invitation is waiting for a decision."))
+        return
+    console.print(decisions_table(board, reader.lang))
 
 
 def _heading(reader: _Reader, start: date, end: date, what: str) -> Text:
@@ -267,6 +322,7 @@ def history(
     store: StoreOption = None,
     lang: LangOption = "en",
     tz: TzOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One engagement's timeline: known and recorded when, by whom, what changed, on what source."""
     from calendar_service.cli.render import print_history
@@ -280,11 +336,34 @@ def history(
     except InvalidValue as error:
         fail(f"{error}; list engagements with `calendar-service agenda`")
     with _event_log(reader.settings) as log:
-        found = engagement_history(log, engagement_id, reader.lang)
+        found = engagement_history(log, engagement_id, reader.lang, now=reader.now)
         if found is None:
             known = {event.stream for event in iter_all(log)}
             fail(_unknown_engagement(engagement_id, known), code=1)
-    print_history(out(), engagement_id, found.title(reader.lang), found.rows, reader.viewer)
+    if as_json:
+        for row in found.rows:
+            typer.echo(json.dumps(_history_json(row, reader), ensure_ascii=False))
+        return
+    print_history(
+        out(), engagement_id, found.title(reader.lang), found.rows, reader.viewer, reader.lang
+    )
+
+
+def _history_json(row: HistoryRow, reader: _Reader) -> dict[str, Any]:
+    from calendar_service.read.wording import describe_source
+
+    return {
+        "version": row.version,
+        "position": row.position,
+        "known_at": row.known_at.astimezone(reader.viewer).isoformat(),
+        "recorded_at": row.recorded_at.astimezone(reader.viewer).isoformat(),
+        "actor": row.actor,
+        "event_type": row.event_type,
+        "what": row.what,
+        "change": row.change,
+        "derived": row.derived,
+        "sources": [describe_source(source, reader.lang) for source in row.sources],
+    }
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -115,9 +115,19 @@ def list_(
         as_json,
         _as_json,
         "no feeds yet: create one with `calendar-service feeds create`",
-        Table("feed", "name", "audience", "lang", "created", "status", title="feeds"),
+        _feeds_table(rows),
         lambda row: (row.feed_id, escape(row.name), row.audience.value, row.lang, *life_cells(row)),
     )
+
+
+def _feeds_table(rows: list[FeedRow]) -> Table:
+    """The id column never shrinks: it is what `feeds revoke` takes."""
+    table = Table(title="feeds")
+    widest = max((len(row.feed_id) for row in rows), default=4)
+    table.add_column("feed", no_wrap=True, min_width=widest)
+    for heading in ("name", "audience", "lang", "created", "status"):
+        table.add_column(heading, overflow="fold")
+    return table
 
 
 def _as_json(row: FeedRow) -> dict[str, Any]:

@@ -33,15 +33,21 @@ app = command_group(
 @app.command("check-config")
 def check_config(store: StoreOption = None) -> None:
     """Print the resolved settings (secrets masked) and check that the event store opens."""
+    from datetime import timedelta
+
     from rich.table import Table
 
     from calendar_service.bootstrap import build
+    from calendar_service.domain import format_duration
     from calendar_service.projections import NullNudger
 
     resolved = settings(store=store)
     table = Table("setting", "value", title="calendar-service settings")
     for name, value in resolved.masked().items():
-        table.add_row(f"CALENDAR_{name.upper()}", value)
+        raw = getattr(resolved, name)
+        # A duration reads as it is written in the environment (PT15M), not as 0:15:00.
+        shown = format_duration(raw) if isinstance(raw, timedelta) else value
+        table.add_row(f"CALENDAR_{name.upper()}", shown)
     console = out()
     console.print(table)
     try:

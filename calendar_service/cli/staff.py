@@ -37,7 +37,14 @@ def _describe(row: dict[str, Any]) -> str:
 @staff_app.command("add")
 def add(
     staff_id: StaffIdArgument,
-    name: Annotated[str, typer.Option("--name", help="The person's name, as mail greets them.")],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="The person's name, as mail greets them (default: from the id, "
+            "'kim-minji' is 'Kim Minji').",
+        ),
+    ] = None,
     email: Annotated[
         str | None, typer.Option("--email", help="Address for the email channel.")
     ] = None,
@@ -77,13 +84,23 @@ def add(
         options.refusals("not subscribed"),
     ):
         command = SubscribeStaff(
-            staff_id=staff_id, name=name, email=email, audience=chosen, channels=channels, lang=lang
+            staff_id=staff_id,
+            name=name or _name_from(staff_id),
+            email=email,
+            audience=chosen,
+            channels=channels,
+            lang=lang,
         )
         row = subscribe(built.store, built.projector, command, actor=options.who(by))
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False))
     else:
         options.out().print(escape(f"subscribed {_describe(row)}"))
+
+
+def _name_from(staff_id: str) -> str:
+    """'kim-minji' is 'Kim Minji': a greeting until a name is given."""
+    return " ".join(part.capitalize() for part in staff_id.replace("_", "-").split("-") if part)
 
 
 @staff_app.command("list")

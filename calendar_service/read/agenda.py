@@ -29,11 +29,14 @@ from calendar_service.domain import (
 from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.eventstore import EventStore
 from calendar_service.projections import Axis, ViewStore, agenda, calendar_as_of
+from calendar_service.projections.calendar import engagement as engagement_of
 from calendar_service.read.wording import (
+    anniversary,
+    deadline_explanation,
+    deadline_titles,
     describe_participation,
     describe_place,
     describe_when,
-    ordinal,
     viewer_clock,
 )
 
@@ -70,6 +73,8 @@ class ItemView:
     engagement: Engagement | None
     deadline: dict[str, Any] | None
     """The deadline's calendar row (rule, derived, due, tentative, ...) for a deadline item."""
+    explanation: str = ""
+    """For a deadline item, why it falls when it does, in the viewer's language."""
 
 
 def viewer_zone(name: str, field: str = "tz") -> ZoneInfo:
@@ -139,7 +144,13 @@ def agenda_view(
     shown = []
     for item in items:
         if item.kind == "deadline":
-            shown.append(_deadline(item.id, item.doc, item.title, viewer, lang, item.audience))
+            if item.engagement_id not in states:
+                found = engagement_of(views, item.engagement_id)
+                if found is not None:
+                    states[item.engagement_id] = found
+            state = states.get(item.engagement_id)
+            titles = item.title if state is None else deadline_titles(item.doc, state.title)
+            shown.append(_deadline(item.id, item.doc, titles, viewer, lang, item.audience))
             continue
         state = states.get(item.engagement_id)
         if state is None:
@@ -215,13 +226,5 @@ def _deadline(
         engagement_kind="deadline",
         engagement=None,
         deadline=doc,
+        explanation=deadline_explanation(doc, lang),
     )
-
-
-def anniversary(number: int, lang: str) -> str:
-    """'31st anniversary', '31주년', '31周年'."""
-    if lang == "ko":
-        return f"{number}주년"
-    if lang == "zh":
-        return f"{number}周年"
-    return f"{ordinal(number)} anniversary"

@@ -5,9 +5,10 @@ was recorded, by whom and on what source.
 The one history of the service: `calendar-service history`, `GET /api/engagements/{id}/history`
 and the feed's page all show `engagement_history`. It is folded from the streams on every
 read, so it shows the write just made. What changed is worded in the reader's language
-(titles, dates, places: `wording`); the words for the event types (`EVENT_WORDS`) are still
-English only, and the page's golden bytes hold them so until the catalogue changes them.
-Functions here import the domain, the event-store port and `wording`, nothing else.
+(titles, dates, places: `wording`), the event types (`EVENT_WORDS`) and every other word from
+the catalogue. An invitation left unanswered until its engagement ended gets one derived row at
+the engagement's end, "Lapsed: no decision recorded" (`lapsed_row`): nothing is appended to the
+log for it. Functions here import the domain, the event-store port, `words` and `wording`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,26 @@ from datetime import datetime
 from calendar_service.domain import (
     EVENT_TYPES,
     REMINDER_EVENT_TYPES,
+    Agreement,
     DomainError,
     Engagement,
     Event,
+    EventStatus,
+    InvalidValue,
+    ReminderPolicy,
     Source,
     When,
     event_from_data,
     evolve,
     reminder_stream,
 )
+from calendar_service.domain.durations import parse_duration
 from calendar_service.domain.engagement import events
 from calendar_service.eventstore import EventStore, StoredEvent
 from calendar_service.read.wording import (
+    RULE_TITLES,
+    describe_audience,
+    describe_event_status,
     describe_participation,
     describe_place,
     describe_recurrence,
@@ -40,6 +49,7 @@ from calendar_service.read.wording import (
     format_day,
     party_name,
 )
+from calendar_service.words import N_, format_duration, words_for
 
 ENGAGEMENT_STREAM_PREFIX = "engagement:"
 """The prefix of engagement streams; the same as `service.stream_of` (a test holds them equal:
@@ -69,6 +79,8 @@ class HistoryRow:
     what: str
     change: str
     sources: tuple[Source, ...]
+    derived: bool = False
+    """True for a row the log holds no event for (a lapsed invitation): read, not recorded."""
 
     @property
     def summary(self) -> str:
@@ -76,36 +88,40 @@ class HistoryRow:
 
 
 EVENT_WORDS = {
-    "InvitationReceived": "invitation received",
-    "EngagementScheduled": "scheduled",
-    "RecurringObservanceDefined": "yearly observance defined",
-    "EngagementRefined": "date refined",
-    "EngagementRescheduled": "rescheduled",
-    "EngagementConfirmed": "confirmed",
-    "InvitationReviewStarted": "invitation under review",
-    "InvitationAccepted": "invitation accepted",
-    "InvitationDeclined": "invitation declined",
-    "InvitationDelegated": "attendance delegated",
-    "EngagementHeld": "held",
-    "EngagementCancelled": "cancelled",
-    "LocationChanged": "location changed",
-    "ParticipantAdded": "participant added",
-    "ParticipantRemoved": "participant removed",
-    "NoteAdded": "note added",
-    "SourceAttached": "source attached",
-    "ReminderPolicyChanged": "reminders changed",
-    "AgreementSigned": "agreement signed",
-    "DeadlineSet": "deadline set by hand",
-    "AudienceChanged": "audience changed",
-    "TitleChanged": "title changed",
+    "InvitationReceived": N_("invitation received"),
+    "EngagementScheduled": N_("scheduled"),
+    "RecurringObservanceDefined": N_("yearly observance defined"),
+    "EngagementRefined": N_("date refined"),
+    "EngagementRescheduled": N_("rescheduled"),
+    "EngagementConfirmed": N_("confirmed"),
+    "InvitationReviewStarted": N_("invitation under review"),
+    "InvitationAccepted": N_("invitation accepted"),
+    "InvitationDeclined": N_("invitation declined"),
+    "InvitationDelegated": N_("attendance delegated"),
+    "EngagementHeld": N_("held"),
+    "EngagementCancelled": N_("cancelled"),
+    "LocationChanged": N_("location changed"),
+    "ParticipantAdded": N_("participant added"),
+    "ParticipantRemoved": N_("participant removed"),
+    "NoteAdded": N_("note added"),
+    "SourceAttached": N_("source attached"),
+    "ReminderPolicyChanged": N_("reminders changed"),
+    "AgreementSigned": N_("agreement signed"),
+    "DeadlineSet": N_("deadline set by hand"),
+    "AudienceChanged": N_("audience changed"),
+    "TitleChanged": N_("title changed"),
 }
 """Each event type in the words of the protocol office."""
 OUTCOME_WORDS = {
-    "ReminderSent": "reminder sent",
-    "ReminderFailed": "reminder failed",
-    "ReminderMissed": "reminder missed",
+    "ReminderSent": N_("reminder sent"),
+    "ReminderFailed": N_("reminder failed"),
+    "ReminderMissed": N_("reminder missed"),
 }
 """The reminder outcomes an engagement's history shows (stream `reminders:{id}`)."""
+
+
+LAPSED = "InvitationLapsed"
+"""The `event_type` of the derived row of a lapsed invitation (no event has this type)."""
 
 
 @dataclass(frozen=True)
@@ -121,14 +137,47 @@ class History:
         return "" if self.state is None else self.state.title.best(lang)
 
 
-def engagement_history(store: EventStore, engagement_id: str, lang: str = "en") -> History | None:
+def engagement_history(
+    store: EventStore, engagement_id: str, lang: str = "en", now: datetime | None = None
+) -> History | None:
     """The engagement's history in `lang`, read from the log now; None if the log holds no
-    event of it."""
+    event of it. Given `now`, an invitation that lapsed before it ends the timeline with a
+    derived "Lapsed: no decision recorded" row at the engagement's end."""
     stored = engagement_events(store, engagement_id)
     if not stored:
         return None
     rows, state = _fold(stored, lang)
+    if now is not None and state is not None and invitation_lapsed(state, now):
+        rows.append(lapsed_row(state, rows[-1], lang))
     return History(engagement_id, state, rows)
+
+
+def invitation_lapsed(state: Engagement, now: datetime) -> bool:
+    """The invitation is still open but its engagement has ended (and was not cancelled):
+    the chance to decide has passed with no decision recorded."""
+    return (
+        state.has_open_invitation
+        and state.status is not EventStatus.CANCELLED
+        and state.when.bounds()[1] <= now
+    )
+
+
+def lapsed_row(state: Engagement, last: HistoryRow, lang: str = "en") -> HistoryRow:
+    """The derived row of a lapsed invitation, dated at the engagement's end."""
+    t = words_for(lang)
+    end = state.when.bounds()[1]
+    return HistoryRow(
+        version=last.version,
+        position=last.position,
+        known_at=end,
+        recorded_at=end,
+        actor="",
+        event_type=LAPSED,
+        what=t.gettext("Lapsed"),
+        change=t.gettext("no decision recorded"),
+        sources=(),
+        derived=True,
+    )
 
 
 def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent]:
@@ -157,7 +206,7 @@ def _fold(log: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Enga
         sources: tuple[Source, ...] = ()
         change = ""
         if stored.type in REMINDER_EVENT_TYPES:
-            change = describe_reminder_outcome(stored)
+            change = describe_reminder_outcome(stored, lang)
         elif is_engagement_event(stored):
             try:
                 event = to_event(stored)
@@ -165,14 +214,17 @@ def _fold(log: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Enga
             except DomainError as error:
                 # A change the state cannot take (or a schema this code cannot read): the
                 # history still lists it, and says why it did not apply.
-                change = f"not applied: {error}"
+                change = words_for(lang).gettext("not applied: %(error)s", error=str(error))
             else:
                 change, sources = describe_change(before, state, event, lang), event.sources
-        rows.append(_row(stored, change, sources))
+        rows.append(_row(stored, change, sources, lang))
     return rows, state
 
 
-def _row(stored: StoredEvent, change: str, sources: tuple[Source, ...]) -> HistoryRow:
+def _row(
+    stored: StoredEvent, change: str, sources: tuple[Source, ...], lang: str = "en"
+) -> HistoryRow:
+    words = EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type)
     return HistoryRow(
         version=stored.version,
         position=stored.position,
@@ -180,30 +232,69 @@ def _row(stored: StoredEvent, change: str, sources: tuple[Source, ...]) -> Histo
         recorded_at=stored.recorded_at,
         actor=stored.actor,
         event_type=stored.type,
-        what=EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type, stored.type),
+        what=words_for(lang).gettext(words) if words else stored.type,
         change=change,
         sources=sources,
     )
 
 
-def describe_reminder_outcome(stored: StoredEvent) -> str:
-    """'start-P7D reminder by email to kim@…, webhook (2 s late)', '… failed: 550 …'."""
+def _offset_words(label: object, lang: str) -> str:
+    """A reminder's offset label ('start-P7D') as a person says it ('7 days before')."""
+    text = str(label)
+    anchor, _, iso = text.partition("-")
+    try:
+        span = parse_duration("offset", iso)
+    except InvalidValue:
+        return text
+    t = words_for(lang)
+    if anchor == "start":
+        return t.gettext("%(duration)s before", duration=format_duration(span, lang))
+    return text
+
+
+def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
+    """'7 days before: by email to kim@…, webhook (2 s late)', '… reached nobody: 550 …'."""
+    t = words_for(lang)
     data = stored.data
-    offset = data.get("offset", "?")
+    offset = _offset_words(data.get("offset", "?"), lang)
+    late = int(data.get("late_ms", 0)) // 1000
     if stored.type == "ReminderSent":
-        reached = ", ".join(
-            d.get("channel", "?") + (f" to {d['to']}" if d.get("channel") == "email" else "")
+        reached = t.gettext(", ").join(
+            t.gettext("email to %(address)s", address=d.get("to", "?"))
+            if d.get("channel") == "email"
+            else t.gettext("the team webhook")
             for d in data.get("deliveries", [])
         )
-        late = int(data.get("late_ms", 0)) // 1000
-        return f"{offset} reminder by {reached}" + (f" ({late} s late)" if late else "")
+        text = t.gettext("%(offset)s: sent by %(channels)s", offset=offset, channels=reached)
+        if late:
+            text = t.ngettext(
+                "%(text)s (%(n)d second late)", "%(text)s (%(n)d seconds late)", late, text=text
+            )
+        return text
     if stored.type == "ReminderFailed":
         why = "; ".join(
             f"{f.get('channel')} {f.get('to')}: {f.get('error')}" for f in data.get("failures", [])
         )
-        return f"{offset} reminder reached nobody after {data.get('attempts', '?')} attempts: {why}"
-    late = int(data.get("late_ms", 0)) // 1000
-    return f"{offset} reminder not sent: {late} s late, beyond the grace of {data.get('grace')}"
+        return t.gettext(
+            "%(offset)s: reached nobody after %(attempts)s attempts: %(errors)s",
+            offset=offset,
+            attempts=data.get("attempts", "?"),
+            errors=why,
+        )
+    return t.ngettext(
+        "%(offset)s: not sent, %(n)d second late, beyond the grace of %(grace)s",
+        "%(offset)s: not sent, %(n)d seconds late, beyond the grace of %(grace)s",
+        late,
+        offset=offset,
+        grace=_grace(data.get("grace"), lang),
+    )
+
+
+def _grace(value: object, lang: str) -> str:
+    try:
+        return format_duration(parse_duration("grace", value), lang)
+    except InvalidValue:
+        return str(value)
 
 
 def describe_change(
@@ -212,17 +303,22 @@ def describe_change(
     """What `event` changed, from `before` to `after`, in words."""
     if before is None:
         return _created(after, event, lang)
+    t = words_for(lang)
     match event:
         case events.EngagementRefined(when=when) | events.EngagementRescheduled(when=when):
             moved = _moved(before.when, when, lang)
             reason = getattr(event, "reason", None)
-            return f"{moved}; reason: {reason}" if reason else moved
+            return _with_reason(moved, reason, lang)
         case events.EngagementConfirmed() | events.EngagementHeld() | events.EngagementCancelled():
-            text = f"status {before.status.value} → {after.status.value}"
+            text = t.gettext(
+                "status %(before)s → %(after)s",
+                before=describe_event_status(before.status, lang),
+                after=describe_event_status(after.status, lang),
+            )
             reason = (
                 after.cancellation_reason if isinstance(event, events.EngagementCancelled) else None
             )
-            return f"{text}; reason: {reason}" if reason else text
+            return _with_reason(text, reason, lang)
         case (
             events.InvitationReceived()
             | events.InvitationReviewStarted()
@@ -232,58 +328,129 @@ def describe_change(
         ):
             return _participation_change(before, after, event, lang)
         case events.LocationChanged(place=place):
-            old = describe_place(before.place, lang) or "unknown"
-            return f"{old} → {describe_place(place, lang) or 'unknown'}"
+            unknown = t.gettext("unknown place")
+            old = describe_place(before.place, lang) or unknown
+            return _arrow(old, describe_place(place, lang) or unknown, lang)
         case events.ParticipantAdded(participant=participant):
-            return f"{party_name(after, participant.party_id, lang)} as {participant.role}"
+            name = party_name(after, participant.party_id, lang)
+            return t.gettext("%(name)s as %(role)s", name=name, role=participant.role)
         case events.ParticipantRemoved(party_id=party_id, role=role):
-            return f"{party_name(before, party_id, lang)} ({role or 'every role'})"
+            return t.gettext(
+                "%(name)s (%(role)s)",
+                name=party_name(before, party_id, lang),
+                role=role or t.gettext("every role"),
+            )
         case events.NoteAdded(text=text):
             return text
         case events.SourceAttached(note=note):
             return note or ""
         case events.ReminderPolicyChanged(policy=policy):
-            return policy.describe() if policy is not None else "back to the service default"
+            return describe_policy(policy, lang)
         case events.AgreementSigned(agreement=agreement):
-            by = ", ".join(party_name(after, party, lang) for party in agreement.signatories)
-            on = f" on {format_day(agreement.signed_on, lang)}" if agreement.signed_on else ""
-            return f"{agreement.name.best(lang)}, signed{on}" + (f" by {by}" if by else "")
+            return _signed(after, agreement, lang)
         case events.DeadlineSet(deadline=deadline):
-            return f"{deadline.key} due {format_day(deadline.due, lang)}; basis: {deadline.basis}"
+            template = RULE_TITLES.get(deadline.key)
+            what = (
+                deadline.key
+                if template is None
+                else t.gettext(template, title=after.title.best(lang))
+            )
+            return t.gettext(
+                "%(deadline)s due %(day)s; basis: %(basis)s",
+                deadline=what,
+                day=format_day(deadline.due, lang),
+                basis=deadline.basis,
+            )
         case events.AudienceChanged(audience=audience):
-            return f"{before.audience.value} → {audience.value}"
+            return _arrow(
+                describe_audience(before.audience, lang), describe_audience(audience, lang), lang
+            )
         case events.TitleChanged(title=title):
-            return f"{before.title.best(lang)} → {title.best(lang)}"
+            return _arrow(before.title.best(lang), title.best(lang), lang)
         case events.EngagementScheduled() | events.RecurringObservanceDefined():  # pragma: no cover
             raise AssertionError("a creating event has no state before it")
 
 
+def describe_policy(policy: ReminderPolicy | None, lang: str = "en") -> str:
+    """'7 days, 1 day before (email, webhook)'; the service default when None."""
+    t = words_for(lang)
+    if policy is None:
+        return t.gettext("back to the service default")
+    offsets = t.gettext(", ").join(format_duration(offset, lang) for offset in policy.offsets)
+    channels = t.gettext(", ").join(
+        t.gettext("email") if channel == "email" else t.gettext("the team webhook")
+        for channel in sorted(policy.channels)
+    )
+    return t.gettext(
+        "%(offsets)s before (%(channels)s)",
+        offsets=offsets,
+        channels=channels or t.gettext("feed alarms only"),
+    )
+
+
+def _signed(after: Engagement, agreement: Agreement, lang: str) -> str:
+    t = words_for(lang)
+    name = agreement.name.best(lang)
+    by = t.gettext(", ").join(party_name(after, party, lang) for party in agreement.signatories)
+    if agreement.signed_on is not None:
+        text = t.gettext(
+            "%(agreement)s, signed on %(day)s",
+            agreement=name,
+            day=format_day(agreement.signed_on, lang),
+        )
+    else:
+        text = t.gettext("%(agreement)s, signed", agreement=name)
+    return t.gettext("%(signed)s by %(names)s", signed=text, names=by) if by else text
+
+
+def _with_reason(text: str, reason: str | None, lang: str) -> str:
+    if not reason:
+        return text
+    return words_for(lang).gettext("%(change)s; reason: %(reason)s", change=text, reason=reason)
+
+
+def _arrow(old: str, new: str, lang: str) -> str:
+    return words_for(lang).gettext("%(before)s → %(after)s", before=old, after=new)
+
+
 def _created(engagement: Engagement, event: Event, lang: str) -> str:
+    t = words_for(lang)
     title = engagement.title.best(lang)
     if isinstance(event, events.RecurringObservanceDefined):
-        return f"{title}; {describe_recurrence(event.recurrence, lang)}"
+        return t.gettext(
+            "%(title)s; %(recurrence)s",
+            title=title,
+            recurrence=describe_recurrence(event.recurrence, lang),
+        )
     parts = [title, describe_when_in_zone(engagement.when, lang)]
     place = describe_place(engagement.place, lang)
     if place:
-        parts.append(f"at {place}")
-    parts.append(f"status {describe_status(engagement, lang)}")
-    text = "; ".join(parts)
+        parts.append(t.gettext("at %(place)s", place=place))
+    parts.append(t.gettext("status %(status)s", status=describe_status(engagement, lang)))
+    text = t.gettext("; ").join(parts)
     if isinstance(event, events.InvitationReceived):
-        channel = f" ({event.channel})" if event.channel else ""
-        return f"from {party_name(engagement, event.inviter, lang)}{channel}: {text}"
+        inviter = party_name(engagement, event.inviter, lang)
+        if event.channel:
+            inviter = t.gettext("%(name)s (%(channel)s)", name=inviter, channel=event.channel)
+        return t.gettext("from %(inviter)s: %(change)s", inviter=inviter, change=text)
     return text
 
 
 def _moved(old: When, new: When, lang: str) -> str:
     if old.tz == new.tz:
-        return f"{describe_when(old, lang)} → {describe_when_in_zone(new, lang)}"
-    return f"{describe_when_in_zone(old, lang)} → {describe_when_in_zone(new, lang)}"
+        return _arrow(describe_when(old, lang), describe_when_in_zone(new, lang), lang)
+    return _arrow(describe_when_in_zone(old, lang), describe_when_in_zone(new, lang), lang)
 
 
 def _participation_change(before: Engagement, after: Engagement, event: Event, lang: str) -> str:
-    old = describe_participation(before, lang) or "no invitation"
-    text = f"participation: {old} → {describe_participation(after, lang)}"
+    t = words_for(lang)
+    old = describe_participation(before, lang) or t.gettext("no invitation")
+    text = t.gettext(
+        "participation: %(change)s",
+        change=_arrow(old, describe_participation(after, lang), lang),
+    )
     if isinstance(event, events.InvitationReceived):
-        text = f"from {party_name(after, event.inviter, lang)}; {text}"
+        inviter = party_name(after, event.inviter, lang)
+        text = t.gettext("from %(inviter)s: %(change)s", inviter=inviter, change=text)
     note = after.decision_note if not isinstance(event, events.InvitationReceived) else None
-    return f"{text}; {note}" if note else text
+    return t.gettext("%(change)s; %(note)s", change=text, note=note) if note else text

@@ -1,22 +1,36 @@
-"""How the read side words things for people: dates, whens, places, statuses and sources.
+"""How the read side words things for people: dates, whens, places, statuses, sources and
+deadlines, in the reader's language.
 
-Pure functions over domain values, in English, Korean or Chinese (`domain.LANGUAGES`). Dates are
-written the way a protocol officer reads them ("25–27 Jun 2024", "2024년 6월 25–27일"), an
-imprecise when says it is to be confirmed, and a timed item abroad gets both clocks
-(`viewer_clock`). The CLI, and later the page and the feed, use these so they agree.
+Every word comes from the catalogue (`words_for(lang)`), every date from the CLDR formats of
+`calendar_service.words`: 'Jun 25 – 27, 2024', '2024년 6월 25일~27일', '2024年6月25日 – 27日'.
+An imprecise when says it is to be confirmed, and a timed item abroad gets both clocks
+(`viewer_clock`). The CLI, the JSON API, the page, the feed and the reminder messages word
+things here, so they agree.
+
+The tables of words (`STATUS_WORDS`, `PARTICIPATION_WORDS`, ...) mark their English with `N_`
+for the catalogue; they are translated where shown. Deadline titles and explanations of the
+default rules come from the catalogue too (`deadline_title`, `deadline_explanation`); a rule the
+catalogue does not know keeps its own words.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
+    DEFAULT_RULES,
+    LANGUAGES,
+    MAX_TEXT_CHARS,
     AllDayWhen,
+    Audience,
     Confidence,
     Engagement,
+    EventStatus,
     ExactWhen,
     ImpreciseWhen,
+    LocalizedText,
     Origin,
     Participation,
     Place,
@@ -25,123 +39,201 @@ from calendar_service.domain import (
     Source,
     When,
 )
+from calendar_service.domain.engagement.deadlines import Anchor, DeadlineRule, Roll
+from calendar_service.words import (
+    N_,
+    NP_,
+    format_month_day,
+    format_year,
+    month_name,
+    words_for,
+    zone_city,
+)
+from calendar_service.words import format_clock_span as _format_clock_span
+from calendar_service.words import format_day as _format_day
+from calendar_service.words import format_days as _format_days
+from calendar_service.words import format_month as _format_month
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_TBC = {"en": "to be confirmed", "ko": "미정", "zh": "待定"}
-_DAY_UNKNOWN = {"en": "day unknown", "ko": "날짜 미상", "zh": "日期不详"}
-_PARTS = {
-    "en": {"morning": "morning", "afternoon": "afternoon", "evening": "evening"},
-    "ko": {"morning": "오전", "afternoon": "오후", "evening": "저녁"},
-    "zh": {"morning": "上午", "afternoon": "下午", "evening": "晚上"},
+STATUS_WORDS = {
+    EventStatus.TENTATIVE: N_("tentative"),
+    EventStatus.CONFIRMED: N_("confirmed"),
+    EventStatus.HELD: N_("held"),
+    EventStatus.CANCELLED: N_("cancelled"),
 }
-_PARTICIPATION = {
+"""The engagement's own status."""
+PARTICIPATION_WORDS = {
     Participation.NOT_APPLICABLE: "",
-    Participation.INVITED: "invited, participation undecided",
-    Participation.DECISION_PENDING: "invited, decision pending",
-    Participation.ATTENDING: "attending",
-    Participation.DECLINED: "declined",
-    Participation.DELEGATED: "delegated",
+    Participation.INVITED: N_("invited, participation undecided"),
+    Participation.DECISION_PENDING: N_("invited, decision pending"),
+    Participation.ATTENDING: N_("attending"),
+    Participation.DECLINED: N_("declined"),
+    Participation.DELEGATED: N_("delegated"),
 }
+"""The province's part."""
+PART_OF_DAY_WORDS = {
+    "morning": NP_("part of day", "morning"),
+    "afternoon": NP_("part of day", "afternoon"),
+    "evening": NP_("part of day", "evening"),
+}
+CONFIDENCE_WORDS = {
+    Confidence.PROBABLE: N_("probable"),
+    Confidence.UNCONFIRMED: N_("unconfirmed"),
+}
+"""How sure a place is, when it is not confirmed."""
+ORIGIN_WORDS = {
+    Origin.ARTICLE: NP_("source", "article"),
+    Origin.EXTERNAL: NP_("source", "external"),
+    Origin.ASSUMED: NP_("source", "assumed"),
+}
+"""A source's tag: where the fact comes from."""
+
+AUDIENCE_WORDS = {
+    Audience.PUBLIC: NP_("audience", "public"),
+    Audience.STAFF: NP_("audience", "staff"),
+    Audience.RESTRICTED: NP_("audience", "restricted"),
+}
+"""Who may see an engagement."""
+
+RULE_TITLES = {
+    "decision": N_("Decide: attend %(title)s?"),
+    "visa-check": N_("Check passports and visas: %(title)s"),
+    "trip-review": N_("File the overseas-trip review: %(title)s"),
+    "gifts-and-interpreter": N_("Gifts and interpreter materials ready: %(title)s"),
+    "briefing-book": N_("Briefing book due: %(title)s"),
+    "departure": N_("Departure: %(title)s"),
+    "return": N_("Return: %(title)s"),
+    "thank-you": N_("Send thank-you letters: %(title)s"),
+    "result-report": N_("Result report due: %(title)s"),
+}
+"""The default rules' deadline titles (`domain/engagement/rules.py`), in the catalogue."""
+RULE_BASES = {
+    "decision": N_(
+        "No RSVP date was published. 45 days leaves room for one monthly overseas-trip review "
+        "cycle. Set the inviter's date by hand when it is known."
+    ),
+    "visa-check": N_(
+        "Official passports enter China visa-free for up to 30 days (Korea-China agreement, in "
+        "force 2014-12-25); members on ordinary passports need a visa, so check every member's "
+        "passport right after the decision."
+    ),
+    "trip-review": N_(
+        "Every official overseas trip of a Korean local government is reviewed before "
+        "approval; Gyeonggi's lead time is not published, so allow a month (Seoul reviews "
+        "monthly)."
+    ),
+    "gifts-and-interpreter": N_(
+        "Gifts are ready at least a week ahead and checked against rank; interpreters get "
+        "speeches, names and titles before the briefing book (US Chief of Protocol guide)."
+    ),
+    "briefing-book": N_(
+        "Background material goes to the principal and the hosts about a week before (CSU "
+        "Chico, hosting international delegations)."
+    ),
+    "departure": N_("The engagement's first day; a travel day is not moved."),
+    "return": N_("The engagement's last day; a travel day is not moved."),
+    "thank-you": N_(
+        "Thank-you letters are a standard step after a visit either way (US Chief of Protocol "
+        "guide); two weeks is our rule of thumb."
+    ),
+    "result-report": N_(
+        "The result report of an overseas trip is due within 15 days of return (MOIS standard "
+        "for local councils; assumed to apply to the executive's trips too)."
+    ),
+}
+"""Why each default rule exists; `ASSUMED_RULES` are our rules of thumb."""
+ASSUMED_RULES = frozenset(
+    {"decision", "visa-check", "trip-review", "gifts-and-interpreter", "thank-you"}
+)
 
 
 def format_day(day: date, lang: str = "en") -> str:
-    """'24 Apr 2024', '2024년 4월 24일', '2024年4月24日'."""
-    return format_days(day, day, lang)
+    """'Apr 24, 2024', '2024년 4월 24일', '2024年4月24日'."""
+    return _format_day(day, lang)
 
 
 def format_days(first: date, last: date, lang: str = "en") -> str:
-    """A range of whole days, sharing what the two ends share: '25–27 Jun 2024'."""
-    if lang in ("ko", "zh"):
-        y, m, d = ("년 ", "월 ", "일") if lang == "ko" else ("年", "月", "日")
-        start = f"{first.year}{y}{first.month}{m}{first.day}"
-        if first == last:
-            return f"{start}{d}"
-        if (first.year, first.month) == (last.year, last.month):
-            return f"{start}–{last.day}{d}"
-        end = f"{last.month}{m}{last.day}{d}"
-        return f"{start}{d}–{last.year}{y}{end}" if first.year != last.year else f"{start}{d}–{end}"
-    month = _MONTHS[first.month - 1][:3]
-    if first == last:
-        return f"{first.day} {month} {first.year}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {month} {first.year}"
-    end = f"{last.day} {_MONTHS[last.month - 1][:3]} {last.year}"
-    if first.year == last.year:
-        return f"{first.day} {month}–{end}"
-    return f"{first.day} {month} {first.year}–{end}"
+    """A range of whole days, sharing what the two ends share: 'Jun 25 – 27, 2024'."""
+    return _format_days(first, last, lang)
 
 
 def format_month(first: date, lang: str = "en") -> str:
     """'June 2024', '2024년 6월', '2024年6月'."""
-    if lang == "ko":
-        return f"{first.year}년 {first.month}월"
-    if lang == "zh":
-        return f"{first.year}年{first.month}月"
-    return f"{_MONTHS[first.month - 1]} {first.year}"
+    return _format_month(first, lang)
 
 
 def describe_when(when: When, lang: str = "en", *, day_unknown: bool = False) -> str:
     """The when in its own zone, without the zone: 'June 2024 (to be confirmed)',
-    '24 Apr 2024, morning', '25 Jun 2024 09:00–11:00'. `day_unknown` words a month-precise
+    'Apr 24, 2024, morning', 'Jun 25, 2024 09:00 – 11:00'. `day_unknown` words a month-precise
     observance (the day will never be confirmed, it is simply not known)."""
+    t = words_for(lang)
     match when:
         case ImpreciseWhen():
-            hedge = (_DAY_UNKNOWN if day_unknown else _TBC).get(lang, _TBC["en"])
-            return f"{_imprecise_span(when, lang)} ({hedge})"
+            span = _imprecise_span(when, lang)
+            if day_unknown:
+                return t.gettext("%(when)s (day unknown)", when=span)
+            return t.gettext("%(when)s (to be confirmed)", when=span)
         case AllDayWhen():
             days = format_days(when.first_day, when.last_day, lang)
             if when.part_of_day is None:
                 return days
-            return f"{days}, {_PARTS.get(lang, _PARTS['en'])[when.part_of_day.value]}"
+            part = t.pgettext("part of day", PART_OF_DAY_WORDS[when.part_of_day.value])
+            return t.gettext("%(days)s, %(part_of_day)s", days=days, part_of_day=part)
         case ExactWhen():
-            return _clock_span(when.start, when.end, lang)
+            return _format_clock_span(when.start, when.end, lang)
 
 
 def describe_when_in_zone(when: When, lang: str = "en") -> str:
-    """The when with its zone: '25–27 Jun 2024 (Asia/Shanghai)',
-    'June 2024 (to be confirmed, Asia/Shanghai)'."""
-    text = describe_when(when, lang)
-    if text.endswith(")"):
-        return f"{text[:-1]}, {when.tz})"
-    return f"{text} ({when.tz})"
+    """The when with its zone's city: 'Jun 25 – 27, 2024 (Shanghai)',
+    'June 2024 (to be confirmed; Shanghai)'."""
+    t = words_for(lang)
+    city = zone_city(when.tz, lang)
+    if isinstance(when, ImpreciseWhen):
+        span = _imprecise_span(when, lang)
+        return t.gettext("%(when)s (to be confirmed; %(zone)s)", when=span, zone=city)
+    return t.gettext("%(when)s (%(zone)s)", when=describe_when(when, lang), zone=city)
 
 
 def viewer_clock(when: When, viewer_tz: str, lang: str = "en") -> str | None:
-    """A timed when on the viewer's clock ('25 Jun 2024 10:00–12:00'), or None when there is no
-    second clock to show: whole days are the same dates everywhere, and a when in the
+    """A timed when on the viewer's clock ('Jun 25, 2024 10:00 – 12:00'), or None when there is
+    no second clock to show: whole days are the same dates everywhere, and a when in the
     viewer's own zone needs no conversion."""
     if not isinstance(when, ExactWhen) or when.tz == viewer_tz:
         return None
     zone = ZoneInfo(viewer_tz)
-    return _clock_span(when.start.astimezone(zone), when.end.astimezone(zone), lang)
+    return _format_clock_span(when.start.astimezone(zone), when.end.astimezone(zone), lang)
 
 
 def describe_recurrence(recurrence: Recurrence, lang: str = "en") -> str:
-    """'every October since 1993 (day unknown)', 'every 24 October since 1993',
-    '1993년부터 매년 10월 (날짜 미상)', '自1993年起每年10月（日期不详）'."""
-    month, day, since = recurrence.month, recurrence.day, recurrence.since_year
-    if lang == "ko":
-        when = f"{month}월" if day is None else f"{month}월 {day}일"
-        unknown = f" ({_DAY_UNKNOWN['ko']})" if day is None else ""
-        return f"{since}년부터 매년 {when}{unknown}"
-    if lang == "zh":
-        when = f"{month}月" if day is None else f"{month}月{day}日"
-        unknown = f"（{_DAY_UNKNOWN['zh']}）" if day is None else ""
-        return f"自{since}年起每年{when}{unknown}"
-    name = _MONTHS[month - 1]
-    if day is None:
-        return f"every {name} since {since} ({_DAY_UNKNOWN['en']})"
-    return f"every {day} {name} since {since}"
+    """'every October since 1993 (day unknown)', 'every October 24 since 1993',
+    '1993년부터 매년 10월 (날짜 미상)', '自1993年起每年10月24日'."""
+    t = words_for(lang)
+    since = format_year(recurrence.since_year, lang)
+    if recurrence.day is None:
+        month = month_name(recurrence.month, lang)
+        return t.gettext("every %(month)s since %(year)s (day unknown)", month=month, year=since)
+    day = format_month_day(recurrence.month, recurrence.day, lang)
+    return t.gettext("every %(day)s since %(year)s", day=day, year=since)
 
 
-def ordinal(number: int) -> str:
-    """'1st', '2nd', '31st', '112th'."""
+def ordinal(number: int, lang: str = "en") -> str:
+    """'1st', '2nd', '31st', '112th' in English; the number itself in Korean and Chinese,
+    whose words for a rank ('31주년', '31周年') carry no suffix."""
+    t = words_for(lang)
     if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+        return t.pgettext("ordinal", "%(n)dth", n=number)
+    match number % 10:
+        case 1:
+            return t.pgettext("ordinal", "%(n)dst", n=number)
+        case 2:
+            return t.pgettext("ordinal", "%(n)dnd", n=number)
+        case 3:
+            return t.pgettext("ordinal", "%(n)drd", n=number)
+    return t.pgettext("ordinal", "%(n)dth", n=number)
+
+
+def anniversary(number: int, lang: str = "en") -> str:
+    """'31st anniversary', '31주년', '31周年'."""
+    return words_for(lang).gettext("%(ordinal)s anniversary", ordinal=ordinal(number, lang))
 
 
 def describe_place(place: Place | None, lang: str = "en") -> str:
@@ -149,27 +241,44 @@ def describe_place(place: Place | None, lang: str = "en") -> str:
     if place is None:
         return ""
     parts = [text.best(lang) for text in (place.name, place.city) if text is not None]
-    unique = list(dict.fromkeys(parts))
-    text = ", ".join(unique)
-    if place.confidence is not Confidence.CONFIRMED:
-        text = f"{text} ({place.confidence.value})"
-    return text
+    text = words_for(lang).gettext(", ").join(dict.fromkeys(parts))
+    hedge = CONFIDENCE_WORDS.get(place.confidence)
+    if hedge is None:
+        return text
+    t = words_for(lang)
+    return t.gettext("%(place)s (%(confidence)s)", place=text, confidence=t.gettext(hedge))
 
 
 def describe_participation(engagement: Engagement, lang: str = "en") -> str:
     """The province's part: 'invited, participation undecided', 'delegated to ...'."""
-    words = _PARTICIPATION[engagement.participation]
+    t = words_for(lang)
     if engagement.participation is Participation.DELEGATED and engagement.delegate is not None:
         who = engagement.delegate.name
-        words = f"delegated to {who.best(lang) if who else engagement.delegate.party_id}"
-    return words
+        name = who.best(lang) if who else engagement.delegate.party_id
+        return t.gettext("delegated to %(name)s", name=name)
+    words = PARTICIPATION_WORDS[engagement.participation]
+    return t.gettext(words) if words else ""
+
+
+def describe_event_status(status: EventStatus, lang: str = "en") -> str:
+    """The engagement's own status alone: 'confirmed', '확정', '已确认'."""
+    return words_for(lang).gettext(STATUS_WORDS[status])
+
+
+def describe_audience(audience: Audience, lang: str = "en") -> str:
+    """'staff', '직원용', '内部'."""
+    return words_for(lang).pgettext("audience", AUDIENCE_WORDS[audience])
 
 
 def describe_status(engagement: Engagement, lang: str = "en") -> str:
     """The engagement's own status, then the province's part: 'confirmed; invited, ...'."""
     participation = describe_participation(engagement, lang)
-    status = engagement.status.value
-    return f"{status}; {participation}" if participation else status
+    status = describe_event_status(engagement.status, lang)
+    if not participation:
+        return status
+    return words_for(lang).gettext(
+        "%(status)s; %(participation)s", status=status, participation=participation
+    )
 
 
 def party_name(engagement: Engagement, party_id: str, lang: str = "en") -> str:
@@ -180,13 +289,22 @@ def party_name(engagement: Engagement, party_id: str, lang: str = "en") -> str:
     return party_id
 
 
-def describe_source(source: Source) -> str:
-    """'[article] The Asia Business Daily ..., 2024-04-25: “quote” <url>'."""
-    head = f"[{source.origin.value}]"
+def source_tag(source: Source, lang: str = "en") -> str:
+    """Where a fact comes from, as a tag: '[article]', '[기사]', '[报道]'."""
+    t = words_for(lang)
+    return t.gettext("[%(origin)s]", origin=t.pgettext("source", ORIGIN_WORDS[source.origin]))
+
+
+def describe_source(source: Source, lang: str = "en") -> str:
+    """'[article] The Asia Business Daily ..., 2024-04-25: “quote” <url>'. The reference,
+    quote and claim are kept as written (they are the source's own words)."""
+    t = words_for(lang)
+    head = source_tag(source, lang)
     if source.ref is not None:
         head = f"{head} {source.ref}"
     elif source.origin is Origin.ASSUMED:
-        head = f"{head} our assumption"
+        assumption = t.gettext("our assumption")
+        head = f"{head} {assumption}"
     body = [f"“{source.quote}”"] if source.quote is not None else []
     if source.claim is not None:
         body.append(source.claim)
@@ -194,18 +312,110 @@ def describe_source(source: Source) -> str:
     return f"{head}: {' — '.join(body)}{url}"
 
 
+def deadline_title(doc: dict[str, Any], engagement_title: LocalizedText, lang: str) -> str:
+    """A deadline's title in `lang`: for a default rule's own title, the catalogue's words
+    around the engagement's title in `lang`; a title set by hand, or a rule the catalogue does
+    not know, keeps its own words (`doc['title']`, LocalizedText JSON)."""
+    own = LocalizedText.from_json(doc["title"])
+    template = RULE_TITLES.get(doc["rule"])
+    if template is None or not _is_rule_title(doc["rule"], own, engagement_title):
+        return own.best(lang)
+    text = words_for(lang).gettext(template, title=engagement_title.best(lang))
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def deadline_titles(doc: dict[str, Any], engagement_title: LocalizedText) -> LocalizedText:
+    """`deadline_title` in every language (what the JSON API returns)."""
+    own = LocalizedText.from_json(doc["title"])
+    if doc["rule"] not in RULE_TITLES or not _is_rule_title(doc["rule"], own, engagement_title):
+        return own
+    titles = {lang: deadline_title(doc, engagement_title, lang) for lang in LANGUAGES}
+    return LocalizedText(**titles, label="deadline.title")
+
+
+def deadline_explanation(doc: dict[str, Any], lang: str = "en") -> str:
+    """Why the deadline falls when it does: for a default rule, its offset, its move to a
+    working day and its basis from the catalogue, and the day it was counted from; a deadline
+    set by hand, or a rule the catalogue does not know, gives its own `rule_text`."""
+    rule = DEFAULT_RULES.get(doc["rule"])
+    basis = RULE_BASES.get(doc["rule"])
+    if rule is None or basis is None or not doc["derived"]:
+        return str(doc["rule_text"])
+    t = words_for(lang)
+    parts = [_offset_words(rule, lang)]
+    if rule.roll is Roll.PREVIOUS_WORKING_DAY:
+        parts.append(t.gettext("moved back to the previous working day if that is a holiday"))
+    why = t.gettext(basis)
+    if doc["rule"] in ASSUMED_RULES:
+        why = t.gettext("our assumption: %(basis)s", basis=why)
+    anchor_day = date.fromisoformat(doc["unadjusted"]) - timedelta(days=rule.offset_days)
+    return " ".join(
+        (
+            t.gettext("%(rule)s.", rule=t.gettext("; ").join(parts)),
+            t.gettext("Basis: %(basis)s", basis=why),
+            _counted_from(rule.anchor, format_day(anchor_day, lang), bool(doc["tentative"]), lang),
+        )
+    )
+
+
+def _offset_words(rule: DeadlineRule, lang: str) -> str:
+    t, days, start = words_for(lang), abs(rule.offset_days), rule.anchor is Anchor.START
+    if days == 0 and start:
+        return t.gettext("On the day the engagement starts")
+    if days == 0:
+        return t.gettext("On the day the engagement ends")
+    if rule.offset_days < 0 and start:
+        return t.ngettext(
+            "%(n)d day before the engagement starts",
+            "%(n)d days before the engagement starts",
+            days,
+        )
+    if rule.offset_days < 0:
+        return t.ngettext(
+            "%(n)d day before the engagement ends", "%(n)d days before the engagement ends", days
+        )
+    if start:
+        return t.ngettext(
+            "%(n)d day after the engagement starts", "%(n)d days after the engagement starts", days
+        )
+    return t.ngettext(
+        "%(n)d day after the engagement ends", "%(n)d days after the engagement ends", days
+    )
+
+
+def _counted_from(anchor: Anchor, day: str, tentative: bool, lang: str) -> str:
+    t = words_for(lang)
+    if tentative and anchor is Anchor.START:
+        return t.gettext(
+            "Counted from the earliest possible start, %(day)s (dates to be confirmed).",
+            day=day,
+        )
+    if tentative:
+        return t.gettext(
+            "Counted from the latest possible end, %(day)s (dates to be confirmed).", day=day
+        )
+    if anchor is Anchor.START:
+        return t.gettext("Counted from the first day, %(day)s.", day=day)
+    return t.gettext("Counted from the last day, %(day)s.", day=day)
+
+
+def _is_rule_title(rule: str, own: LocalizedText, engagement_title: LocalizedText) -> bool:
+    """`own` is the default rule's title for this engagement, not one set by hand (a long
+    engagement title may have been shortened with '…')."""
+    found = DEFAULT_RULES.get(rule)
+    if found is None or found.title.en is None or own.en is None:
+        return False
+    head, _, tail = found.title.en.partition("{title}")
+    return own.en.startswith(head) and (own.en.endswith(tail) or own.en.endswith("…"))
+
+
 def _imprecise_span(when: ImpreciseWhen, lang: str) -> str:
     if when.precision is Precision.YEAR:
-        return {"ko": f"{when.start_date.year}년", "zh": f"{when.start_date.year}年"}.get(
-            lang, str(when.start_date.year)
-        )
+        return format_year(when.start_date.year, lang)
     if when.precision is Precision.MONTH:
         return format_month(when.start_date, lang)
     return format_days(when.first_day, when.last_day, lang)
 
 
 def _clock_span(start: datetime, end: datetime, lang: str) -> str:
-    if start.date() == end.date():
-        return f"{format_day(start.date(), lang)} {start:%H:%M}–{end:%H:%M}"
-    first, last = format_day(start.date(), lang), format_day(end.date(), lang)
-    return f"{first} {start:%H:%M} – {last} {end:%H:%M}"
+    return _format_clock_span(start, end, lang)

@@ -91,3 +91,36 @@ def test_a_decision_is_overdue_after_its_decide_by_and_lapsed_once_its_engagemen
     assert waiting.overdue(date(2024, 5, 11))
     assert not waiting.lapsed(datetime(2024, 6, 27, 12, tzinfo=UTC))
     assert waiting.lapsed(datetime(2024, 6, 28, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+
+def _board(now: datetime, *commands: Command):
+    from calendar_service.read import decision_board
+
+    log = Log()
+    log.run(*commands)
+    views = project(log, [CalendarProjection(is_working_day=weekdays_only)])
+    items = agenda_view(
+        views,
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+        audience=Audience.RESTRICTED,
+        viewer=SEOUL,
+        lang="en",
+    )
+    return decision_board(views, items, now)
+
+
+def test_a_2024_invitation_left_undecided_is_lapsed_not_pending() -> None:
+    board = _board(datetime(2026, 3, 1, tzinfo=UTC), invitation(DAVOS_DATES))
+    assert board.pending == []
+    [lapsed] = board.lapsed
+    assert lapsed.item.engagement_id == str(DAVOS)
+
+
+def test_an_overdue_decision_is_marked_with_its_decide_by() -> None:
+    board = _board(datetime(2024, 5, 20, tzinfo=UTC), invitation(DAVOS_DATES))
+    [pending] = board.pending
+    assert board.overdue == [pending]
+    assert pending.days_left(board.today) == -10
+    assert pending.decide_by_text("en", board.today).startswith("Decide by May 10, 2024 (overdue")
+    assert "기한 경과" in pending.decide_by_text("ko", board.today)

@@ -22,6 +22,10 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "parse_as_of",
             "FeedLinks",
             "feed_links",
+            # the page and the messages: an engagement's page, under a feed's or signed
+            "engagement_page_url",
+            "signed_page_url",
+            "page_signature_ok",
             "CreatedFeed",
             "create_feed",
             "list_feeds",

@@ -183,7 +183,7 @@ def test_history_says_what_changed_from_what_to_what(log: MemoryEventStore) -> N
 
     assert [row.what for row in rows] == ["invitation received", "date refined", "location changed"]
     assert rows[1].summary == (
-        "date refined: June 2024 (to be confirmed) → 25–27 Jun 2024 (Asia/Shanghai)"
+        "date refined: June 2024 (to be confirmed) → Jun 25\u2009–\u200927, 2024 (Shanghai)"
     )
     assert rows[2].change == "Dalian → Dalian International Conference Center, Dalian"
     assert rows[0].known_at == kst(4, 25, 7)
@@ -201,15 +201,15 @@ def test_history_of_an_engagement_is_its_streams_folded_with_its_state_and_title
 
     assert found is not None
     assert [row.what for row in found.rows] == [
-        "invitation received",
-        "date refined",
-        "location changed",
-        "reminder missed",
+        "초청 접수",
+        "날짜 구체화",
+        "장소 변경",
+        "알림 누락",
     ]
     assert found.state is not None
     assert found.state.place == VENUE
     assert found.title("ko") == "2024 하계 다보스포럼 (다롄)"
-    assert found.rows[1].change.startswith("2024년 6월 (미정) → 2024년 6월 25–27일")
+    assert found.rows[1].change == "2024년 6월 (미정) → 2024년 6월 25일~27일 (상하이)"
     assert engagement_history(log, "no-such-engagement") is None
 
 
@@ -273,8 +273,8 @@ def test_a_timed_item_abroad_shows_both_clocks() -> None:
         datetime(2024, 6, 25, 11, tzinfo=china),
         "Asia/Shanghai",
     )
-    assert describe_when(session) == "25 Jun 2024 09:00–11:00"
-    assert viewer_clock(session, "Asia/Seoul") == "25 Jun 2024 10:00–12:00"
+    assert describe_when(session) == "Jun 25, 2024 09:00\u2009–\u200911:00"
+    assert viewer_clock(session, "Asia/Seoul") == "Jun 25, 2024 10:00\u2009–\u200912:00"
     assert viewer_clock(session, "Asia/Shanghai") is None
     assert viewer_clock(DAVOS_DATES, "Asia/Seoul") is None, "whole days are the same dates"
 
@@ -299,11 +299,11 @@ def test_day_ranges_read_as_an_officer_writes_them(
 def test_imprecise_whens_say_to_be_confirmed_and_observances_day_unknown() -> None:
     june = ImpreciseWhen.month("2024-06", "Asia/Shanghai")
     assert describe_when(june) == "June 2024 (to be confirmed)"
-    assert describe_when_in_zone(june) == "June 2024 (to be confirmed, Asia/Shanghai)"
+    assert describe_when_in_zone(june) == "June 2024 (to be confirmed; Shanghai)"
     assert describe_when(june, "ko") == "2024년 6월 (미정)"
     assert describe_when(june, day_unknown=True) == "June 2024 (day unknown)"
     assert describe_when_in_zone(AllDayWhen.on(date(2024, 4, 24), "Asia/Seoul")) == (
-        "24 Apr 2024 (Asia/Seoul)"
+        "Apr 24, 2024 (Seoul)"
     )
 
 
@@ -315,5 +315,5 @@ def test_a_probable_place_says_so() -> None:
         confidence=Confidence.PROBABLE,
     )
     assert describe_place(shenyang) == "Shenyang (probable)"
-    assert describe_place(shenyang, "zh") == "沈阳 (probable)"
+    assert describe_place(shenyang, "zh") == "沈阳（推定）"
     assert describe_place(None) == ""

@@ -3,8 +3,9 @@
 A Korean or Chinese reader must never meet an English word that is not a name: every word the
 service writes comes from the catalogue, so any English msgid (or a piece of one between its
 placeholders) found in a ko or zh rendering is a word that was not translated or not taken from
-the catalogue. Matching is case-sensitive and by whole words; pieces shorter than three letters
-("to", "at") are left out, as they also occur inside names and addresses.
+the catalogue. Matching is case-sensitive and by whole words, outside URLs and identifiers
+(`sisterhood-anniversary`); pieces shorter than three letters ("to", "at") are left out, as
+they also occur inside names and addresses.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from calendar_service.words import english_msgids
 
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
 _LETTERS = re.compile(r"[A-Za-z]{3,}")
+_URL = re.compile(r"(?:https?|webcal|mailto):[^\s<>\"']+")
 
 
 @cache
@@ -25,13 +27,14 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
         for piece in _PLACEHOLDER.split(msgid):
             piece = piece.strip(" .,:;()[]·–-—\n")
             if piece and _LETTERS.search(piece) and piece not in found:
-                found[piece] = re.compile(rf"(?<![A-Za-z]){re.escape(piece)}(?![A-Za-z])")
+                found[piece] = re.compile(rf"(?<![\w/.-]){re.escape(piece)}(?![\w/-])")
     return tuple(found.items())
 
 
 def english_words(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
     """The catalogue's English words and phrases found in `text`, after removing `names`
     (names of people, places, products that a reader meets in every language)."""
+    text = _URL.sub(" ", text)
     for name in names:
         text = text.replace(name, " ")
     return sorted(piece for piece, pattern in _patterns() if pattern.search(text))

@@ -96,11 +96,13 @@ def agenda_table(items: list[ItemView], lang: str, viewer: ZoneInfo) -> Table:
     it when it is timed in another zone), its title with its id under it, its status and its
     place. Every column wraps; none is dropped or cut."""
     t = words_for(lang)
-    table = Table(box=None, pad_edge=False, expand=False)
+    # Expanded, so the ratios hold: the title column takes the most room, and an id (up to
+    # about 30 characters) fits on one line at 80 columns, so it can be copied whole.
+    table = Table(box=None, pad_edge=False, expand=True)
     table.add_column(t.gettext("When"), ratio=3, min_width=14, overflow="fold")
-    table.add_column(t.gettext("Item"), ratio=4, min_width=16, overflow="fold")
+    table.add_column(t.gettext("Item"), ratio=5, min_width=16, overflow="fold")
     table.add_column(t.gettext("Status"), ratio=2, min_width=10, overflow="fold")
-    table.add_column(t.gettext("Where"), ratio=2, min_width=10, overflow="fold")
+    table.add_column(t.gettext("Where"), ratio=3, min_width=10, overflow="fold")
     for item in items:
         table.add_row(
             _when_cell(item, viewer, lang),
@@ -115,10 +117,10 @@ def decisions_table(board: DecisionBoard, lang: str) -> Table:
     """Each invitation still to decide, soonest decide-by first (overdue marked), then those
     that lapsed; with its when, title and id, and place."""
     t = words_for(lang)
-    table = Table(box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False, expand=True)
     table.add_column(t.gettext("Decide by"), ratio=3, min_width=14, overflow="fold")
     table.add_column(t.gettext("When"), ratio=3, min_width=14, overflow="fold")
-    table.add_column(t.gettext("Item"), ratio=4, min_width=16, overflow="fold")
+    table.add_column(t.gettext("Item"), ratio=5, min_width=16, overflow="fold")
     table.add_column(t.gettext("Where"), ratio=2, min_width=10, overflow="fold")
     for decision in [*board.pending, *board.lapsed]:
         item = decision.item

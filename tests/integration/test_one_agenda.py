@@ -2,14 +2,15 @@
 items in the same order for the same audience, as-of moment and language.
 
 Over the seed plus two meetings on one day, at 15:31 and 15:35, whose titles sort the other way
-round ("Zhejiang" before "Anhui" in time): each edge lists them by start instant. The CLI's
-table and the page's HTML are read as a person gets them (the page's bytes are held by the
-golden test, so its items are found by what it already shows: `data-engagement`,
-`data-kind` and the `<time datetime>` of each `<li>`, section by section).
+round ("Zhejiang" before "Anhui" in time): each edge lists them by start instant. The CLI is
+read through its `--json` lines (its table wraps to the terminal), the page's HTML by what it
+shows: `data-engagement`, `data-kind` and the `<time datetime>` of each item, section by
+section.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -19,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from rich.cells import get_character_cell_size
 from typer.testing import CliRunner
 
 from calendar_service.api import create_app
@@ -121,47 +121,14 @@ def _api(edges: Edges, audience: Audience, lang: str, **extra: str) -> list[dict
 
 
 def _cli(edges: Edges, audience: Audience, lang: str, *extra: str) -> list[tuple[str, str, str]]:
-    """The CLI agenda's rows, read off its table: (when, engagement id, kind)."""
+    """The CLI agenda's items, as its `--json` lines give them: (when, engagement id, kind)."""
     first, last = edges.window
     args = ["agenda", "--store", edges.store_url, "--audience", audience.value, "--lang", lang]
     args += ["--tz", "Asia/Seoul", "--from", first.isoformat(), "--to", last.isoformat(), *extra]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "220"})
+    result = CliRunner().invoke(app, [*args, "--json"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    return _table_rows(result.output.splitlines()[1:])
-
-
-def _table_rows(lines: list[str]) -> list[tuple[str, str, str]]:
-    if not lines or not lines[0].startswith("When"):
-        return []  # "nothing in this window"
-    header = lines[0]  # ASCII: its character positions are terminal cells
-    zone, item, status = header.index("Zone"), header.index("Item"), header.index("Status")
-    blocks: list[list[str]] = []
-    for line in lines[1:]:
-        if _cells(line, 0, zone).strip():
-            blocks.append([])
-        blocks[-1].append(line)
-    rows = []
-    for block in blocks:
-        items = [cut for line in block if (cut := _cells(line, item, status).strip())]
-        said = _cells(block[0], status, len(header) + 1000).strip()
-        kind = "engagement"
-        if said.startswith("deadline"):
-            kind = "deadline"
-        elif said == "yearly observance":
-            kind = "observance"
-        rows.append((_cells(block[0], 0, zone).strip(), items[-1], kind))
-    return rows
-
-
-def _cells(line: str, start: int, end: int) -> str:
-    """The characters of `line` in terminal cells `start`..`end` (a Hangul or Han character
-    takes two cells)."""
-    kept, at = [], 0
-    for char in line:
-        if start <= at < end:
-            kept.append(char)
-        at += get_character_cell_size(char)
-    return "".join(kept)
+    items = [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    return [(i["when_text"], i["engagement_id"], i["kind"]) for i in items]
 
 
 def _page(edges: Edges, audience: Audience, lang: str) -> dict[str, list[Key]]:

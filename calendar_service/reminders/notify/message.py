@@ -106,7 +106,7 @@ class Composer:
             "You receive this because you subscribed to reminders of %(audience)s engagements.",
             audience=audience,
         )
-        text = "\n".join([subject, "", *_rows(lines), "", footer])
+        text = "\n".join([subject, "", *_rows(lines, lang), "", footer])
         return Notification(
             key=f"{reminder.reminder_id}#{target.key}",
             reminder_id=reminder.reminder_id,
@@ -196,7 +196,7 @@ class Composer:
         start, end = engagement.when.bounds()
         lang = target.lang if target.lang in LANGUAGES else "en"
         return {
-            "text": "\n".join([f"*{subject}*", *_rows(lines)]),
+            "text": "\n".join([f"*{subject}*", *_rows(lines, lang)]),
             "event": "reminder",
             "reminder": {
                 "id": reminder.reminder_id,
@@ -241,8 +241,10 @@ class Composer:
         return (Attachment(f"{engagement.id}.ics", "text/calendar; method=PUBLISH", data),)
 
 
-def _rows(lines: list[tuple[str, str]]) -> list[str]:
-    return [f"{label}: {value}" for label, value in lines]
+def _rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
+    """'When: ...', '일시: ...', '时间：...' (Chinese takes a full-width colon)."""
+    t = words_for(lang)
+    return [t.gettext("%(label)s: %(value)s", label=label, value=value) for label, value in lines]
 
 
 def _own_city(engagement: Engagement, lang: str) -> str:

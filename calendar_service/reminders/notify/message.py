@@ -10,7 +10,8 @@ engagement's .ics, rendered by `calendar_service.feed` like the feed's item.
 Every word comes from the catalogue (`words_for(lang)`), durations and zone cities from the CLDR
 formats (`calendar_service.words`), whens, places and statuses from `read.wording`; names of
 people, places and engagements from the data in the recipient's language. Audience names are
-the feed's msgids (context "audience"), so a word reads the same in a feed and a message.
+`read.wording.describe_audience`'s (msgids in context "audience", the feed's too), so a word
+reads the same in a feed and a message.
 
 The link is signed for the recipient (`feed.links.signed_page_url`): it opens the engagement's
 page `/e/{id}?a=&l=&s=` for the recipient's audience (the subscription's; a team webhook's is
@@ -42,6 +43,8 @@ from calendar_service.domain.reminder_plan import Target
 from calendar_service.feed import EngagementItem, FeedMeta, render_calendar, signed_page_url
 from calendar_service.read.decisions import DECISION_RULE
 from calendar_service.read.wording import (
+    deadline_title,
+    describe_audience,
     describe_place,
     describe_status,
     describe_when,
@@ -50,14 +53,7 @@ from calendar_service.read.wording import (
     viewer_clock,
 )
 from calendar_service.reminders.notify.base import Attachment, Notification
-from calendar_service.words import NP_, format_duration, words_for, zone_city
-
-AUDIENCE_WORDS = {
-    Audience.PUBLIC: NP_("audience", "public"),
-    Audience.STAFF: NP_("audience", "staff"),
-    Audience.RESTRICTED: NP_("audience", "restricted"),
-}
-"""An audience's name, as the feed says it ("외교 일정 (직원)")."""
+from calendar_service.words import format_duration, words_for, zone_city
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class Composer:
         link = self.link(str(engagement.id), target, engagement.audience)
         subject = self._headline(reminder, engagement, lang)
         lines = [*self._lines(reminder, engagement, lang), (t.gettext("Details"), link)]
-        audience = t.pgettext("audience", AUDIENCE_WORDS[engagement.audience])
+        audience = describe_audience(engagement.audience, lang)
         footer = t.gettext(
             "You receive this because you subscribed to reminders of %(audience)s engagements.",
             audience=audience,
@@ -156,7 +152,8 @@ class Composer:
         deadline = self._deadline(reminder, engagement)
         if deadline is None:
             return engagement.title.best(lang)
-        return deadline.title.best(lang)
+        doc = {"rule": deadline.rule, "title": deadline.title.to_json()}
+        return deadline_title(doc, engagement.title, lang)
 
     def _lines(
         self, reminder: ReminderInfo, engagement: Engagement, lang: str

@@ -35,7 +35,7 @@ from calendar_service.feed import page_signature_ok
 from calendar_service.reminders.notify.base import Notification
 from calendar_service.reminders.notify.email import SmtpNotifier
 from calendar_service.reminders.notify.message import Composer, ReminderInfo
-from calendar_service.words import english_msgids
+from tests.english import english_words
 from tests.unit.domain.builders import weekdays_only
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -208,25 +208,13 @@ def test_the_office_clock_and_the_audience_are_named_as_the_feed_names_them() ->
 
 # A Korean or Chinese reader meets no English word of the catalogue.
 
-_PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 _URL = re.compile(r"https?://\S+")
 
 
-def _english_words() -> frozenset[str]:
-    words: set[str] = set()
-    for msgid in english_msgids():
-        words.update(re.findall(r"[A-Za-z][A-Za-z'-]*", _PLACEHOLDER.sub(" ", msgid)))
-    return frozenset(words)
-
-
 def english_left(text: str, names: list[str]) -> list[str]:
-    """The catalogue's English words in `text`, whole words, case-sensitive; links and the
-    `names` (of people, places, engagements) excepted."""
-    for name in sorted(names, key=len, reverse=True):
-        text = text.replace(name, " ")
-    text = _URL.sub(" ", text)
-    english = _english_words()
-    return [word for word in re.findall(r"[A-Za-z][A-Za-z'-]*", text) if word in english]
+    """The catalogue's English words in `text` (`tests.english`), its links excepted: a link's
+    query says `a=staff` to the server, not to the reader."""
+    return english_words(_URL.sub(" ", text), names=tuple(names))
 
 
 class _Visible(HTMLParser):
@@ -289,11 +277,3 @@ def test_a_korean_or_chinese_email_and_webhook_text_hold_no_english_word(
         assert english_left(shown, names) == [], shown
     hook = _compose(engagement, Target("webhook", "webhook", lang, ("Kim",)), label)
     assert english_left(hook.fields["text"], names) == [], hook.fields["text"]
-
-
-def test_the_english_scan_finds_an_english_word() -> None:
-    """The scan itself: an English label in a Korean text is found, a name is not."""
-    assert english_left("일시: 2024년 6월 25일\nDetails: https://cal.example/e/x", []) == [
-        "Details"
-    ]
-    assert english_left("장소: Dalian World Expo Center", ["Dalian World Expo Center"]) == []

@@ -327,7 +327,10 @@ def reminder_delivery(
         claims=open_claims(settings),
         notifiers=open_notifiers(settings),
         composer=Composer(
-            settings.base_url, settings.timezone, is_working_day=korean_working_days()
+            settings.base_url,
+            link_secret(settings),
+            settings.timezone,
+            is_working_day=korean_working_days(),
         ),
         grace=settings.reminder_grace,
         claim_ttl=settings.reminder_claim_ttl,

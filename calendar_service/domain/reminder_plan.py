@@ -125,12 +125,15 @@ def timing(
 @dataclass(frozen=True)
 class Target:
     """One message to send: by `channel` ('email', 'webhook' or 'log') to `to` (an address,
-    or 'webhook' / 'log'), in `lang`, reaching the staff `names`."""
+    or 'webhook' / 'log'), in `lang`, reaching the staff `names`. `audience` is what its
+    readers may see (the links a message carries open pages for it): the subscriber's for an
+    email, the narrowest of its subscribers' for a team webhook, None for the log."""
 
     channel: str
     to: str
     lang: str
     names: tuple[str, ...] = ()
+    audience: Audience | None = None
 
     @property
     def key(self) -> str:
@@ -153,6 +156,7 @@ def targets(
     channels, given the channels this deployment has `available` ('email', 'webhook')."""
     emails: dict[str, Target] = {}
     hooks: dict[str, list[str]] = {}
+    hook_audiences: dict[str, Audience] = {}
     logged: list[str] = []
     for sub in sorted(subscriptions, key=lambda s: s.staff_id):
         if not sub.admits(audience):
@@ -161,12 +165,18 @@ def targets(
             if channel.value not in available:
                 logged.append(f"{sub.name} ({channel.value})")
             elif channel is Channel.EMAIL and sub.email is not None:
-                emails.setdefault(sub.email, Target("email", sub.email, sub.lang, (sub.name,)))
+                emails.setdefault(
+                    sub.email, Target("email", sub.email, sub.lang, (sub.name,), sub.audience)
+                )
             elif channel is Channel.WEBHOOK:
                 hooks.setdefault(sub.lang, []).append(sub.name)
+                narrowest = hook_audiences.setdefault(sub.lang, sub.audience)
+                if sub.audience.rank < narrowest.rank:
+                    hook_audiences[sub.lang] = sub.audience
     found = sorted(emails.values(), key=lambda t: t.key)
     found += [
-        Target("webhook", "webhook", lang, tuple(names)) for lang, names in sorted(hooks.items())
+        Target("webhook", "webhook", lang, tuple(names), hook_audiences[lang])
+        for lang, names in sorted(hooks.items())
     ]
     if logged or not found:
         found.append(Target("log", "log", "en", tuple(logged)))

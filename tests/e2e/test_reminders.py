@@ -12,21 +12,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import signal
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import redis
 from icalendar import Calendar
 
-from calendar_service.bootstrap import Container, build
+from calendar_service.bootstrap import Container, build, link_secret
 from calendar_service.config import Settings
 from calendar_service.domain import (
     Audience,
@@ -39,11 +43,13 @@ from calendar_service.domain import (
     SubscribeStaff,
     UnsubscribeStaff,
 )
+from calendar_service.feed import page_signature_ok
 from calendar_service.projections import PROJECTION_NAMES
 from calendar_service.read import engagement_history
 from calendar_service.service import Envelope, settle
 from calendar_service.staff.subscriptions import subscribe
 from tests.conftest import start_redis_server
+from tests.e2e.server import served
 from tests.reminders_support import (
     SCHEDULER_ACTIVE,
     SCHEDULER_STANDBY,
@@ -245,9 +251,14 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     assert f"{seoul:%Y}년" in seoul_line
     assert f"{seoul:%H:%M}" in seoul_line
     assert "다롄 국제회의센터" in text
-    assert f"https://calendar.gg.example/engagements/{eid}" in text
+    (link,) = set(re.findall(r"https://calendar\.gg\.example/\S+", text))
+    page = urlsplit(link)
+    query = {name: value for name, (value,) in parse_qs(page.query).items()}
+    assert (page.path, query["a"], query["l"]) == (f"/e/{eid}", "staff", "ko")
+    key = link_secret(deployment.container.settings)
+    assert page_signature_ok(key, eid, "staff", "ko", query["s"])
     html = rich.get_content()
-    assert f'href="https://calendar.gg.example/engagements/{eid}"' in html
+    assert f'href="{link.replace("&", "&amp;")}"' in html
     (ics,) = message.iter_attachments()
     (event,) = Calendar.from_ical(ics.get_content().encode()).walk("VEVENT")
     assert eid in str(event["UID"])
@@ -261,6 +272,7 @@ def test_a_reminder_arrives_once_by_email_and_by_webhook_with_its_content(
     payload = hook.json()
     assert "랴오닝 무역 회담" in payload["text"]
     assert payload["engagement"]["id"] == eid
+    assert f"/e/{eid}?a=staff&l=ko&s=" in payload["engagement"]["url"]
     assert payload["recipients"] == ["Kim Minji"]
 
     assert deployment.outcomes(eid) == [("ReminderSent", rid)]
@@ -498,3 +510,82 @@ def test_a_redis_restarted_mid_run_loses_no_reminder_and_doubles_none(
         hooks.stop()
         server.kill()
         server.wait()
+
+
+_SERVICE_URL = r"[^\s\\\"'<>]+"
+
+
+def _urls_in(message: EmailMessage, base: str) -> set[str]:
+    """Every URL under `base` in the message as a mail client shows it: the text, the HTML
+    (links and text) and the attached .ics (unfolded)."""
+    found: set[str] = set()
+    pattern = re.compile(re.escape(base) + _SERVICE_URL)
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind not in ("text/plain", "text/html", "text/calendar"):
+            continue
+        content = part.get_content()
+        text = content.decode() if isinstance(content, bytes) else content
+        if kind == "text/calendar":
+            text = text.replace("\r\n ", "").replace("\n ", "")
+        elif kind == "text/html":
+            text = text.replace("&amp;", "&")
+        found.update(pattern.findall(text))
+    return found
+
+
+def test_every_link_in_a_sent_reminder_email_opens_a_page_of_the_service(tmp_path: Path) -> None:
+    """A Korean staff member and a Chinese one cleared for restricted engagements each get the
+    reminder from a running server (embedded mode: the scheduler in the server's process);
+    every link to the service in what they receive answers 200, without a token."""
+    store = f"sqlite:///{tmp_path / 'events.db'}"
+    smtp = SmtpSink().start()
+    timings = {
+        "scheduler_nudge_interval": "0.5",
+        "scheduler_lock_ttl": "2",
+        "reminder_claim_ttl": "2",
+        "reminder_grace": f"PT{GRACE}S",
+    }
+    try:
+        with served(store, tmp_path / "server.log", smtp_url=smtp.url, **timings) as base:
+            container = build(Settings(store=store))
+            try:
+                for staff_id, email, lang, audience in [
+                    ("kim-minji", KIM, "ko", Audience.STAFF),
+                    ("wang-fang", "wang@example.org", "zh", Audience.RESTRICTED),
+                ]:
+                    subscribe(
+                        container.store,
+                        container.projector,
+                        SubscribeStaff(
+                            staff_id=staff_id,
+                            name=staff_id,
+                            email=email,
+                            channels=frozenset({Channel.EMAIL}),
+                            lang=lang,
+                            audience=audience,
+                        ),
+                        actor="admin",
+                    )
+                eid = _new_id("linked")
+                for command in due_soon(eid, due_in=3, channels=("email",)):
+                    container.execute(command, Envelope(actor="kim.minji"))
+                wait_until(lambda: len(smtp.messages) >= 2, 30, "both reminder emails")
+            finally:
+                container.close()
+            by_reader = {m.rcpt[0]: _urls_in(m.message, base) for m in smtp.messages}
+            assert sorted(by_reader) == [KIM, "wang@example.org"]
+            pages = {
+                KIM: f"{base}/e/{eid}?a=staff&l=ko&s=",
+                "wang@example.org": f"{base}/e/{eid}?a=restricted&l=zh&s=",
+            }
+            key = link_secret(Settings(store=store))  # the server's: kept beside the log
+            for reader, urls in by_reader.items():
+                (page,) = [url for url in urls if url.startswith(pages[reader])]
+                query = {name: value for name, (value,) in parse_qs(urlsplit(page).query).items()}
+                assert page_signature_ok(key, eid, query["a"], query["l"], query["s"])
+                for url in urls:
+                    answer = httpx.get(url, timeout=10)
+                    assert answer.status_code == 200, (url, answer.status_code)
+    finally:
+        smtp.stop()

@@ -1,19 +1,29 @@
-"""What a reminder says, in the recipient's language (en, ko or zh).
+"""What a reminder says, in the recipient's language (en, ko or zh), and where its link leads.
 
 `Composer.compose(reminder, engagement, target)` gives one `Notification`: a subject with the
 title; a plain-text body and the same as HTML (every user-entered text escaped) with the when
 on the engagement's own clock and, for a timed item abroad, on the office's clock too
 (`CALENDAR_TIMEZONE`), the place, the status and a link to the engagement's page; the JSON the
 webhook posts (a `text` that Slack and Mattermost show, plus structured fields); and the
-engagement's .ics, rendered by `calendar_service.feed` like the feed's item. Zone cities and
-audience names are the feed's (`feed.words`), but for the words a message says otherwise.
+engagement's .ics, rendered by `calendar_service.feed` like the feed's item.
+
+Every word comes from the catalogue (`words_for(lang)`), durations and zone cities from the CLDR
+formats (`calendar_service.words`), whens, places and statuses from `read.wording`; names of
+people, places and engagements from the data in the recipient's language. Audience names are
+`read.wording.describe_audience`'s (msgids in context "audience", the feed's too), so a word
+reads the same in a feed and a message.
+
+The link is signed for the recipient (`feed.links.signed_page_url`): it opens the engagement's
+page `/e/{id}?a=&l=&s=` for the recipient's audience (the subscription's; a team webhook's is
+the narrowest of its subscribers') in their language, with no token. A deadline's reminder
+links to its engagement. The .ics attachment carries the same link.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from calendar_service.domain import (
@@ -22,81 +32,28 @@ from calendar_service.domain import (
     Audience,
     DeadlineRules,
     Engagement,
+    EngagementId,
     ExactWhen,
     WorkingDayPredicate,
     derive_deadlines,
     parse_duration,
 )
+from calendar_service.domain.engagement.deadlines import Deadline
 from calendar_service.domain.reminder_plan import Target
-from calendar_service.feed import (
-    AUDIENCE_NAMES,
-    ZONE_CITIES,
-    EngagementItem,
-    FeedMeta,
-    render_calendar,
-    zone_city,
-)
+from calendar_service.feed import EngagementItem, FeedMeta, render_calendar, signed_page_url
+from calendar_service.read.decisions import DECISION_RULE
 from calendar_service.read.wording import (
+    deadline_title,
+    describe_audience,
     describe_place,
     describe_status,
     describe_when,
+    describe_when_in_zone,
+    party_name,
     viewer_clock,
 )
 from calendar_service.reminders.notify.base import Attachment, Notification
-
-_UNITS = {
-    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("second", "seconds")),
-    "ko": (("일", "일"), ("시간", "시간"), ("분", "분"), ("초", "초")),
-    "zh": (("天", "天"), ("小时", "小时"), ("分钟", "分钟"), ("秒", "秒")),
-}
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "starts_in": "Reminder: {title} starts in {rel}",
-        "starts_now": "Reminder: {title} starts now",
-        "deadline": "Deadline today: {deadline}",
-        "for": "For",
-        "when": "When",
-        "local": "{city} time",
-        "where": "Where",
-        "status": "Status",
-        "link": "Details",
-        "footer": "You receive this because you subscribed to reminders of {audience} engagements.",
-    },
-    "ko": {
-        "starts_in": "알림: {title} — {rel} 후 시작",
-        "starts_now": "알림: {title} — 지금 시작",
-        "deadline": "오늘 마감: {deadline}",
-        "for": "관련 일정",
-        "when": "일시",
-        "local": "{city} 시각",
-        "where": "장소",
-        "status": "상태",
-        "link": "자세히 보기",
-        "footer": "{audience} 일정 알림을 구독하셔서 받으신 메일입니다.",
-    },
-    "zh": {
-        "starts_in": "提醒：{title}将于{rel}后开始",
-        "starts_now": "提醒：{title}现在开始",
-        "deadline": "今日截止：{deadline}",
-        "for": "相关日程",
-        "when": "时间",
-        "local": "{city}时间",
-        "where": "地点",
-        "status": "状态",
-        "link": "详情",
-        "footer": "您订阅了{audience}日程的提醒，因此收到此邮件。",
-    },
-}
-# Where a message's word differs from the feed's, it is kept here until issue 12 makes the two
-# agree: a message names China's clock by its city ("{city} time": "Beijing time", "베이징
-# 시각"), and two audiences otherwise.
-_ZONE_CITIES = ZONE_CITIES | {
-    "Asia/Shanghai": {"en": "Beijing", "ko": "베이징", "zh": "北京"},
-}
-_AUDIENCES = AUDIENCE_NAMES | {
-    Audience.STAFF: AUDIENCE_NAMES[Audience.STAFF] | {"ko": "직원용"},
-    Audience.RESTRICTED: AUDIENCE_NAMES[Audience.RESTRICTED] | {"zh": "限阅"},
-}
+from calendar_service.words import format_duration, words_for, zone_city
 
 
 @dataclass(frozen=True)
@@ -109,30 +66,23 @@ class ReminderInfo:
     rule: str | None = None
 
 
-def relative(offset: timedelta, lang: str) -> str:
-    """'7 days', '1 day 2 hours', '5 seconds'; '7일', '1시간 30분'; '7天', '5秒'."""
-    units = _UNITS.get(lang, _UNITS["en"])
-    hours, rest = divmod(offset.seconds, 3600)
-    amounts = (offset.days, hours, rest // 60, rest % 60)
-    parts = [
-        f"{amount} {unit[amount != 1]}" if lang == "en" else f"{amount}{unit[0]}"
-        for amount, unit in zip(amounts, units, strict=True)
-        if amount
-    ]
-    return (" " if lang != "zh" else "").join(parts)
-
-
 @dataclass(frozen=True)
 class Composer:
-    """Words reminders for this deployment: its page URLs and its office clock."""
+    """Words reminders for this deployment: its page URLs, the key that signs them
+    (`bootstrap.link_secret`) and its office clock."""
 
     base_url: str
+    link_key: bytes
     timezone: str = "Asia/Seoul"
     rules: DeadlineRules = DEFAULT_RULES
     is_working_day: WorkingDayPredicate | None = None
 
-    def link(self, engagement: Engagement) -> str:
-        return f"{self.base_url.rstrip('/')}/engagements/{engagement.id}"
+    def link(self, engagement_id: str, target: Target, audience: Audience) -> str:
+        """The engagement's page for this recipient: their audience (`audience`, the
+        engagement's, when the target carries none) and their language."""
+        seen_as = target.audience or audience
+        lang = target.lang if target.lang in LANGUAGES else "en"
+        return signed_page_url(self.base_url, self.link_key, engagement_id, seen_as.value, lang)
 
     def compose(
         self,
@@ -143,15 +93,16 @@ class Composer:
         last_modified: datetime,
     ) -> Notification:
         lang = target.lang if target.lang in LANGUAGES else "en"
-        words = _WORDS[lang]
-        title = engagement.title.best(lang)
+        t = words_for(lang)
+        link = self.link(str(engagement.id), target, engagement.audience)
         subject = self._headline(reminder, engagement, lang)
-        lines = self._lines(engagement, lang)
-        link = self.link(engagement)
-        footer = words["footer"].format(audience=_AUDIENCES[engagement.audience][lang])
-        text = "\n".join(
-            [subject, "", *(f"{label}: {value}" for label, value in lines), "", footer]
+        lines = [*self._lines(reminder, engagement, lang), (t.gettext("Details"), link)]
+        audience = describe_audience(engagement.audience, lang)
+        footer = t.gettext(
+            "You receive this because you subscribed to reminders of %(audience)s engagements.",
+            audience=audience,
         )
+        text = "\n".join([subject, "", *_rows(lines, lang), "", footer])
         return Notification(
             key=f"{reminder.reminder_id}#{target.key}",
             reminder_id=reminder.reminder_id,
@@ -161,52 +112,71 @@ class Composer:
             lang=lang,
             subject=subject,
             text=text,
-            html=_html(subject, lines, footer),
+            html=_html(subject, lines, footer, lang),
             link=link,
-            fields=self._fields(reminder, engagement, target, subject, lines, title),
-            attachments=self._ics(engagement, lang, last_modified, title),
+            fields=self._fields(reminder, engagement, target, subject, lines, link),
+            attachments=self._ics(engagement, lang, last_modified, link),
         )
 
     def _headline(self, reminder: ReminderInfo, engagement: Engagement, lang: str) -> str:
-        words = _WORDS[lang]
+        t = words_for(lang)
         title = engagement.title.best(lang)
         if reminder.label.startswith("start-"):
             offset = parse_duration("offset", reminder.label.removeprefix("start-"))
-            rel = relative(offset, lang)
-            return (
-                words["starts_in"].format(title=title, rel=rel)
-                if rel
-                else words["starts_now"].format(title=title)
+            if not offset:
+                return t.gettext("Reminder: %(title)s starts now", title=title)
+            return t.gettext(
+                "Reminder: %(title)s starts in %(duration)s",
+                title=title,
+                duration=format_duration(offset, lang),
             )
-        return words["deadline"].format(deadline=self._deadline_title(reminder, engagement, lang))
+        if self._rule(reminder) == DECISION_RULE:
+            return t.gettext("Decision due today: will we attend %(title)s?", title=title)
+        deadline = self._deadline_title(reminder, engagement, lang)
+        return t.gettext("Deadline today: %(deadline)s", deadline=deadline)
+
+    @staticmethod
+    def _rule(reminder: ReminderInfo) -> str:
+        return reminder.rule or reminder.label.removeprefix("deadline-")
+
+    def _deadline(self, reminder: ReminderInfo, engagement: Engagement) -> Deadline | None:
+        if self.is_working_day is None:
+            return None
+        rule = self._rule(reminder)
+        found = derive_deadlines(engagement, self.rules, self.is_working_day)
+        return next((deadline for deadline in found if deadline.rule == rule), None)
 
     def _deadline_title(self, reminder: ReminderInfo, engagement: Engagement, lang: str) -> str:
-        rule = reminder.rule or reminder.label.removeprefix("deadline-")
-        if self.is_working_day is not None:
-            for deadline in derive_deadlines(engagement, self.rules, self.is_working_day):
-                if deadline.rule == rule:
-                    return deadline.title.best(lang)
-        return f"{rule.replace('-', ' ')}: {engagement.title.best(lang)}"
+        """The deadline's title as the agenda words it; the engagement's title when the rule is
+        no longer found (the reminder is then about to be dropped as superseded)."""
+        deadline = self._deadline(reminder, engagement)
+        if deadline is None:
+            return engagement.title.best(lang)
+        doc = {"rule": deadline.rule, "title": deadline.title.to_json()}
+        return deadline_title(doc, engagement.title, lang)
 
-    def _lines(self, engagement: Engagement, lang: str) -> list[tuple[str, str]]:
-        words = _WORDS[lang]
+    def _lines(
+        self, reminder: ReminderInfo, engagement: Engagement, lang: str
+    ) -> list[tuple[str, str]]:
+        t = words_for(lang)
         when = engagement.when
         if isinstance(when, ExactWhen):
-            city = _own_city(engagement, lang)
-            lines = [
-                (words["when"], f"{describe_when(when, lang)} ({words['local'].format(city=city)})")
-            ]
+            own = t.gettext("%(city)s time", city=_own_city(engagement, lang))
+            lines = [(t.gettext("When"), f"{describe_when(when, lang)} ({own})")]
             second = viewer_clock(when, self.timezone, lang)
             if second is not None:
-                city = zone_city(self.timezone, lang, _ZONE_CITIES)
-                lines.append((words["local"].format(city=city), second))
+                office = t.gettext("%(city)s time", city=zone_city(self.timezone, lang))
+                lines.append((office, second))
         else:
-            lines = [(words["when"], f"{describe_when(when, lang)} ({when.tz})")]
+            lines = [(t.gettext("When"), describe_when_in_zone(when, lang))]
         place = describe_place(engagement.place, lang)
         if place:
-            lines.append((words["where"], place))
-        lines.append((words["status"], describe_status(engagement, lang)))
-        lines.append((words["link"], self.link(engagement)))
+            lines.append((t.gettext("Where"), place))
+        lines.append((t.gettext("Status"), describe_status(engagement, lang)))
+        if engagement.inviter and self._rule(reminder) == DECISION_RULE:
+            lines.append(
+                (t.gettext("Invited by"), party_name(engagement, engagement.inviter, lang))
+            )
         return lines
 
     def _fields(
@@ -216,11 +186,14 @@ class Composer:
         target: Target,
         subject: str,
         lines: list[tuple[str, str]],
-        title: str,
+        link: str,
     ) -> dict[str, Any]:
+        """The webhook's JSON: `text` for people; the rest are values (ids, codes, ISO-8601
+        instants) for programs, except `title` and `place`, in the recipient's language."""
         start, end = engagement.when.bounds()
+        lang = target.lang if target.lang in LANGUAGES else "en"
         return {
-            "text": "\n".join([f"*{subject}*", *(f"{label}: {value}" for label, value in lines)]),
+            "text": "\n".join([f"*{subject}*", *_rows(lines, lang)]),
             "event": "reminder",
             "reminder": {
                 "id": reminder.reminder_id,
@@ -229,24 +202,34 @@ class Composer:
             },
             "engagement": {
                 "id": str(engagement.id),
-                "title": title,
+                "title": engagement.title.best(lang),
                 "kind": engagement.kind.value,
                 "status": engagement.status.value,
+                "participation": engagement.participation.value,
                 "audience": engagement.audience.value,
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "tz": engagement.when.tz,
-                "place": describe_place(engagement.place, target.lang) or None,
-                "url": self.link(engagement),
+                "place": describe_place(engagement.place, lang) or None,
+                "url": link,
             },
-            "lang": target.lang,
+            "lang": lang,
             "recipients": list(target.names),
         }
 
     def _ics(
-        self, engagement: Engagement, lang: str, last_modified: datetime, title: str
+        self, engagement: Engagement, lang: str, last_modified: datetime, link: str
     ) -> tuple[Attachment, ...]:
-        meta = FeedMeta(name=title, lang=lang, timezone=self.timezone, base_url=self.base_url)
+        def signed(_base: str, _engagement_id: EngagementId) -> str:
+            return link
+
+        meta = FeedMeta(
+            name=engagement.title.best(lang),
+            lang=lang,
+            timezone=self.timezone,
+            base_url=self.base_url,
+            engagement_url=signed,
+        )
         item = EngagementItem(engagement=engagement, last_modified=last_modified)
         try:
             data = render_calendar([item], meta)
@@ -255,20 +238,26 @@ class Composer:
         return (Attachment(f"{engagement.id}.ics", "text/calendar; method=PUBLISH", data),)
 
 
+def _rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
+    """'When: ...', '일시: ...', '时间：...' (Chinese takes a full-width colon)."""
+    t = words_for(lang)
+    return [t.gettext("%(label)s: %(value)s", label=label, value=value) for label, value in lines]
+
+
 def _own_city(engagement: Engagement, lang: str) -> str:
     place = engagement.place
     if place is not None and place.city is not None and place.tz == engagement.when.tz:
         return place.city.best(lang)
-    return zone_city(engagement.when.tz, lang, _ZONE_CITIES)
+    return zone_city(engagement.when.tz, lang)
 
 
-def _html(subject: str, lines: list[tuple[str, str]], footer: str) -> str:
+def _html(subject: str, lines: list[tuple[str, str]], footer: str, lang: str) -> str:
     rows = "".join(
         f'<tr><th align="left">{html.escape(label)}</th><td>{_cell(value)}</td></tr>'
         for label, value in lines
     )
     return (
-        "<!DOCTYPE html><html><body>"
+        f'<!DOCTYPE html><html lang="{lang}"><body>'
         f"<h2>{html.escape(subject)}</h2><table>{rows}</table>"
         f"<p><small>{html.escape(footer)}</small></p></body></html>"
     )

@@ -76,7 +76,7 @@ class World:
             views=self.views,
             claims=self.claims,
             notifiers={"email": self.email, "webhook": self.webhook, "log": self.log},
-            composer=Composer("https://cal.example", is_working_day=weekdays_only),
+            composer=Composer("https://cal.example", b"key", is_working_day=weekdays_only),
             grace=GRACE,
             retries=2,
             clock=lambda: self.now,

@@ -104,19 +104,21 @@ def _sub(staff_id: str, *channels: Channel, audience: Audience = Audience.STAFF,
 def test_email_goes_to_each_subscriber_in_their_language_and_the_webhook_once_per_language() -> (
     None
 ):
+    """Each carries the audience its readers may see, for the links it holds: a subscriber's
+    own, and for a team channel the narrowest of its subscribers'."""
     subs = [
-        _sub("kim", Channel.EMAIL, lang="ko"),
-        _sub("park", Channel.EMAIL, Channel.WEBHOOK, lang="ko"),
+        _sub("kim", Channel.EMAIL, lang="ko", audience=Audience.RESTRICTED),
+        _sub("park", Channel.EMAIL, Channel.WEBHOOK, lang="ko", audience=Audience.RESTRICTED),
         _sub("lee", Channel.WEBHOOK, lang="ko"),
-        _sub("wang", Channel.WEBHOOK, lang="zh"),
+        _sub("wang", Channel.WEBHOOK, lang="zh", audience=Audience.RESTRICTED),
     ]
     found = targets(subs, Audience.STAFF, frozenset(Channel), frozenset({"email", "webhook"}))
 
     assert found == [
-        Target("email", "kim@example.org", "ko", ("Kim",)),
-        Target("email", "park@example.org", "ko", ("Park",)),
-        Target("webhook", "webhook", "ko", ("Lee", "Park")),
-        Target("webhook", "webhook", "zh", ("Wang",)),
+        Target("email", "kim@example.org", "ko", ("Kim",), Audience.RESTRICTED),
+        Target("email", "park@example.org", "ko", ("Park",), Audience.RESTRICTED),
+        Target("webhook", "webhook", "ko", ("Lee", "Park"), Audience.STAFF),
+        Target("webhook", "webhook", "zh", ("Wang",), Audience.RESTRICTED),
     ]
 
 
@@ -134,7 +136,7 @@ def test_a_channel_not_set_up_or_nobody_subscribed_goes_to_the_log() -> None:
     subs = [_sub("kim", Channel.EMAIL, Channel.WEBHOOK)]
     found = targets(subs, Audience.STAFF, frozenset(Channel), frozenset({"email"}))
     assert found == [
-        Target("email", "kim@example.org", "en", ("Kim",)),
+        Target("email", "kim@example.org", "en", ("Kim",), Audience.STAFF),
         Target("log", "log", "en", ("Kim (webhook)",)),
     ]
     assert targets([], Audience.STAFF, frozenset(Channel), frozenset()) == [

@@ -201,7 +201,7 @@ class _Pages:
                 "title": state.title.best(lang),
                 "tz": viewer.key,
                 "now": now,
-                "when": _engagement_when(state, items, lang),
+                "when": _engagement_when(state, items, now, lang),
                 "place": describe_place(state.place, lang),
                 "status": describe_status(state, lang),
                 "decision": _decision(state, views, now),
@@ -239,10 +239,12 @@ def _card(item: ItemView) -> dict[str, Any]:
     }
 
 
-def _engagement_when(state: Engagement, items: list[ItemView], lang: str) -> dict[str, Any]:
+def _engagement_when(
+    state: Engagement, items: list[ItemView], now: datetime, lang: str
+) -> dict[str, Any]:
     own = [i for i in items if i.kind != "deadline"]
-    if own:
-        return _card(own[0])
+    if own:  # a yearly observance: its next occurrence, else its latest
+        return _card(next((i for i in own if i.end > now), own[-1]))
     start, end = state.when.bounds()
     return {
         "primary": describe_when(state.when, lang),

@@ -335,3 +335,13 @@ def test_docs_are_served_from_the_package_not_a_cdn(site: Site) -> None:
         assert site.client.get(asset).status_code == 200, asset
     assert re.findall(r'(?:href|src)="(https?:)', docs.text) == []
     assert site.client.get("/redoc").status_code == 404
+
+
+def test_a_yearly_observances_page_shows_its_next_occurrence(site: Site) -> None:
+    token = site.tokens["staff"]
+    page = site.client.get(f"/c/{token}/e/sisterhood-anniversary", params={"lang": "en"})
+    assert page.status_code == 200
+    when = re.search(r'<div class="when" data-testid="when">(.*?)</div>', page.text, re.S)
+    assert when is not None
+    upcoming = site.today.year + (1 if site.today.month > 10 else 0)
+    assert str(upcoming) in _text(when.group(1))

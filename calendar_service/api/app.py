@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from calendar_service import __version__
-from calendar_service.api import admin, engagements, errors, feeds, page, queries
+from calendar_service.api import admin, docs, engagements, errors, feeds, page, queries
 from calendar_service.api.errors import BodyLimit, describe
 from calendar_service.api.requestlog import RequestLog
 from calendar_service.bootstrap import Container
@@ -22,7 +22,7 @@ API_ERRORS = (DomainError, EventStoreError, ProjectionError, RequestValidationEr
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="Diplomatic calendar", version=__version__)
+    app = FastAPI(title="Diplomatic calendar", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container
 
     @app.get("/healthz", summary="The process is up")
@@ -40,6 +40,7 @@ def create_app(container: Container) -> FastAPI:
         head = rows[0].head if rows else container.store.head()
         return JSONResponse({"status": "ready", "log_head": head, "projections": projections})
 
+    docs.install(app)
     feeds.install(app, container)
     app.include_router(engagements.router_for(container))
     app.include_router(queries.router_for(container))

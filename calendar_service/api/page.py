@@ -1,99 +1,116 @@
-"""`GET /c/{token}`: the page of a feed, for staff on a phone or a desk.
+"""The pages staff read in a browser, every word from the catalogue in the reader's language:
 
-Keyed by the feed's own secret token (`projections.feeds.feed_for_token`, the feeds' lookup),
-it shows what that feed's audience may see (`read.agenda_view`: the items and order of the
-CLI's agenda and the JSON agenda, laid out in sections), in the viewer's time zone (`?tz=`;
-without it, a tiny inline script asks the browser for its zone and reloads with `?tz=`; the
-server's default is CALENDAR_TIMEZONE), with each item's own zone beside it:
+- `GET /c/{token}`: the page of a feed, keyed by the feed's own secret token, showing what that
+  feed's audience may see (`read.agenda_view`), decisions first (`page_sections`): a "today"
+  line, the invitations waiting for a decision with their decide-by and days left, the next
+  engagements, the deadlines grouped per engagement, then what is coming and what is past;
+  each engagement's history behind a toggle; subscribe links (webcal://, Google Calendar's
+  add-by-URL, the .ics download). Times are rendered in CALENDAR_TIMEZONE, or in `?tz=` when
+  given; an inline script then shows them in the zone the reader picked (kept in the browser's
+  localStorage, never in the URL) or the browser's own, and filters the items by kind and text.
+- `GET /c/{token}/e/{engagement_id}`: one engagement's page under its feed's page;
+- `GET /e/{engagement_id}?a=&l=&s=`: the same page from a signed link in a message
+  (`feed.links.signed_page_url`), checked with the deployment's link key.
 
-1. invitations still waiting for a decision (`read.decisions`), then the next deadlines;
-2. what is coming up, then what is past (within the feed's window);
-3. each engagement's history (`read.engagement_history`), in an expandable <details>;
-4. subscribe links: webcal://, Google Calendar's add-by-URL, and the .ics download.
-
-`?lang=ko|en|zh` picks the language (default: the feed's). An unknown token gets a 404 page, a
-revoked one a 410 page; both are plain HTML, never a stack trace. The URL is a secret, so the
-page tells browsers not to cache it, index it, or send it on as a Referer.
+`?lang=ko|en|zh` picks the language (default: the feed's, or the signed link's). An unknown
+token or engagement gets a 404 page, an engagement above the audience too, a revoked token 410,
+a bad signature 403: plain HTML saying what to do, never a stack trace.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from calendar_service.api.page_labels import LABELS, label_set
-from calendar_service.bootstrap import Container
-from calendar_service.domain import DomainError, Engagement
-from calendar_service.feed.links import feed_links
+from calendar_service.api.page_render import Pages
+from calendar_service.api.page_sections import sections
+from calendar_service.bootstrap import Container, link_secret
+from calendar_service.domain import LANGUAGES, Audience, DomainError, Engagement, ExactWhen, Source
+from calendar_service.feed import engagement_page_url, feed_links, page_signature_ok
+from calendar_service.projections.calendar import engagement as engagement_state
 from calendar_service.projections.feeds import NAME as FEEDS
 from calendar_service.projections.feeds import FeedRow, feed_for_token
 from calendar_service.read import (
     HistoryRow,
     ItemView,
     agenda_view,
+    decide_by,
     decisions,
     engagement_history,
     viewer_zone,
     years_around,
 )
-from calendar_service.read.wording import describe_source, describe_status
+from calendar_service.read.wording import (
+    describe_place,
+    describe_source,
+    describe_status,
+    describe_when,
+)
 
-TEMPLATES = Path(__file__).with_name("templates")
 MAX_TOKEN_CHARS = 128
-NEXT_DEADLINES = 8
-MAX_PAST_ITEMS = 60
-
-
-@dataclass(frozen=True)
-class Shown:
-    """One item as the template shows it."""
-
-    item: ItemView
-    primary: str
-    own: str
-    status: str
-    history_id: str | None
-    undecided: bool
+MAX_ID_CHARS = 200
+COMMON_ZONES = (
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
 
 
 def router_for(container: Container) -> APIRouter:
-    templates = Jinja2Templates(directory=str(TEMPLATES))
     router = APIRouter(tags=["page"], include_in_schema=False)
-    page = _Page(container, templates)
-    router.add_api_route("/c/{token}", page.get, methods=["GET"], response_class=HTMLResponse)
+    page = _Pages(container, link_secret(container.settings))
+    html = {"methods": ["GET"], "response_class": HTMLResponse}
+    router.add_api_route("/c/{token}", page.feed, **html)  # type: ignore[arg-type]
+    router.add_api_route("/c/{token}/e/{engagement_id}", page.under_feed, **html)  # type: ignore[arg-type]
+    router.add_api_route("/e/{engagement_id}", page.signed, **html)  # type: ignore[arg-type]
     return router
 
 
-class _Page:
-    def __init__(self, container: Container, templates: Jinja2Templates) -> None:
-        self.container, self.templates = container, templates
+class _Pages:
+    def __init__(self, container: Container, key: bytes) -> None:
+        self.container, self.key = container, key
+        self.pages = Pages()
 
-    def get(self, request: Request, token: str) -> Response:
-        query = request.query_params
-        lang = query.get("lang") if query.get("lang") in LABELS else None
-        row = self._feed(token)
+    # -- routes --------------------------------------------------------------------------------
+
+    def feed(self, request: Request, token: str) -> Response:
+        row, lang = self._feed(token), _language(request)
         if row is None or row.revoked:
-            status = 404 if row is None else 410
-            return self._error(request, status, lang or "en")
+            return self.pages.error(request, 404 if row is None else 410, lang or "en")
         lang = lang or row.lang
-        default = self.container.settings.timezone
-        asked = query.get("tz")
-        zone_problem = None
-        try:
-            viewer = viewer_zone(asked or default)
-        except DomainError:
-            viewer, zone_problem = ZoneInfo(default), asked
-        context = self._context(row, token, viewer, lang)
-        context.update(zone_problem=zone_problem, tz_given=asked is not None, default_tz=default)
-        return self._render(request, "page.html", context, 200)
+        viewer, context = self._viewer(request)
+        context.update(self._feed_context(row, token, viewer, lang))
+        return self.pages.render(request, "page.html", lang, context)
+
+    def under_feed(self, request: Request, token: str, engagement_id: str) -> Response:
+        row, lang = self._feed(token), _language(request)
+        if row is None or row.revoked:
+            return self.pages.error(request, 404 if row is None else 410, lang or "en")
+        lang = lang or row.lang
+        back = feed_links(self._base(), token).page
+        return self._engagement(request, engagement_id, row.audience, lang, back)
+
+    def signed(self, request: Request, engagement_id: str) -> Response:
+        query = request.query_params
+        audience, lang, signature = query.get("a", ""), query.get("l", ""), query.get("s", "")
+        shown_lang = lang if lang in LANGUAGES else "en"
+        known = audience in {a.value for a in Audience} and lang in LANGUAGES
+        if not (known and page_signature_ok(self.key, engagement_id, audience, lang, signature)):
+            return self.pages.error(request, 403, shown_lang)
+        return self._engagement(request, engagement_id, Audience(audience), lang, None)
+
+    # -- the feed page -------------------------------------------------------------------------
 
     def _feed(self, token: str) -> FeedRow | None:
         if not token or len(token) > MAX_TOKEN_CHARS:
@@ -105,84 +122,162 @@ class _Page:
             row = feed_for_token(self.container.views, token)
         return row
 
-    def _context(self, row: FeedRow, token: str, viewer: ZoneInfo, lang: str) -> dict[str, Any]:
+    def _viewer(self, request: Request) -> tuple[ZoneInfo, dict[str, Any]]:
+        default = self.container.settings.timezone
+        asked = request.query_params.get("tz")
+        try:
+            return viewer_zone(asked or default), {"tz_given": asked is not None}
+        except DomainError:
+            return ZoneInfo(default), {"tz_given": False, "zone_problem": asked}
+
+    def _feed_context(
+        self, row: FeedRow, token: str, viewer: ZoneInfo, lang: str
+    ) -> dict[str, Any]:
         now = self.container.clock().astimezone(viewer)
-        first, last = years_around(now.date())
+        today = now.date()
         views = self.container.views
-        items = agenda_view(views, first, last, audience=row.audience, viewer=viewer, lang=lang)
-        waiting = {decision.item.id for decision in decisions(views, items)}
-        histories = self._histories(items, lang)
-        shown = [self._shown(item, lang, histories, item.id in waiting) for item in items]
-        undecided = [s for s in shown if s.undecided]
-        deadlines = [s for s in shown if s.item.kind == "deadline" and s.item.end > now]
-        rest = [s for s in shown if s.item.kind != "deadline" and not s.undecided]
-        coming = [s for s in rest if s.item.end > now]
-        past = [s for s in reversed(rest) if s.item.end <= now][:MAX_PAST_ITEMS]
+        items = agenda_view(
+            views, *years_around(today), audience=row.audience, viewer=viewer, lang=lang
+        )
+        laid_out = sections(items, decisions(views, items), now, today)
+        base = self._base()
+        titles = {i.engagement_id: i.title for i in items if i.kind != "deadline"}
+        for group in laid_out.deadline_groups:
+            if group.engagement_id not in titles:
+                state = engagement_state(views, group.engagement_id)
+                titles[group.engagement_id] = state.title.best(lang) if state else ""
+        shown_ids = {i.engagement_id for i in (*laid_out.next, *laid_out.coming, *laid_out.past)}
         return {
-            "t": label_set(lang),
-            "lang": lang,
-            "languages": list(LABELS),
             "feed": row,
             "tz": viewer.key,
             "now": now,
-            "undecided": undecided,
-            "deadlines": deadlines[:NEXT_DEADLINES],
-            "coming": coming,
-            "past": past,
-            "histories": histories,
-            "links": feed_links(self.container.settings.base_url, token),
-            "fmt": _clock,
+            "today": today,
+            "s": laid_out,
+            "titles": titles,
+            "histories": self._histories(shown_ids, lang),
+            "public": row.audience is Audience.PUBLIC,
+            "links": feed_links(base, token),
+            "url_of": lambda eid: engagement_page_url(base, token, eid) + f"?lang={lang}",
+            "card": _card,
+            "zones": _zones(viewer.key, self.container.settings.timezone, items),
+            "kinds": sorted({i.engagement_kind for i in items}),
+            "source_parts": _source_parts,
+            "status_of": lambda item: describe_status(item.engagement, lang),
         }
 
-    def _histories(self, items: list[ItemView], lang: str) -> dict[str, list[HistoryRow]]:
-        ids = dict.fromkeys(item.engagement_id for item in items if item.engagement is not None)
-        found = (engagement_history(self.container.store, eid, lang) for eid in ids)
+    def _histories(self, ids: set[str], lang: str) -> dict[str, list[HistoryRow]]:
+        found = (engagement_history(self.container.store, eid, lang) for eid in sorted(ids))
         return {history.engagement_id: history.rows for history in found if history is not None}
 
-    def _shown(
-        self, item: ItemView, lang: str, histories: dict[str, Any], undecided: bool
-    ) -> Shown:
-        state: Engagement | None = item.engagement
-        primary = item.viewer_time or item.when_text
-        own = f"{item.when_text} · {item.own_tz}" if item.viewer_time else item.own_tz
-        if item.deadline is not None:
-            status = item.deadline.get("rule_text") or item.deadline["rule"]
-        else:
-            status = "" if state is None else describe_status(state, lang)
-        return Shown(
-            item=item,
-            primary=primary,
-            own=own,
-            status=status,
-            history_id=item.engagement_id if item.engagement_id in histories else None,
-            undecided=undecided,
-        )
+    # -- an engagement's page ------------------------------------------------------------------
 
-    def _error(self, request: Request, status: int, lang: str) -> Response:
-        context = {"t": label_set(lang), "lang": lang, "status": status}
-        return self._render(request, "error.html", context, status)
-
-    def _render(
-        self, request: Request, name: str, context: dict[str, Any], status: int
+    def _engagement(
+        self,
+        request: Request,
+        engagement_id: str,
+        audience: Audience,
+        lang: str,
+        back: str | None,
     ) -> Response:
-        nonce = secrets.token_urlsafe(16)
-        context.update(nonce=nonce, source_text=describe_source)
-        response = self.templates.TemplateResponse(request, name, context, status_code=status)
-        response.headers.update(
+        views = self.container.views
+        state = (
+            None if len(engagement_id) > MAX_ID_CHARS else engagement_state(views, engagement_id)
+        )
+        if state is None or not audience.admits(state.audience):
+            return self.pages.error(request, 404, lang, what="engagement", back=back)
+        viewer, context = self._viewer(request)
+        now = self.container.clock().astimezone(viewer)
+        items = [
+            item
+            for item in agenda_view(
+                views, *years_around(now.date()), audience=audience, viewer=viewer, lang=lang
+            )
+            if item.engagement_id == engagement_id
+        ]
+        history = engagement_history(self.container.store, engagement_id, lang)
+        context.update(
             {
-                "Cache-Control": "private, no-store",
-                "Referrer-Policy": "no-referrer",
-                "X-Robots-Tag": "noindex, nofollow",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": (
-                    f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
-                    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-                ),
+                "e": state,
+                "title": state.title.best(lang),
+                "tz": viewer.key,
+                "now": now,
+                "when": _engagement_when(state, items, now, lang),
+                "place": describe_place(state.place, lang),
+                "status": describe_status(state, lang),
+                "decision": _decision(state, views, now),
+                "deadlines": [i for i in items if i.kind == "deadline"],
+                "history": history.rows if history is not None else [],
+                "public": audience is Audience.PUBLIC,
+                "back": back,
+                "source_parts": _source_parts,
+                "card": _card,
             }
         )
-        return response
+        return self.pages.render(request, "engagement.html", lang, context)
+
+    def _base(self) -> str:
+        return self.container.settings.base_url
 
 
-def _clock(moment: datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M}"
+def _language(request: Request) -> str | None:
+    asked = request.query_params.get("lang")
+    return asked if asked in LANGUAGES else None
+
+
+def _card(item: ItemView) -> dict[str, Any]:
+    """What a card shows of an item's when: the viewer's clock first when it differs from the
+    item's own clock (which is then shown beside it), and the instants the inline script
+    re-renders in the reader's zone (timed items only: whole days are the same everywhere)."""
+    return {
+        "primary": item.viewer_time or item.when_text,
+        "own": item.when_text,
+        "own_shown": item.viewer_time is not None,
+        "timed": isinstance(item.when, ExactWhen),
+        "zone": item.own_tz,
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+    }
+
+
+def _engagement_when(
+    state: Engagement, items: list[ItemView], now: datetime, lang: str
+) -> dict[str, Any]:
+    own = [i for i in items if i.kind != "deadline"]
+    if own:  # a yearly observance: its next occurrence, else its latest
+        return _card(next((i for i in own if i.end > now), own[-1]))
+    start, end = state.when.bounds()
+    return {
+        "primary": describe_when(state.when, lang),
+        "own": describe_when(state.when, lang),
+        "own_shown": False,
+        "timed": False,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "zone": state.when.tz,
+    }
+
+
+def _decision(state: Engagement, views: Any, now: datetime) -> dict[str, Any] | None:
+    if not (state.has_open_invitation and state.is_active):
+        return None
+    due: date | None = decide_by(views, str(state.id))
+    _, end = state.when.bounds()
+    days_left = None if due is None else (due - now.date()).days
+    return {
+        "decide_by": due,
+        "days_left": days_left,
+        "overdue": days_left is not None and days_left < 0,
+        "lapsed": end <= now,
+    }
+
+
+def _zones(viewer: str, default: str, items: list[ItemView]) -> list[str]:
+    in_use = sorted({item.own_tz for item in items})
+    return list(dict.fromkeys((viewer, default, *COMMON_ZONES, *in_use)))
+
+
+def _source_parts(source: Source) -> tuple[str, str | None]:
+    """A source as words (its tag, reference, quote or claim: `wording.describe_source`) and
+    its URL apart, so that the page shows the URL as a link."""
+    text = describe_source(replace(source, url=None))
+    return text, source.url

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fixtures.parsers import JS_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,6 +55,27 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's browser bundle (npm, pinned in tests/js), installed there on first use."""
+    bundle = JS_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not bundle.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            message = "npm is needed for axe-core (apt-get install nodejs npm)"
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{message} (CI=true: a missing part is a failure)")
+            _SKIPPED_FOR_BROWSER.append(message)
+            pytest.skip(message)
+        install = [npm, "ci", "--no-audit", "--no-fund"]
+        done = subprocess.run(
+            install, cwd=JS_DIR, capture_output=True, text=True, timeout=300, check=False
+        )
+        if done.returncode != 0 or not bundle.exists():
+            pytest.fail(f"npm could not install axe-core into {JS_DIR}:\n{done.stderr}")
+    return bundle
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -48,7 +48,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 SEOUL = ZoneInfo("Asia/Seoul")
-SECTIONS = ("undecided", "deadlines", "coming", "past")
+SECTIONS = ("undecided", "next", "deadlines", "coming", "past")
 LATER, EARLIER = "zhejiang-call", "anhui-call"
 """Ids of the two meetings: Zhejiang's call starts first, though 'Anhui' sorts first."""
 
@@ -139,14 +139,15 @@ def _page(edges: Edges, audience: Audience, lang: str) -> dict[str, list[Key]]:
     html = response.text
     sections = {}
     for name in SECTIONS:
-        found = re.search(rf'<section data-testid="{name}">(.*?)</section>', html, re.S)
+        found = re.search(rf'<section id="[a-z]+" data-testid="{name}">(.*?)</section>', html, re.S)
         assert found is not None, name
         sections[name] = [
             (engagement, kind, datetime.fromisoformat(start))
             for engagement, kind, start in re.findall(
-                r'data-engagement="([^"]+)" data-kind="([^"]+)">\s*'
-                r'<div class="when" data-testid="when">\s*<time datetime="([^"]+)">',
+                r'<li [^>]*data-engagement="([^"]+)" data-kind="([^"]+)"[^>]*>.*?'
+                r'<time datetime="([^"]+)"',
                 found.group(1),
+                re.S,
             )
         ]
     return sections
@@ -171,10 +172,13 @@ def test_the_cli_the_api_and_the_page_list_the_same_items_in_the_same_order(
         shown = page[name]
         assert set(shown) <= set(agenda), name
         order = list(reversed(agenda)) if name == "past" else agenda
+        if name == "deadlines":  # grouped per engagement: each group in the agenda's order
+            groups = list(dict.fromkeys(key[0] for key in shown))
+            order = sorted(order, key=lambda key: groups.index(key[0]) if key[0] in groups else -1)
         assert shown == [key for key in order if key in set(shown)], name
     assert sum(len(shown) for shown in page.values()) > 0
     meetings = [key[0] for key in agenda if key[0] in (LATER, EARLIER) and key[1] == "engagement"]
-    coming = [key[0] for key in page["coming"] if key[0] in (LATER, EARLIER)]
+    coming = [key[0] for key in page["next"] + page["coming"] if key[0] in (LATER, EARLIER)]
     if audience is Audience.PUBLIC:
         assert meetings == coming == []
     else:

@@ -6,17 +6,19 @@ import pytest
 
 from calendar_service.api.auth import expected_version
 from calendar_service.api.errors import ApiError
-from calendar_service.api.page_labels import LABELS
-from calendar_service.domain import LANGUAGES
+from calendar_service.api.page_render import KIND_WORDS
+from calendar_service.domain import LANGUAGES, EngagementKind
 from calendar_service.feed.links import feed_links
+from calendar_service.words import words_for
 
 
-def test_the_page_has_every_label_in_english_korean_and_chinese() -> None:
-    assert tuple(LABELS) == LANGUAGES
-    keys = set(LABELS["en"])
-    for lang, labels in LABELS.items():
-        assert set(labels) == keys, lang
-        assert all(text.strip() for text in labels.values()), lang
+def test_the_page_names_every_kind_of_engagement_in_each_language() -> None:
+    assert set(KIND_WORDS) == {kind.value for kind in EngagementKind}
+    for lang in LANGUAGES:
+        words = {words_for(lang).pgettext("kind", word) for word in KIND_WORDS.values()}
+        assert len(words) == len(KIND_WORDS), lang
+        if lang != "en":
+            assert not words & set(KIND_WORDS.values()), lang
 
 
 def test_feed_links_offer_https_webcal_google_and_the_page() -> None:

@@ -6,12 +6,14 @@ Other layers use the names below; the modules behind them are internal:
 - `tokens`: create and list feeds (each with its secret token; a `RevokeFeed` is settled
   through `service.settle`);
 - `select`: an engagement's items and the window and audience that pick the shown ones;
-- `describe` and `words`: what an item says, and the words it says it with;
+- `describe` and `words`: what an item says, and the catalogue's words it says it with;
 - `ical`: the items rendered with the icalendar library (the only module here importing it);
 - `cache`: each feed rendered once per change, gzipped once (`gzip`), with its validators;
 - `links`: a feed's https, webcal, Google and page addresses; an engagement's page, under the
   feed's page or by a signed link for messages.
 """
+
+from typing import Any
 
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.feed.ical import FeedMeta, calendar_component, render_calendar
@@ -30,7 +32,19 @@ from calendar_service.feed.select import (
     select_for_feed,
 )
 from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds
-from calendar_service.feed.words import AUDIENCE_NAMES, ZONE_CITIES, zone_city
+from calendar_service.feed.words import audience_names, zone_cities, zone_city
+
+
+def __getattr__(name: str) -> dict[Any, dict[str, str]]:
+    """`AUDIENCE_NAMES` and `ZONE_CITIES`, the shapes reminder messages imported before the
+    catalogue: built from it when first asked for (so importing the package compiles no
+    catalogue). To go once nothing imports them."""
+    if name == "AUDIENCE_NAMES":
+        return audience_names()
+    if name == "ZONE_CITIES":
+        return zone_cities()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AUDIENCE_NAMES",

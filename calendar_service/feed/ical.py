@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone
+from icalendar.parser import foldline
 from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vRecur, vText, vUri
 
 from calendar_service.domain import (
@@ -48,6 +49,7 @@ from calendar_service.domain import (
     Precision,
 )
 from calendar_service.feed import describe
+from calendar_service.feed.links import TOKEN_SLOT, engagement_page_url
 from calendar_service.feed.select import DeadlineItem, EngagementItem, FeedItem
 
 PRODID = "-//calendar-service//Diplomatic calendar feed//EN"
@@ -70,7 +72,11 @@ class FeedMeta:
 
     `timezone` is the reader's zone (X-WR-TIMEZONE; the second clock for items abroad).
     `uid_domain` defaults to the host of `base_url`; fix it in production, since a UID must
-    never change. `engagement_url(base_url, engagement_id)` builds each event's URL.
+    never change. `engagement_url(base_url, engagement_id)` builds each event's URL; by
+    default the engagement's page under the feed's page, with `TOKEN_SLOT` where the feed's
+    token goes (`with_token` puts it there when the feed is served). `default_reminders`:
+    the alarms of an engagement without a reminder policy of its own
+    (CALENDAR_REMINDER_OFFSETS, as the reminder schedule uses them).
     """
 
     name: str
@@ -82,6 +88,7 @@ class FeedMeta:
     base_url: str = "http://127.0.0.1:8000"
     uid_domain: str | None = None
     engagement_url: Callable[[str, EngagementId], str] | None = None
+    default_reminders: tuple[timedelta, ...] = ()
     prodid: str = PRODID
 
     def __post_init__(self) -> None:
@@ -107,7 +114,7 @@ class FeedMeta:
         """The engagement's URL; ValueError if the builder gives one with a space or a control
         character (a URI value is not escaped, so such a character could end the line)."""
         if self.engagement_url is None:
-            url = f"{self.base_url.rstrip('/')}/engagements/{engagement_id}"
+            url = engagement_page_url(self.base_url, TOKEN_SLOT, str(engagement_id))
         else:
             url = self.engagement_url(self.base_url, engagement_id)
         if _URL.fullmatch(url) is None:
@@ -264,13 +271,13 @@ def _engagement_event(item: EngagementItem, meta: FeedMeta, directory: Directory
         event["LOCATION"] = _text(location)
     event["CATEGORIES"] = vCategory(describe.categories(engagement, lang))
     url = meta.url_for(engagement.id)
-    lines = describe.description_lines(engagement, lang, meta.timezone, url, directory)
+    lines = describe.description_lines(
+        engagement, lang, meta.timezone, url, directory, item.decide_by
+    )
     event["DESCRIPTION"] = _text(_lines(lines))
     event["URL"] = vUri(url)
-    if _has_alarms(engagement):
-        assert engagement.reminder_policy is not None
-        for offset in engagement.reminder_policy.offsets:
-            event.add_component(_alarm(offset, summary))
+    for offset in _alarm_offsets(engagement, meta.default_reminders):
+        event.add_component(_alarm(describe.alarm_text(summary, offset, lang), offset))
     return event
 
 
@@ -312,26 +319,37 @@ def _status(engagement: Engagement) -> str:
 
 
 def _busy(engagement: Engagement) -> bool:
+    """Busy (OPAQUE) only when the engagement is on, its day is known, and the province has
+    not left it undecided or declined it: an undecided invitation shows as free (DESIGN §8)."""
     return (
         engagement.status in (EventStatus.CONFIRMED, EventStatus.HELD)
         and engagement.when.precision >= Precision.ALL_DAY
         and engagement.recurrence is None
+        and not describe.undecided(engagement)
+        and not describe.declined(engagement)
     )
 
 
-def _has_alarms(engagement: Engagement) -> bool:
-    """No alarm for a cancelled engagement, nor for one whose day is not known."""
-    return (
-        engagement.reminder_policy is not None
-        and engagement.status is not EventStatus.CANCELLED
-        and engagement.when.precision >= Precision.ALL_DAY
-    )
+def _alarm_offsets(
+    engagement: Engagement, defaults: tuple[timedelta, ...]
+) -> tuple[timedelta, ...]:
+    """The engagement's reminder offsets, or the service's defaults when it has no policy of
+    its own; none for a cancelled or declined engagement, nor for one whose day is not known
+    (as the reminder schedule plans them, `domain.reminder_plan.plan`)."""
+    if (
+        engagement.status is EventStatus.CANCELLED
+        or describe.declined(engagement)
+        or engagement.when.precision < Precision.ALL_DAY
+    ):
+        return ()
+    policy = engagement.reminder_policy
+    return defaults if policy is None else policy.offsets
 
 
-def _alarm(offset: timedelta, summary: str) -> Alarm:
+def _alarm(text: str, offset: timedelta) -> Alarm:
     alarm = Alarm()
     alarm["ACTION"] = vText("DISPLAY")
-    alarm["DESCRIPTION"] = _text(summary)
+    alarm["DESCRIPTION"] = _text(text)
     alarm["TRIGGER"] = vDDDTypes(-offset)
     return alarm
 
@@ -354,6 +372,47 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     event["URL"] = vUri(url)
     event["RELATED-TO"] = vText(f"{engagement.id}@{meta.uid_host}")
     return event
+
+
+# -- the feed's token in its links ---------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_SLOT = re.compile(b"(?:\r\n )?".join(re.escape(bytes([c])) for c in TOKEN_SLOT.encode()))
+"""`TOKEN_SLOT` in rendered bytes, wherever the folding of its line put a line break."""
+
+
+def with_token(body: bytes, token: str) -> bytes:
+    """`body` with the feed's `token` where its links hold `TOKEN_SLOT`, each changed content
+    line folded again as icalendar folds it. A token that is not URL-safe (never one
+    `feed.tokens` made) leaves `body` as it is."""
+    if _TOKEN.fullmatch(token) is None or _SLOT.search(body) is None:
+        return body
+    parts, done = [], 0
+    for start, end in _lines_with_slot(body):
+        line = body[start:end].replace(b"\r\n ", b"").decode("utf-8")
+        parts += [body[done:start], foldline(line.replace(TOKEN_SLOT, token)).encode("utf-8")]
+        done = end
+    parts.append(body[done:])
+    return b"".join(parts)
+
+
+def _lines_with_slot(body: bytes) -> list[tuple[int, int]]:
+    """Start and end (before its CRLF) of each content line holding the slot, in order."""
+    spans: list[tuple[int, int]] = []
+    for found in _SLOT.finditer(body):
+        if spans and found.start() < spans[-1][1]:
+            continue  # a second slot on a line already taken
+        start = found.start()
+        while (before := body.rfind(b"\r\n", 0, start)) != -1:
+            if body[before + 2 : before + 3] != b" ":
+                break
+            start = before  # that line continues the one before it
+        start = 0 if before == -1 else before + 2
+        end = body.find(b"\r\n", found.end())
+        while end != -1 and body[end + 2 : end + 3] == b" ":
+            end = body.find(b"\r\n", end + 2)
+        spans.append((start, len(body) if end == -1 else end))
+    return spans
 
 
 # -- text safety -------------------------------------------------------------------------------
@@ -409,4 +468,5 @@ __all__ = [
     "event_component",
     "render_calendar",
     "render_item",
+    "with_token",
 ]

@@ -134,3 +134,13 @@ def zone_name(tz: str, lang: str = "en") -> str:
 def country_name(code: str, lang: str = "en") -> str:
     """The CLDR name of an ISO 3166 alpha-2 code, or the code when CLDR does not know it."""
     return str(_locale(lang).territories.get(code.upper(), code))
+
+
+def format_year(year: int, lang: str = "en") -> str:
+    """'2024' / '2024년' / '2024年'."""
+    return format_skeleton("y", date(year, 1, 1), locale=_locale(lang))
+
+
+def format_month_day(month: int, day: int, lang: str = "en") -> str:
+    """A day of any year: 'October 24' / '10월 24일' / '10月24日'."""
+    return format_skeleton("MMMMd", date(2000, month, day), locale=_locale(lang))

@@ -22,6 +22,11 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "parse_as_of",
             "FeedLinks",
             "feed_links",
+            # the page and reminder messages: an engagement's page under a feed's page, or by
+            # a signed link
+            "engagement_page_url",
+            "signed_page_url",
+            "page_signature_ok",
             "CreatedFeed",
             "create_feed",
             "list_feeds",
@@ -29,7 +34,7 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "EngagementItem",
             "FeedMeta",
             "render_calendar",
-            "AUDIENCE_NAMES",
+            "AUDIENCE_NAMES",  # shims over the catalogue, until messages stop importing them
             "ZONE_CITIES",
             "zone_city",
             # the feed benchmarks: selection and icalendar's own serialisation

@@ -19,7 +19,7 @@ from calendar_service.domain import (
     ReminderPolicy,
     SetReminderPolicy,
 )
-from calendar_service.feed.words import AUDIENCE_NAMES, CALENDAR_NAMES
+from calendar_service.feed.words import calendar_name
 from tests.fixtures.parsers import PARSERS, Parsed, from_ical_js
 from tests.integration.feeds.support import (
     BASE_URL,
@@ -118,7 +118,7 @@ def test_every_seed_feed_names_itself_and_declares_its_zones(
     for audience in Audience:
         for lang in LANGUAGES:
             feed = read(parser, f"{audience.value}/{lang}")
-            name = f"{CALENDAR_NAMES[lang]} ({AUDIENCE_NAMES[audience][lang]})"
+            name = calendar_name(audience, lang)
             assert feed.calendar["NAME"] == feed.calendar["X-WR-CALNAME"] == name
             assert feed.calendar["X-WR-TIMEZONE"] == "Asia/Seoul"
             assert feed.calendar["REFRESH-INTERVAL"] == feed.calendar["X-PUBLISHED-TTL"] == "PT1H"

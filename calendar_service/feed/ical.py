@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone
-from icalendar.parser import foldline
+from icalendar.parser import Contentline
 from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vRecur, vText, vUri
 
 from calendar_service.domain import (
@@ -390,10 +390,16 @@ def with_token(body: bytes, token: str) -> bytes:
     parts, done = [], 0
     for start, end in _lines_with_slot(body):
         line = body[start:end].replace(b"\r\n ", b"").decode("utf-8")
-        parts += [body[done:start], foldline(line.replace(TOKEN_SLOT, token)).encode("utf-8")]
+        parts += [body[done:start], _folded(line.replace(TOKEN_SLOT, token))]
         done = end
     parts.append(body[done:])
     return b"".join(parts)
+
+
+def _folded(line: str) -> bytes:
+    """One content line folded as icalendar folds every line it writes."""
+    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
+    return folded
 
 
 def _lines_with_slot(body: bytes) -> list[tuple[int, int]]:

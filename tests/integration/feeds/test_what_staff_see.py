@@ -8,19 +8,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from icalendar import Calendar, Event
 
 from calendar_service.config import load_settings
-from calendar_service.domain import LANGUAGES, Audience, Decline, EngagementId
+from calendar_service.domain import (
+    LANGUAGES,
+    Audience,
+    Decline,
+    EngagementId,
+    EventStatus,
+    ExactWhen,
+    ReceiveInvitation,
+    ScheduleEngagement,
+)
 from calendar_service.feed.links import TOKEN_SLOT, engagement_page_url
-from calendar_service.words import english_msgids
-from tests.integration.feeds.support import BASE_URL, client, execute, new_feed, opened, seed
+from calendar_service.words import english_msgids, format_day
+from tests.fixtures.ical_values import value
+from tests.integration.feeds.support import (
+    BASE_URL,
+    client,
+    dalian_meeting,
+    execute,
+    new_feed,
+    opened,
+    seed,
+)
 
 SEED = Path(__file__).resolve().parents[3] / "calendar_service" / "seed" / "engagements.yaml"
 DAVOS = "summer-davos-2024"
@@ -61,7 +81,11 @@ def _declined(container: Any) -> None:
 
 
 def events(feed: bytes) -> dict[str, Event]:
-    return {str(e["UID"]).split("@")[0]: e for e in Calendar.from_ical(feed).walk("VEVENT")}
+    return {
+        str(e["UID"]).split("@")[0]: e
+        for e in Calendar.from_ical(feed).walk("VEVENT")
+        if isinstance(e, Event)
+    }
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -106,7 +130,10 @@ def test_engagements_without_a_reminder_policy_get_the_default_alarms_in_the_rea
     for lang, says in (("en", "starts in 1 week"), ("ko", "1주 후 시작"), ("zh", "1周后开始")):
         davos = events(seeded[0][f"staff/{lang}"])[DAVOS]
         alarms = davos.walk("VALARM")
-        assert sorted(a["TRIGGER"].dt for a in alarms) == [-timedelta(days=7), -timedelta(days=1)]
+        assert sorted(value(a, "TRIGGER").dt for a in alarms) == [
+            -timedelta(days=7),
+            -timedelta(days=1),
+        ]
         assert any(str(a["DESCRIPTION"]).endswith(says) for a in alarms), lang
 
 
@@ -162,7 +189,7 @@ def _texts(feed: bytes) -> list[str]:
             if name in component:
                 texts.append(str(component[name]))
         if "CATEGORIES" in component:
-            texts += [str(c) for c in component["CATEGORIES"].cats]
+            texts += [str(c) for c in value(component, "CATEGORIES").cats]
     return texts
 
 
@@ -197,3 +224,40 @@ def test_a_korean_or_chinese_feed_holds_no_english_catalogue_word(
             text = re.sub(r"https?://\S+", " ", text)
             found = {w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if w in english}
             assert not found, (audience.value, text)
+
+
+def _future_invitation(container: Any) -> None:
+    """An invitation to a forum in Dalian in 2027, received in November 2026: its deadlines
+    are still to come, so the feed shows them."""
+    [schedule, _] = dalian_meeting("forum-dalian-2027")
+    assert isinstance(schedule, ScheduleEngagement)
+    start = datetime(2027, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    details = replace(
+        schedule.details, when=ExactWhen(start, start + timedelta(hours=3), "Asia/Shanghai")
+    )
+    execute(
+        container,
+        ReceiveInvitation(
+            engagement_id=schedule.engagement_id,
+            inviter="hao-peng",
+            details=details,
+            status=EventStatus.CONFIRMED,
+        ),
+    )
+
+
+def test_a_deadline_links_to_its_engagements_page_and_says_its_words_in_the_readers_language(
+    tmp_path: Path,
+) -> None:
+    feeds, tokens = _feeds(tmp_path, _future_invitation)
+    for lang, kind in (("ko", "마감"), ("zh", "截止")):
+        shown = events(feeds[f"staff/{lang}"])
+        decision = shown["forum-dalian-2027--decision"]
+        page = engagement_page_url(BASE_URL, tokens["staff"], "forum-dalian-2027")
+        assert str(decision["URL"]) == page
+        assert str(value(decision, "CATEGORIES").cats[0]) == kind
+        forum = shown["forum-dalian-2027"]
+        assert str(forum["SUMMARY"]).startswith(UNDECIDED[lang])
+        assert str(forum["TRANSP"]) == "TRANSPARENT"
+        decide_by = decision.decoded("DTSTART")
+        assert str(forum["DESCRIPTION"]).split("\n")[1].endswith(format_day(decide_by, lang))

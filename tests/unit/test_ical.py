@@ -34,8 +34,9 @@ from calendar_service.feed.ical import (
     clean_text,
     render_calendar,
     render_item,
+    with_token,
 )
-from calendar_service.feed.links import TOKEN_SLOT
+from calendar_service.feed.links import TOKEN_SLOT, engagement_page_url
 from calendar_service.feed.select import (
     EngagementItem,
     FeedWindow,
@@ -595,3 +596,23 @@ def test_the_feed_status_words_follow_the_domain() -> None:
         engagement = replace(samples.dalian_meeting(), status=status)
         [event] = parse(render_calendar(items_of(engagement)[:1], meta())).walk("VEVENT")
         assert str(event["STATUS"]) == word
+
+
+# -- the feed's token in its links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["a" * 43, "Zx_-9" * 8 + "abc", "short", "t" * 128])
+def test_filling_the_token_gives_the_bytes_of_a_feed_rendered_with_it(
+    token: str, feeds: dict[str, bytes]
+) -> None:
+    """One rendering serves every feed of an audience and language; putting a feed's token in
+    it gives exactly the bytes (folding included) of a rendering that knew the token."""
+    items = article_items()
+    for lang in LANGUAGES:
+        own = meta(lang, engagement_url=lambda base, eid: engagement_page_url(base, token, eid))
+        assert with_token(feeds[lang], token) == render_calendar(items, own, DIRECTORY)
+
+
+def test_a_token_that_is_not_url_safe_is_never_put_in_a_feed(feeds: dict[str, bytes]) -> None:
+    assert with_token(feeds["en"], "x\r\nATTENDEE:y") == feeds["en"]
+    assert TOKEN_SLOT.encode() in feeds["en"].replace(b"\r\n ", b"")

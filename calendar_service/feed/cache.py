@@ -64,7 +64,14 @@ from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore import EventStore
 from calendar_service.feed.gzip import Gzipper, gzip_once
-from calendar_service.feed.ical import FeedMeta, RenderedItem, assemble, render_item, with_token
+from calendar_service.feed.ical import (
+    FeedMeta,
+    RenderedItem,
+    assemble,
+    render_item,
+    slot_page_url,
+    with_token,
+)
 from calendar_service.feed.select import (
     DeadlineItem,
     FeedItem,
@@ -423,6 +430,7 @@ class FeedCache:
             color=COLORS[audience],
             timezone=self.timezone,
             base_url=self.base_url,
+            engagement_url=slot_page_url,
             default_reminders=self.default_reminders,
         )
 

@@ -121,7 +121,7 @@ def description_lines(
     engagement: Engagement,
     lang: str,
     timezone: str,
-    url: str,
+    url: str | None,
     directory: Directory | None,
     decide_by: date | None = None,
 ) -> list[str]:
@@ -157,7 +157,8 @@ def description_lines(
         lines.append(t.gettext("Also known as: %(names)s", names=", ".join(engagement.aliases)))
     lines += _listed(t.gettext("Notes:"), engagement.notes)
     lines += _listed(t.gettext("Sources:"), [_source(source, t) for source in engagement.sources])
-    lines.append(t.gettext("Details: %(url)s", url=url))
+    if url is not None:
+        lines.append(t.gettext("Details: %(url)s", url=url))
     return lines
 
 
@@ -174,7 +175,7 @@ def deadline_categories(engagement: Engagement, lang: str) -> list[str]:
     return [kind, audience_name(engagement.audience, lang)]
 
 
-def deadline_lines(deadline: Deadline, lang: str, url: str) -> list[str]:
+def deadline_lines(deadline: Deadline, lang: str, url: str | None) -> list[str]:
     """The deadline's rule, the day it was moved from if any, and the link."""
     t = words_for(lang)
     # The rule's first sentence only: its basis is on the engagement's page, and a feed has
@@ -184,7 +185,8 @@ def deadline_lines(deadline: Deadline, lang: str, url: str) -> list[str]:
     if deadline.due != deadline.unadjusted:
         day = format_day(deadline.unadjusted, lang)
         lines.append(t.gettext("Moved back from %(day)s, not a working day", day=day))
-    lines.append(t.gettext("Details: %(url)s", url=url))
+    if url is not None:
+        lines.append(t.gettext("Details: %(url)s", url=url))
     return lines
 
 

@@ -72,9 +72,10 @@ class FeedMeta:
 
     `timezone` is the reader's zone (X-WR-TIMEZONE; the second clock for items abroad).
     `uid_domain` defaults to the host of `base_url`; fix it in production, since a UID must
-    never change. `engagement_url(base_url, engagement_id)` builds each event's URL; by
-    default the engagement's page under the feed's page, with `TOKEN_SLOT` where the feed's
-    token goes (`with_token` puts it there when the feed is served). `default_reminders`:
+    never change. `engagement_url(base_url, engagement_id)` builds each event's URL and its
+    description's "Details" link (a feed's: `slot_page_url`, the engagement's page under the
+    feed's page with `TOKEN_SLOT` where the feed's token goes, which `with_token` fills when
+    the feed is served); without one, an item has neither. `default_reminders`:
     the alarms of an engagement without a reminder policy of its own
     (CALENDAR_REMINDER_OFFSETS, as the reminder schedule uses them).
     """
@@ -110,16 +111,21 @@ class FeedMeta:
     def uid_host(self) -> str:
         return self.uid_domain or urlsplit(self.base_url).hostname or "localhost"
 
-    def url_for(self, engagement_id: EngagementId) -> str:
-        """The engagement's URL; ValueError if the builder gives one with a space or a control
-        character (a URI value is not escaped, so such a character could end the line)."""
+    def url_for(self, engagement_id: EngagementId) -> str | None:
+        """The engagement's URL (None without a builder); ValueError if the builder gives one
+        with a space or a control character (a URI value is not escaped, so such a character
+        could end the line)."""
         if self.engagement_url is None:
-            url = engagement_page_url(self.base_url, TOKEN_SLOT, str(engagement_id))
-        else:
-            url = self.engagement_url(self.base_url, engagement_id)
+            return None
+        url = self.engagement_url(self.base_url, engagement_id)
         if _URL.fullmatch(url) is None:
             raise ValueError(f"engagement URL {url!r}: no spaces or control characters")
         return url
+
+
+def slot_page_url(base_url: str, engagement_id: EngagementId) -> str:
+    """The engagement's page under the page of a feed whose token is still to come."""
+    return engagement_page_url(base_url, TOKEN_SLOT, str(engagement_id))
 
 
 @dataclass(frozen=True)
@@ -275,7 +281,8 @@ def _engagement_event(item: EngagementItem, meta: FeedMeta, directory: Directory
         engagement, lang, meta.timezone, url, directory, item.decide_by
     )
     event["DESCRIPTION"] = _text(_lines(lines))
-    event["URL"] = vUri(url)
+    if url is not None:
+        event["URL"] = vUri(url)
     for offset in _alarm_offsets(engagement, meta.default_reminders):
         event.add_component(_alarm(describe.alarm_text(summary, offset, lang), offset))
     return event
@@ -369,7 +376,8 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     event["CATEGORIES"] = vCategory(describe.deadline_categories(engagement, lang))
     url = meta.url_for(engagement.id)
     event["DESCRIPTION"] = _text(_lines(describe.deadline_lines(deadline, lang, url)))
-    event["URL"] = vUri(url)
+    if url is not None:
+        event["URL"] = vUri(url)
     event["RELATED-TO"] = vText(f"{engagement.id}@{meta.uid_host}")
     return event
 
@@ -474,5 +482,6 @@ __all__ = [
     "event_component",
     "render_calendar",
     "render_item",
+    "slot_page_url",
     "with_token",
 ]

@@ -81,6 +81,7 @@ def test_the_modules_export_exactly_their_public_names() -> None:
             "event_component",
             "render_calendar",
             "render_item",
+            "slot_page_url",
             "with_token",
         ]
     )
@@ -616,3 +617,13 @@ def test_filling_the_token_gives_the_bytes_of_a_feed_rendered_with_it(
 def test_a_token_that_is_not_url_safe_is_never_put_in_a_feed(feeds: dict[str, bytes]) -> None:
     assert with_token(feeds["en"], "x\r\nATTENDEE:y") == feeds["en"]
     assert TOKEN_SLOT.encode() in feeds["en"].replace(b"\r\n ", b"")
+
+
+def test_without_a_url_builder_an_item_has_no_link_rather_than_a_dead_one() -> None:
+    """A calendar rendered outside a feed (a reminder's .ics) links only where its caller
+    says."""
+    [event] = parse(render_calendar(items_of(samples.expo())[:1], meta(engagement_url=None))).walk(
+        "VEVENT"
+    )
+    assert "URL" not in event
+    assert "Details" not in str(event["DESCRIPTION"])

@@ -176,8 +176,9 @@ class _Beside(Generic[T]):
 def feed_cache(container: Container) -> FeedCache:
     """The feed cache the service renders with, over `container`'s log, views and clock, with
     the names directory of the packaged seed (so the HTTP route and `export` render the same
-    bytes)."""
+    bytes), the default reminder offsets as alarms, and CALENDAR_FEED_DECLINED."""
     from calendar_service.feed.cache import FeedCache
+    from calendar_service.feed.select import WindowSettings
     from calendar_service.seed import load_seed
 
     settings = container.settings
@@ -187,7 +188,9 @@ def feed_cache(container: Container) -> FeedCache:
         base_url=settings.base_url,
         timezone=settings.timezone,
         directory=load_seed().directory,
+        window=WindowSettings(declined=settings.feed_declined),
         clock=container.clock,
+        default_reminders=settings.default_reminder_offsets,
     )
 
 

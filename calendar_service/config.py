@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,7 +127,11 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     """Signs each webhook POST (HMAC-SHA256 in X-Calendar-Signature); unset: unsigned."""
     reminder_offsets: str = "P7D,P1D"
-    """Reminders before the start of engagements without a policy of their own (ISO-8601)."""
+    """Reminders before the start of engagements without a policy of their own (ISO-8601); the
+    feed's alarms for those engagements too."""
+    feed_declined: Literal["mark", "omit"] = "mark"
+    """An engagement the province declined, in the feeds: mark (its title says so, shown as
+    free) or omit (left out, with its deadlines)."""
     reminder_retries: int = 5
     """Retries of a delivery that failed transiently (backoff 1 s, 2 s, 4 s, ...; max 5 min)."""
     reminder_claim_ttl: float = 120.0

@@ -8,9 +8,10 @@ A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500.
 
 Per request: one read of the feed's row by token hash (so a revocation is seen by the very next
 request, in any process), one read of the calendar's checkpoint, then the bytes from
-`FeedCache`, with headers encoded once per version. Rendering, when a version is new, runs in
-the thread pool, off the event loop. `install` puts the route in front of FastAPI's router
-(see `FeedRoute` for why).
+`FeedCache`, with the feed's token put in its links (`FeedCache.for_token`: the engagement
+pages under the feed's page), with headers encoded once per version. Rendering, when a version
+is new, runs in the thread pool, off the event loop. `install` puts the route in front of
+FastAPI's router (see `FeedRoute` for why).
 
 Last-Modified, like every HTTP date, counts whole seconds, so two changes within one second
 share it; the ETag tells them apart, and If-None-Match, when sent, wins (RFC 9110 §13.2.2).
@@ -146,6 +147,10 @@ class FeedEndpoint:
                 version = await run_in_threadpool(self.cache.live, row.audience, lang)
         else:
             version = await run_in_threadpool(self.cache.as_of, row.audience, lang, moment)
+        own = self.cache.peek_token(version, token)
+        if own is None:
+            own = await run_in_threadpool(self.cache.for_token, version, token)
+        version = own
         return respond(request, version, self._headers_of(version))
 
     def _headers_of(self, version: FeedVersion) -> _Prepared:

@@ -22,6 +22,7 @@ from calendar_service.words import (
     NP_,
     format_day,
     format_weekday_day,
+    language_name,
     words_for,
     zone_city,
     zone_name,
@@ -29,7 +30,6 @@ from calendar_service.words import (
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-LANGUAGE_NAMES = {"en": "English", "ko": "한국어", "zh": "中文"}
 """Each language by its own name (an endonym is a name: it is not translated)."""
 
 
@@ -105,7 +105,7 @@ def words_context(lang: str) -> dict[str, Any]:
         "zone_city": lambda tz: zone_city(tz, words.lang),
         "zone_name": lambda tz: zone_label(tz, words.lang),
         "kind_word": lambda kind: kind_word(kind, words.lang),
-        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
+        "languages": [(code, language_name(code)) for code in LANGUAGES],
     }
 
 

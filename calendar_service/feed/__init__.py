@@ -6,7 +6,7 @@ Other layers use the names below; the modules behind them are internal:
 - `tokens`: create and list feeds (each with its secret token; a `RevokeFeed` is settled
   through `service.settle`);
 - `select`: an engagement's items and the window and audience that pick the shown ones;
-- `describe` and `words`: what an item says, and the words it says it with;
+- `describe` and `words`: what an item says, and the catalogue's words it says it with;
 - `ical`: the items rendered with the icalendar library (the only module here importing it);
 - `cache`: each feed rendered once per change, gzipped once (`gzip`), with its validators;
 - `links`: a feed's https, webcal, Google and page addresses; an engagement's page, under the
@@ -30,11 +30,8 @@ from calendar_service.feed.select import (
     select_for_feed,
 )
 from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds
-from calendar_service.feed.words import AUDIENCE_NAMES, ZONE_CITIES, zone_city
 
 __all__ = [
-    "AUDIENCE_NAMES",
-    "ZONE_CITIES",
     "CreatedFeed",
     "EngagementItem",
     "FeedCache",
@@ -55,5 +52,4 @@ __all__ = [
     "render_calendar",
     "select_for_feed",
     "signed_page_url",
-    "zone_city",
 ]

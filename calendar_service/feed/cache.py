@@ -64,7 +64,14 @@ from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
 from calendar_service.domain.workdays import korean_working_days
 from calendar_service.eventstore import EventStore
 from calendar_service.feed.gzip import Gzipper, gzip_once
-from calendar_service.feed.ical import FeedMeta, RenderedItem, assemble, render_item
+from calendar_service.feed.ical import (
+    FeedMeta,
+    RenderedItem,
+    assemble,
+    render_item,
+    slot_page_url,
+    with_token,
+)
 from calendar_service.feed.select import (
     DeadlineItem,
     FeedItem,
@@ -73,7 +80,7 @@ from calendar_service.feed.select import (
     feed_items,
     select_for_feed,
 )
-from calendar_service.feed.words import AUDIENCE_NAMES, CALENDAR_NAMES
+from calendar_service.feed.words import calendar_name
 from calendar_service.projections import Axis, CalendarProjection, ViewStore, calendar_as_of
 from calendar_service.projections.calendar import ENGAGEMENTS
 from calendar_service.projections.calendar import NAME as CALENDAR
@@ -84,6 +91,8 @@ Clock = Callable[[], datetime]
 AS_OF_VERSIONS = 32
 """As-of feed versions kept (LRU); each as-of snapshot below serves every audience and lang."""
 AS_OF_SNAPSHOTS = 4
+TOKEN_VERSIONS = 64
+"""Versions kept with a feed's token in their links (LRU), one per feed and version asked for."""
 COLORS = {
     Audience.PUBLIC: "seagreen",
     Audience.STAFF: "steelblue",
@@ -189,9 +198,11 @@ class FeedCache:
         is_working_day: WorkingDayPredicate | None = None,
         window: WindowSettings | None = None,
         clock: Clock | None = None,
+        default_reminders: tuple[timedelta, ...] = (),
     ) -> None:
         self._store, self._views = store, views
         self.base_url, self.timezone = base_url, timezone
+        self.default_reminders = default_reminders
         self._directory = directory
         self._rules = rules
         self._is_working_day = is_working_day or korean_working_days()
@@ -211,9 +222,42 @@ class FeedCache:
             OrderedDict()
         )
         self._as_of_snapshots: OrderedDict[tuple[datetime, Axis], _Snapshot] = OrderedDict()
+        self._token_lock = threading.Lock()
+        self._token_versions: OrderedDict[tuple[str, str], FeedVersion] = OrderedDict()
 
     def meta(self, audience: Audience, lang: str) -> FeedMeta:
         return self._metas[(audience, lang)]
+
+    # -- one feed's own links -------------------------------------------------------------
+
+    def peek_token(self, version: FeedVersion, token: str) -> FeedVersion | None:
+        """`for_token`'s answer if it is already built, else None."""
+        with self._token_lock:
+            return self._token_versions.get((version.etag, token))
+
+    def for_token(self, version: FeedVersion, token: str) -> FeedVersion:
+        """`version` as the feed whose secret is `token` serves it: each item's URL and
+        "Details" link open the engagement's page under that feed's page
+        (`/c/{token}/e/{id}`). A version is rendered once for every feed of its audience and
+        language, with a slot for the token; this fills it, once per feed and version (LRU),
+        so a conditional GET still costs a dictionary lookup."""
+        key = (version.etag, token)
+        with self._token_lock:
+            found = self._token_versions.get(key)
+            if found is not None:
+                self._token_versions.move_to_end(key)
+                return found
+        body = with_token(version.body, token)
+        own = (
+            version
+            if body is version.body
+            else FeedVersion.of(body, version.last_modified, version.events)
+        )
+        with self._token_lock:
+            self._token_versions[key] = own
+            while len(self._token_versions) > TOKEN_VERSIONS:
+                self._token_versions.popitem(last=False)
+        return own
 
     # -- live feeds ------------------------------------------------------------------------
 
@@ -381,11 +425,13 @@ class FeedCache:
 
     def _meta(self, audience: Audience, lang: str) -> FeedMeta:
         return FeedMeta(
-            name=f"{CALENDAR_NAMES[lang]} ({AUDIENCE_NAMES[audience][lang]})",
+            name=calendar_name(audience, lang),
             lang=lang,
             color=COLORS[audience],
             timezone=self.timezone,
             base_url=self.base_url,
+            engagement_url=slot_page_url,
+            default_reminders=self.default_reminders,
         )
 
 

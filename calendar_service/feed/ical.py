@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone
+from icalendar.parser import Contentline
 from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vRecur, vText, vUri
 
 from calendar_service.domain import (
@@ -48,6 +49,7 @@ from calendar_service.domain import (
     Precision,
 )
 from calendar_service.feed import describe
+from calendar_service.feed.links import TOKEN_SLOT, engagement_page_url
 from calendar_service.feed.select import DeadlineItem, EngagementItem, FeedItem
 
 PRODID = "-//calendar-service//Diplomatic calendar feed//EN"
@@ -70,7 +72,12 @@ class FeedMeta:
 
     `timezone` is the reader's zone (X-WR-TIMEZONE; the second clock for items abroad).
     `uid_domain` defaults to the host of `base_url`; fix it in production, since a UID must
-    never change. `engagement_url(base_url, engagement_id)` builds each event's URL.
+    never change. `engagement_url(base_url, engagement_id)` builds each event's URL and its
+    description's "Details" link (a feed's: `slot_page_url`, the engagement's page under the
+    feed's page with `TOKEN_SLOT` where the feed's token goes, which `with_token` fills when
+    the feed is served); without one, an item has neither. `default_reminders`:
+    the alarms of an engagement without a reminder policy of its own
+    (CALENDAR_REMINDER_OFFSETS, as the reminder schedule uses them).
     """
 
     name: str
@@ -82,6 +89,7 @@ class FeedMeta:
     base_url: str = "http://127.0.0.1:8000"
     uid_domain: str | None = None
     engagement_url: Callable[[str, EngagementId], str] | None = None
+    default_reminders: tuple[timedelta, ...] = ()
     prodid: str = PRODID
 
     def __post_init__(self) -> None:
@@ -103,16 +111,21 @@ class FeedMeta:
     def uid_host(self) -> str:
         return self.uid_domain or urlsplit(self.base_url).hostname or "localhost"
 
-    def url_for(self, engagement_id: EngagementId) -> str:
-        """The engagement's URL; ValueError if the builder gives one with a space or a control
-        character (a URI value is not escaped, so such a character could end the line)."""
+    def url_for(self, engagement_id: EngagementId) -> str | None:
+        """The engagement's URL (None without a builder); ValueError if the builder gives one
+        with a space or a control character (a URI value is not escaped, so such a character
+        could end the line)."""
         if self.engagement_url is None:
-            url = f"{self.base_url.rstrip('/')}/engagements/{engagement_id}"
-        else:
-            url = self.engagement_url(self.base_url, engagement_id)
+            return None
+        url = self.engagement_url(self.base_url, engagement_id)
         if _URL.fullmatch(url) is None:
             raise ValueError(f"engagement URL {url!r}: no spaces or control characters")
         return url
+
+
+def slot_page_url(base_url: str, engagement_id: EngagementId) -> str:
+    """The engagement's page under the page of a feed whose token is still to come."""
+    return engagement_page_url(base_url, TOKEN_SLOT, str(engagement_id))
 
 
 @dataclass(frozen=True)
@@ -264,13 +277,14 @@ def _engagement_event(item: EngagementItem, meta: FeedMeta, directory: Directory
         event["LOCATION"] = _text(location)
     event["CATEGORIES"] = vCategory(describe.categories(engagement, lang))
     url = meta.url_for(engagement.id)
-    lines = describe.description_lines(engagement, lang, meta.timezone, url, directory)
+    lines = describe.description_lines(
+        engagement, lang, meta.timezone, url, directory, item.decide_by
+    )
     event["DESCRIPTION"] = _text(_lines(lines))
-    event["URL"] = vUri(url)
-    if _has_alarms(engagement):
-        assert engagement.reminder_policy is not None
-        for offset in engagement.reminder_policy.offsets:
-            event.add_component(_alarm(offset, summary))
+    if url is not None:
+        event["URL"] = vUri(url)
+    for offset in _alarm_offsets(engagement, meta.default_reminders):
+        event.add_component(_alarm(describe.alarm_text(summary, offset, lang), offset))
     return event
 
 
@@ -312,26 +326,37 @@ def _status(engagement: Engagement) -> str:
 
 
 def _busy(engagement: Engagement) -> bool:
+    """Busy (OPAQUE) only when the engagement is on, its day is known, and the province has
+    not left it undecided or declined it: an undecided invitation shows as free (DESIGN §8)."""
     return (
         engagement.status in (EventStatus.CONFIRMED, EventStatus.HELD)
         and engagement.when.precision >= Precision.ALL_DAY
         and engagement.recurrence is None
+        and not describe.undecided(engagement)
+        and not describe.declined(engagement)
     )
 
 
-def _has_alarms(engagement: Engagement) -> bool:
-    """No alarm for a cancelled engagement, nor for one whose day is not known."""
-    return (
-        engagement.reminder_policy is not None
-        and engagement.status is not EventStatus.CANCELLED
-        and engagement.when.precision >= Precision.ALL_DAY
-    )
+def _alarm_offsets(
+    engagement: Engagement, defaults: tuple[timedelta, ...]
+) -> tuple[timedelta, ...]:
+    """The engagement's reminder offsets, or the service's defaults when it has no policy of
+    its own; none for a cancelled or declined engagement, nor for one whose day is not known
+    (as the reminder schedule plans them, `domain.reminder_plan.plan`)."""
+    if (
+        engagement.status is EventStatus.CANCELLED
+        or describe.declined(engagement)
+        or engagement.when.precision < Precision.ALL_DAY
+    ):
+        return ()
+    policy = engagement.reminder_policy
+    return defaults if policy is None else policy.offsets
 
 
-def _alarm(offset: timedelta, summary: str) -> Alarm:
+def _alarm(text: str, offset: timedelta) -> Alarm:
     alarm = Alarm()
     alarm["ACTION"] = vText("DISPLAY")
-    alarm["DESCRIPTION"] = _text(summary)
+    alarm["DESCRIPTION"] = _text(text)
     alarm["TRIGGER"] = vDDDTypes(-offset)
     return alarm
 
@@ -343,7 +368,7 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     deadline, engagement, lang = item.deadline, item.engagement, meta.lang
     sequence = engagement.sequence if item.sequence is None else item.sequence
     event = _stamped(f"{deadline.id}@{meta.uid_host}", item.last_modified, sequence)
-    event["SUMMARY"] = _text(describe.deadline_summary(deadline, lang))
+    event["SUMMARY"] = _text(describe.deadline_summary(deadline, engagement, lang))
     event["DTSTART"] = vDDDTypes(deadline.due)
     event["DTEND"] = vDDDTypes(deadline.due + _ONE_DAY)
     event["STATUS"] = vText("TENTATIVE" if deadline.tentative else "CONFIRMED")
@@ -351,9 +376,57 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     event["CATEGORIES"] = vCategory(describe.deadline_categories(engagement, lang))
     url = meta.url_for(engagement.id)
     event["DESCRIPTION"] = _text(_lines(describe.deadline_lines(deadline, lang, url)))
-    event["URL"] = vUri(url)
+    if url is not None:
+        event["URL"] = vUri(url)
     event["RELATED-TO"] = vText(f"{engagement.id}@{meta.uid_host}")
     return event
+
+
+# -- the feed's token in its links ---------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_SLOT = re.compile(b"(?:\r\n )?".join(re.escape(bytes([c])) for c in TOKEN_SLOT.encode()))
+"""`TOKEN_SLOT` in rendered bytes, wherever the folding of its line put a line break."""
+
+
+def with_token(body: bytes, token: str) -> bytes:
+    """`body` with the feed's `token` where its links hold `TOKEN_SLOT`, each changed content
+    line folded again as icalendar folds it. A token that is not URL-safe (never one
+    `feed.tokens` made) leaves `body` as it is."""
+    if _TOKEN.fullmatch(token) is None or _SLOT.search(body) is None:
+        return body
+    parts, done = [], 0
+    for start, end in _lines_with_slot(body):
+        line = body[start:end].replace(b"\r\n ", b"").decode("utf-8")
+        parts += [body[done:start], _folded(line.replace(TOKEN_SLOT, token))]
+        done = end
+    parts.append(body[done:])
+    return b"".join(parts)
+
+
+def _folded(line: str) -> bytes:
+    """One content line folded as icalendar folds every line it writes."""
+    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
+    return folded
+
+
+def _lines_with_slot(body: bytes) -> list[tuple[int, int]]:
+    """Start and end (before its CRLF) of each content line holding the slot, in order."""
+    spans: list[tuple[int, int]] = []
+    for found in _SLOT.finditer(body):
+        if spans and found.start() < spans[-1][1]:
+            continue  # a second slot on a line already taken
+        start = found.start()
+        while (before := body.rfind(b"\r\n", 0, start)) != -1:
+            if body[before + 2 : before + 3] != b" ":
+                break
+            start = before  # that line continues the one before it
+        start = 0 if before == -1 else before + 2
+        end = body.find(b"\r\n", found.end())
+        while end != -1 and body[end + 2 : end + 3] == b" ":
+            end = body.find(b"\r\n", end + 2)
+        spans.append((start, len(body) if end == -1 else end))
+    return spans
 
 
 # -- text safety -------------------------------------------------------------------------------
@@ -409,4 +482,6 @@ __all__ = [
     "event_component",
     "render_calendar",
     "render_item",
+    "slot_page_url",
+    "with_token",
 ]

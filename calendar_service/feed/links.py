@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 GOOGLE_ADD = "https://calendar.google.com/calendar/r?cid="
+TOKEN_SLOT = "~" * 43
+"""Where a feed's token goes in the links of a feed rendered once for every feed of its audience
+and language (`feed.ical.with_token` fills it per request): as long as a token
+(`feed.tokens.TOKEN_BYTES`, 43 characters), and of a character no token has."""
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,17 @@ derived deadlines); `select_for_feed(items, window, audience)` keeps those a fee
 one above the audience, within a rolling window around the as-of moment (`WindowSettings.at`),
 a cancelled engagement for a while so that clients remove it, a past deadline for a while, and
 no engagement known only by year (a year-long bar in every calendar is noise, and any single
-day would be made up). How the chosen items are rendered is `feed.ical`'s business.
+day would be made up), and a declined engagement (with its deadlines) only if the feed's
+settings mark it rather than leave it out (`WindowSettings.declined`). How the chosen items
+are rendered is `feed.ical`'s business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
@@ -21,12 +24,17 @@ from calendar_service.domain import (
     DeadlineRules,
     Engagement,
     EventStatus,
+    Participation,
     Precision,
     WorkingDayPredicate,
     derive_deadlines,
 )
 
 _ONE_DAY = timedelta(days=1)
+DECISION_RULE = "decision"
+"""The deadline rule whose due day is an invitation's decide-by (as `read.decisions` reads it
+from the calendar projection, which derives the same deadlines)."""
+DeclinedShown = Literal["mark", "omit"]
 
 
 def _aware(name: str, value: datetime | None) -> None:
@@ -49,10 +57,11 @@ class _Item:
 @dataclass(frozen=True, kw_only=True)
 class EngagementItem(_Item):
     """An engagement as the feed shows it. `cancelled_at` is when it was cancelled (defaults to
-    `last_modified`)."""
+    `last_modified`); `decide_by`, the due day of its decision deadline, if it has one."""
 
     created: datetime | None = None
     cancelled_at: datetime | None = None
+    decide_by: date | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -81,16 +90,20 @@ def feed_items(
     created: datetime | None = None,
     cancelled_at: datetime | None = None,
 ) -> list[FeedItem]:
-    """The engagement's item followed by its derived deadlines (none once cancelled)."""
+    """The engagement's item followed by its derived deadlines (none once cancelled); the
+    engagement's item knows the due day of its decision deadline (its decide-by)."""
+    deadlines = derive_deadlines(engagement, rules, is_working_day)
+    decide_by = next((d.due for d in deadlines if d.rule == DECISION_RULE), None)
     items: list[FeedItem] = [
         EngagementItem(
             engagement=engagement,
             last_modified=last_modified,
             created=created,
             cancelled_at=cancelled_at,
+            decide_by=decide_by,
         )
     ]
-    for deadline in derive_deadlines(engagement, rules, is_working_day):
+    for deadline in deadlines:
         items.append(
             DeadlineItem(deadline=deadline, engagement=engagement, last_modified=last_modified)
         )
@@ -102,16 +115,21 @@ class WindowSettings:
     """How far a feed reaches around its as-of moment; how long a cancelled engagement stays
     (as CANCELLED) after its cancellation; how long a deadline stays after its day (None: as
     long as the window). Deadlines are to-dos: past ones fill a feed (several per engagement,
-    against Google's 1 MB) and help no one; the engagement itself stays."""
+    against Google's 1 MB) and help no one; the engagement itself stays. `declined`: "mark"
+    shows a declined engagement with a marked title, "omit" leaves it and its deadlines out
+    (CALENDAR_FEED_DECLINED)."""
 
     years_back: int = 3
     years_ahead: int = 2
     keep_cancelled: timedelta = timedelta(days=30)
     keep_past_deadlines: timedelta | None = timedelta(days=30)
+    declined: DeclinedShown = "mark"
 
     def __post_init__(self) -> None:
         if self.years_back < 0 or self.years_ahead < 0:
             raise ValueError("feed window: give years_back and years_ahead of 0 or more")
+        if self.declined not in ("mark", "omit"):
+            raise ValueError(f"feed declined {self.declined!r}: use mark or omit")
 
     def at(self, moment: datetime) -> FeedWindow:
         """The window these settings give around `moment`."""
@@ -161,6 +179,8 @@ def _shown(item: FeedItem, window: FeedWindow, audience: Audience) -> bool:
     engagement = item.engagement
     if not audience.admits(engagement.audience):
         return False
+    if window.reach.declined == "omit" and engagement.participation is Participation.DECLINED:
+        return False
     if isinstance(item, DeadlineItem):
         start = datetime.combine(item.deadline.due, datetime.min.time(), ZoneInfo(item.deadline.tz))
         end = start + _ONE_DAY
@@ -181,7 +201,9 @@ def _shown(item: FeedItem, window: FeedWindow, audience: Audience) -> bool:
 
 
 __all__ = [
+    "DECISION_RULE",
     "DeadlineItem",
+    "DeclinedShown",
     "EngagementItem",
     "FeedItem",
     "FeedWindow",

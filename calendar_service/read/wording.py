@@ -39,7 +39,7 @@ from calendar_service.domain import (
     Source,
     When,
 )
-from calendar_service.domain.engagement.deadlines import Anchor, DeadlineRule, Roll
+from calendar_service.domain.engagement.deadlines import Anchor, Deadline, DeadlineRule, Roll
 from calendar_service.words import (
     N_,
     NP_,
@@ -333,6 +333,21 @@ def deadline_titles(doc: dict[str, Any], engagement_title: LocalizedText) -> Loc
     return LocalizedText(**titles, label="deadline.title")
 
 
+def deadline_rule(doc: dict[str, Any], lang: str = "en") -> str:
+    """When the deadline falls, in one sentence ('45 days before the engagement starts; moved
+    back to the previous working day if that is a holiday.'): the feed's "Rule" line. A
+    deadline set by hand, or a rule the catalogue does not know, gives the first sentence of
+    its own `rule_text`."""
+    rule = DEFAULT_RULES.get(doc["rule"])
+    if rule is None or doc["rule"] not in RULE_BASES or not doc["derived"]:
+        return str(doc["rule_text"]).split(" Basis: ", 1)[0]
+    t = words_for(lang)
+    parts = [_offset_words(rule, lang)]
+    if rule.roll is Roll.PREVIOUS_WORKING_DAY:
+        parts.append(t.gettext("moved back to the previous working day if that is a holiday"))
+    return t.gettext("%(rule)s.", rule=t.gettext("; ").join(parts))
+
+
 def deadline_explanation(doc: dict[str, Any], lang: str = "en") -> str:
     """Why the deadline falls when it does: for a default rule, its offset, its move to a
     working day and its basis from the catalogue, and the day it was counted from; a deadline
@@ -342,20 +357,29 @@ def deadline_explanation(doc: dict[str, Any], lang: str = "en") -> str:
     if rule is None or basis is None or not doc["derived"]:
         return str(doc["rule_text"])
     t = words_for(lang)
-    parts = [_offset_words(rule, lang)]
-    if rule.roll is Roll.PREVIOUS_WORKING_DAY:
-        parts.append(t.gettext("moved back to the previous working day if that is a holiday"))
     why = t.gettext(basis)
     if doc["rule"] in ASSUMED_RULES:
         why = t.gettext("our assumption: %(basis)s", basis=why)
     anchor_day = date.fromisoformat(doc["unadjusted"]) - timedelta(days=rule.offset_days)
     return " ".join(
         (
-            t.gettext("%(rule)s.", rule=t.gettext("; ").join(parts)),
+            deadline_rule(doc, lang),
             t.gettext("Basis: %(basis)s", basis=why),
             _counted_from(rule.anchor, format_day(anchor_day, lang), bool(doc["tentative"]), lang),
         )
     )
+
+
+def deadline_doc(deadline: Deadline) -> dict[str, Any]:
+    """A derived deadline as the calendar's rows hold it, for the words above."""
+    return {
+        "rule": deadline.rule,
+        "title": deadline.title.to_json(),
+        "derived": deadline.derived,
+        "rule_text": deadline.rule_text,
+        "unadjusted": deadline.unadjusted.isoformat(),
+        "tentative": deadline.tentative,
+    }
 
 
 def _offset_words(rule: DeadlineRule, lang: str) -> str:

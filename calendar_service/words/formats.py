@@ -14,6 +14,7 @@ What each gives, in en / ko / zh:
 - `zone_city`: a zone's exemplar city ('Seoul' / '서울' / '首尔'); `zone_name`: its region's
   time ('South Korea Time' / '대한민국 시간' / '韩国时间')
 - `country_name`: an ISO 3166 code's name ('China' / '중국' / '中国')
+- `language_name`: a language's name in itself ('English', '한국어', '中文')
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ def zone_name(tz: str, lang: str = "en") -> str:
         return str(get_timezone_location(tz, locale=_locale(lang)))
     except LookupError:
         return tz
+
+
+def language_name(lang: str) -> str:
+    """The language's name in itself ('English', '한국어', '中文'), for a language switcher."""
+    return str(_locale(lang).get_display_name(_locale(lang)))
 
 
 def country_name(code: str, lang: str = "en") -> str:

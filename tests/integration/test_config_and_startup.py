@@ -28,6 +28,7 @@ runner = CliRunner()
         ("CALENDAR_TIMEZONE", "Asia/Seol", "IANA time zone"),
         ("CALENDAR_REMINDER_GRACE", "fifteen minutes", "CALENDAR_REMINDER_GRACE"),
         ("CALENDAR_BASE_URL", "calendar.example", "http(s) URL"),
+        ("CALENDAR_FEED_DECLINED", "hide", "'mark' or 'omit'"),
     ],
 )
 def test_wrong_setting_stops_check_config_with_one_line_naming_the_variable(

@@ -22,20 +22,18 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "parse_as_of",
             "FeedLinks",
             "feed_links",
-            # the page and the messages: an engagement's page, under a feed's or signed
+            # the page and reminder messages: an engagement's page under a feed's page, or by
+            # a signed link
             "engagement_page_url",
             "signed_page_url",
             "page_signature_ok",
             "CreatedFeed",
             "create_feed",
             "list_feeds",
-            # reminder messages: an engagement's .ics and the feed's words they share
+            # reminder messages: an engagement's .ics
             "EngagementItem",
             "FeedMeta",
             "render_calendar",
-            "AUDIENCE_NAMES",
-            "ZONE_CITIES",
-            "zone_city",
             # the feed benchmarks: selection and icalendar's own serialisation
             "FeedItem",
             "feed_items",

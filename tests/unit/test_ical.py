@@ -34,7 +34,9 @@ from calendar_service.feed.ical import (
     clean_text,
     render_calendar,
     render_item,
+    with_token,
 )
+from calendar_service.feed.links import TOKEN_SLOT, engagement_page_url
 from calendar_service.feed.select import (
     EngagementItem,
     FeedWindow,
@@ -79,11 +81,15 @@ def test_the_modules_export_exactly_their_public_names() -> None:
             "event_component",
             "render_calendar",
             "render_item",
+            "slot_page_url",
+            "with_token",
         ]
     )
     assert sorted(select.__all__) == sorted(
         [
+            "DECISION_RULE",
             "DeadlineItem",
+            "DeclinedShown",
             "EngagementItem",
             "FeedItem",
             "FeedWindow",
@@ -160,19 +166,22 @@ def test_an_exact_meeting_abroad_keeps_its_zone_shows_both_clocks_and_has_alarms
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["TRANSP"]) == "OPAQUE"
     description = str(event["DESCRIPTION"])
-    assert "When: 2024-06-25 09:00–10:30 Dalian, 2024-06-25 10:00–11:30 Seoul" in description
+    assert (
+        "When: Jun 25, 2024 09:00\u2009–\u200910:30 Dalian, "
+        "Jun 25, 2024 10:00\u2009–\u200911:30 Seoul"
+    ) in description
     assert "- Kim Dong-yeon, Governor of Gyeonggi Province (head of delegation)" in description
     assert str(event["LOCATION"]) == "Dalian International Conference Center, Dalian, China"
-    assert [str(c) for c in value(event, "CATEGORIES").cats] == ["Meeting", "Staff"]
-    assert str(event["URL"]) == f"https://{HOST}/engagements/{samples.DALIAN_MEETING_ID}"
+    assert [str(c) for c in value(event, "CATEGORIES").cats] == ["Meeting", "staff"]
+    assert str(event["URL"]) == f"https://{HOST}/c/{TOKEN_SLOT}/e/{samples.DALIAN_MEETING_ID}"
     alarms = [
         (str(a["ACTION"]), value(a, "TRIGGER").dt, str(a["DESCRIPTION"]))
         for a in event.walk("VALARM")
     ]
     summary = str(event["SUMMARY"])
     assert alarms == [
-        ("DISPLAY", -timedelta(days=1), summary),
-        ("DISPLAY", -timedelta(hours=2), summary),
+        ("DISPLAY", -timedelta(days=1), f"{summary}: starts in 1 day"),
+        ("DISPLAY", -timedelta(hours=2), f"{summary}: starts in 2 hours"),
     ]
 
 
@@ -180,23 +189,25 @@ def test_a_timed_engagement_at_home_shows_one_clock(feeds: dict[str, bytes]) -> 
     event = events(feeds["zh"])[uid(samples.BRIEFING_ID)]
     assert event["DTSTART"].params["TZID"] == "Asia/Seoul"
     assert utc(event.start) == datetime(2024, 6, 20, 5, 0, tzinfo=UTC)
-    assert str(event["DESCRIPTION"]).startswith("时间: 2024-06-20 14:00–15:30 首尔\n")
+    assert str(event["DESCRIPTION"]).startswith("时间：2024年6月20日 14:00–15:30 首尔\n")
     assert [value(a, "TRIGGER").dt for a in event.walk("VALARM")] == [-timedelta(minutes=30)]
 
 
 def test_a_clock_without_a_city_is_named_after_its_zone_in_the_feed_language() -> None:
-    """China's clock is 'Beijing time' in the feed (a reminder says 'Beijing' + 'time')."""
+    """A zone's clock is named after CLDR's exemplar city, in the feed's language."""
     meeting = replace(samples.dalian_meeting(), place=None)
-    for lang, clocks in [
-        ("en", ("Beijing time", "Seoul")),
-        ("ko", ("베이징 시간", "서울")),
-        ("zh", ("北京时间", "首尔")),
+    for lang, line in [
+        (
+            "en",
+            "Jun 25, 2024 09:00\u2009–\u200910:30 Shanghai, "
+            "Jun 25, 2024 10:00\u2009–\u200911:30 Seoul",
+        ),
+        ("ko", "2024년 6월 25일 09:00 ~ 10:30 상하이, 2024년 6월 25일 10:00 ~ 11:30 서울"),
+        ("zh", "2024年6月25日 09:00–10:30 上海，2024年6月25日 10:00–11:30 首尔"),
     ]:
         [event] = parse(render_calendar(items_of(meeting)[:1], meta(lang))).walk("VEVENT")
         first_line = str(event["DESCRIPTION"]).split("\n", 1)[0]
-        assert first_line.endswith(
-            f"2024-06-25 09:00–10:30 {clocks[0]}, 2024-06-25 10:00–11:30 {clocks[1]}"
-        )
+        assert first_line.endswith(line)
 
 
 def test_a_held_all_day_meeting_is_confirmed_with_an_exclusive_end(
@@ -209,7 +220,7 @@ def test_a_held_all_day_meeting_is_confirmed_with_an_exclusive_end(
     assert "상태: 개최됨" in str(event["DESCRIPTION"])
     assert str(event["SUMMARY"]) == "김동연 경기도지사–하오펑 랴오닝성 당서기 도담소 면담"
     assert str(event["LOCATION"]) == "도담소 (옛 경기도지사 공관), 수원, 대한민국"
-    assert [str(c) for c in value(event, "CATEGORIES").cats] == ["회의", "공개"]
+    assert [str(c) for c in value(event, "CATEGORIES").cats] == ["회담", "공개"]
 
 
 @pytest.mark.parametrize(
@@ -223,8 +234,12 @@ def test_a_held_all_day_meeting_is_confirmed_with_an_exclusive_end(
 def test_summer_davos_as_first_invited_is_a_tentative_june_span(lang: str, summary: str) -> None:
     feed = render_calendar(article_items(refined=False), meta(lang), DIRECTORY)
     event = events(feed)[uid(samples.DAVOS_ID)]
-    marker = {"en": "to be confirmed", "ko": "미정", "zh": "待定"}[lang]
-    assert str(event["SUMMARY"]) == f"{summary} ({marker})"
+    invitation, tbc = {
+        "en": ("[Invitation · undecided] ", " (to be confirmed)"),
+        "ko": ("[초청·미정] ", " (미정)"),
+        "zh": ("[邀请·待定] ", "（待定）"),
+    }[lang]
+    assert str(event["SUMMARY"]) == f"{invitation}{summary}{tbc}"
     assert (event.start, event.end) == (date(2024, 6, 1), date(2024, 7, 1))
     assert str(event["STATUS"]) == "TENTATIVE"
     assert str(event["TRANSP"]) == "TRANSPARENT"
@@ -285,8 +300,9 @@ def test_a_title_missing_in_the_feed_language_falls_back_to_english(
 def test_names_are_resolved_through_the_directory_when_one_is_given() -> None:
     with_names = events(render_calendar(article_items(), meta("ko"), DIRECTORY))
     without = events(render_calendar(article_items(), meta("ko")))
-    assert "초청: 하오펑, 랴오닝성 당서기" in str(with_names[uid(samples.DAVOS_ID)]["DESCRIPTION"])
-    assert "초청: hao-peng" in str(without[uid(samples.DAVOS_ID)]["DESCRIPTION"])
+    davos = str(with_names[uid(samples.DAVOS_ID)]["DESCRIPTION"])
+    assert "초청 측: 하오펑, 랴오닝성 당서기" in davos
+    assert "초청 측: hao-peng" in str(without[uid(samples.DAVOS_ID)]["DESCRIPTION"])
 
 
 def test_the_expo_place_is_marked_probable_and_its_sources_are_listed(
@@ -295,10 +311,12 @@ def test_the_expo_place_is_marked_probable_and_its_sources_are_listed(
     event = events(feeds["en"])[uid(samples.EXPO_ID)]
     assert str(event["LOCATION"]) == "Shenyang, China (probable)"
     description = str(event["DESCRIPTION"])
-    assert "When: September 2024, dates to be confirmed (Asia/Shanghai)" in description
+    assert "When: September 2024, dates to be confirmed (China (Shanghai) Time)" in description
     assert "Place: The fair was held in Shenyang in earlier years" in description
-    assert "- Article A: “He also officially invited Governor Kim" in description
-    assert "Our participation: invited" in description
+    assert "- article A: “He also officially invited Governor Kim" in description
+    assert description.startswith(
+        "Our participation: invited, participation undecided\nDecide by: Jul 18, 2024\n"
+    )
 
 
 def test_a_url_that_could_break_a_line_is_refused() -> None:
@@ -369,7 +387,7 @@ def test_deadlines_are_all_day_items_related_to_their_engagement(
     assert str(decision["STATUS"]) == "TENTATIVE"
     assert str(decision["SUMMARY"]).endswith("(to be confirmed)")
     assert str(decision["RELATED-TO"]) == uid(samples.EXPO_ID)
-    assert [str(c) for c in value(decision, "CATEGORIES").cats] == ["Deadline", "Staff"]
+    assert [str(c) for c in value(decision, "CATEGORIES").cats] == ["Deadline", "staff"]
     visa = parsed[uid(f"{samples.DAVOS_ID}--visa-check")]
     assert str(visa["STATUS"]) == "CONFIRMED"
     assert visa["SEQUENCE"] == 3
@@ -525,9 +543,14 @@ def inside(text: str) -> str:
 def test_backslash_n_in_a_title_is_kept_as_typed() -> None:
     engagement = replace(samples.expo(), title=LocalizedText(en=r"Files on C:\New and \n, \N"))
     feed = render_calendar(items_of(engagement)[:1], meta())
-    assert b"SUMMARY:Files on C:\\\\New and \\\\n\\, \\\\N (to be confirmed)\r\n" in feed
+    summary = (
+        b"[Invitation \xc2\xb7 undecided] Files on C:\\\\New and \\\\n\\, \\\\N (to be confirmed)"
+    )
+    assert b"SUMMARY:" + summary + b"\r\n" in feed.replace(b"\r\n ", b"")
     [event] = parse(feed).walk("VEVENT")
-    assert str(event["SUMMARY"]) == r"Files on C:\New and \n, \N (to be confirmed)"
+    assert str(event["SUMMARY"]) == (
+        r"[Invitation · undecided] Files on C:\New and \n, \N (to be confirmed)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -574,3 +597,33 @@ def test_the_feed_status_words_follow_the_domain() -> None:
         engagement = replace(samples.dalian_meeting(), status=status)
         [event] = parse(render_calendar(items_of(engagement)[:1], meta())).walk("VEVENT")
         assert str(event["STATUS"]) == word
+
+
+# -- the feed's token in its links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["a" * 43, "Zx_-9" * 8 + "abc", "short", "t" * 128])
+def test_filling_the_token_gives_the_bytes_of_a_feed_rendered_with_it(
+    token: str, feeds: dict[str, bytes]
+) -> None:
+    """One rendering serves every feed of an audience and language; putting a feed's token in
+    it gives exactly the bytes (folding included) of a rendering that knew the token."""
+    items = article_items()
+    for lang in LANGUAGES:
+        own = meta(lang, engagement_url=lambda base, eid: engagement_page_url(base, token, eid))
+        assert with_token(feeds[lang], token) == render_calendar(items, own, DIRECTORY)
+
+
+def test_a_token_that_is_not_url_safe_is_never_put_in_a_feed(feeds: dict[str, bytes]) -> None:
+    assert with_token(feeds["en"], "x\r\nATTENDEE:y") == feeds["en"]
+    assert TOKEN_SLOT.encode() in feeds["en"].replace(b"\r\n ", b"")
+
+
+def test_without_a_url_builder_an_item_has_no_link_rather_than_a_dead_one() -> None:
+    """A calendar rendered outside a feed (a reminder's .ics) links only where its caller
+    says."""
+    [event] = parse(render_calendar(items_of(samples.expo())[:1], meta(engagement_url=None))).walk(
+        "VEVENT"
+    )
+    assert "URL" not in event
+    assert "Details" not in str(event["DESCRIPTION"])

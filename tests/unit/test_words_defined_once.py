@@ -1,5 +1,6 @@
-"""Words defined once: the calendar's languages in the domain, and the feed's word tables in
-`feed.words`, which reminder messages import instead of writing their own."""
+"""Words defined once: the calendar's languages in the domain, and every translation in the
+gettext catalogue, so no module holds a table keyed by a language code, nor a table of zone
+cities or country names (those come from CLDR through `calendar_service.words`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import calendar_service
-from calendar_service.domain import LANGUAGES
-from calendar_service.feed.words import WORDS
+from calendar_service.domain import LANGUAGES, Audience
 
 PACKAGE = Path(calendar_service.__file__).parent
 
@@ -47,27 +47,44 @@ def test_the_calendars_languages_are_written_out_once() -> None:
     assert [place.split(":")[0] for place in found] == ["domain/engagement/values.py"], found
 
 
-def _tables_keyed_by(key: str) -> Iterator[str]:
-    """Modules holding a dict literal that maps `key` to a dict literal (a word table)."""
+def _tables_keyed_by(keys: set[str]) -> Iterator[str]:
+    """Modules holding a dict literal with one of `keys` as a constant key (a word table), but
+    for one that is a field of a record (under a key such as "title": data, as in the API's
+    examples of a request)."""
     for name, tree in _modules():
+        nested = {
+            id(value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Dict)
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isalpha()
+        }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Dict) and any(
-                isinstance(k, ast.Constant) and k.value == key and isinstance(v, ast.Dict)
-                for k, v in zip(node.keys, node.values, strict=True)
+            if (
+                isinstance(node, ast.Dict)
+                and id(node) not in nested
+                and any(isinstance(k, ast.Constant) and k.value in keys for k in node.keys)
             ):
                 yield name
+                break
 
 
 @pytest.mark.slow  # reads and parses every module of the package
-def test_zone_cities_and_countries_are_tabled_once_in_the_feeds_words() -> None:
-    assert list(_tables_keyed_by("Asia/Seoul")) == ["feed/words.py"]
-    assert list(_tables_keyed_by("KR")) == ["feed/words.py"]
+def test_no_module_holds_a_table_keyed_by_language() -> None:
+    assert set(_tables_keyed_by(set(LANGUAGES))) == set()
 
 
-def test_every_feed_word_is_there_in_every_language() -> None:
-    assert tuple(WORDS) == LANGUAGES
-    keys = set(WORDS["en"])
-    for lang in LANGUAGES:
-        assert set(WORDS[lang]) == keys, lang
-        empty = {key for key, word in WORDS[lang].items() if not word.strip()}
-        assert empty <= {"month_suffix"}, lang  # English writes no suffix after a month
+@pytest.mark.slow  # reads and parses every module of the package
+def test_zone_cities_and_countries_come_from_cldr_not_from_tables() -> None:
+    assert set(_tables_keyed_by({"Asia/Seoul", "Asia/Shanghai", "KR", "CN"})) == set()
+
+
+def test_the_feeds_words_are_catalogue_words_in_every_language() -> None:
+    from calendar_service.feed.words import calendar_name
+
+    names = {lang: calendar_name(Audience.STAFF, lang) for lang in LANGUAGES}
+    assert names == {
+        "en": "Diplomatic calendar (staff)",
+        "ko": "외교 일정 (직원)",
+        "zh": "外事日程（内部）",
+    }

@@ -86,7 +86,7 @@ def test_no_hostile_text_adds_a_property_or_an_event_in_any_parser(
         event = feed.events[uid(f"hostile-{index}")]
         assert event.summary == clean_text(text)
         assert event.location == f"{clean_text(text)}, 다롄, 중국"
-        assert f"\n- {inside(text)} (host)\n" in event.description
+        assert f"\n- {inside(text)} (주최)\n" in event.description
         assert f"\n- {inside(note)}\n" in event.description
         assert event.attendees == 0
         assert event.names <= EXPECTED_NAMES, event.names - EXPECTED_NAMES

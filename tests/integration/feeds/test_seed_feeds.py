@@ -19,7 +19,7 @@ from calendar_service.domain import (
     ReminderPolicy,
     SetReminderPolicy,
 )
-from calendar_service.feed.words import AUDIENCE_NAMES, CALENDAR_NAMES
+from calendar_service.feed.words import calendar_name
 from tests.fixtures.parsers import PARSERS, Parsed, from_ical_js
 from tests.integration.feeds.support import (
     BASE_URL,
@@ -41,8 +41,10 @@ TITLES = {
     "ko": "2024 하계 다보스포럼 (세계경제포럼 뉴 챔피언 연차총회)",
     "zh": "2024夏季达沃斯论坛（世界经济论坛第十五届新领军者年会）",
 }
-MORNING = {"en": "morning", "ko": "오전", "zh": "上午"}
-TBC = {"en": "to be confirmed", "ko": "미정", "zh": "待定"}
+MORNING = {"en": " (morning)", "ko": " (오전)", "zh": "（上午）"}
+TBC = {"en": " (to be confirmed)", "ko": " (미정)", "zh": "（待定）"}
+UNDECIDED = {"en": "[Invitation · undecided] ", "ko": "[초청·미정] ", "zh": "[邀请·待定] "}
+CHINA_TIME = {"en": "China (Shanghai) Time", "ko": "중국(상하이) 시간", "zh": "中国（上海）时间"}
 
 
 def _fetch(tmp: Path, changes: Callable[[Any], None] | None = None) -> dict[str, bytes]:
@@ -118,7 +120,7 @@ def test_every_seed_feed_names_itself_and_declares_its_zones(
     for audience in Audience:
         for lang in LANGUAGES:
             feed = read(parser, f"{audience.value}/{lang}")
-            name = f"{CALENDAR_NAMES[lang]} ({AUDIENCE_NAMES[audience][lang]})"
+            name = calendar_name(audience, lang)
             assert feed.calendar["NAME"] == feed.calendar["X-WR-CALNAME"] == name
             assert feed.calendar["X-WR-TIMEZONE"] == "Asia/Seoul"
             assert feed.calendar["REFRESH-INTERVAL"] == feed.calendar["X-PUBLISHED-TTL"] == "PT1H"
@@ -150,15 +152,16 @@ def test_todays_feed_shows_summer_davos_on_25_to_27_june_in_dalian(
     davos = feed.events[uid(DAVOS)]
     assert (davos.start, davos.end, davos.tzid) == ("2024-06-25", "2024-06-28", None)
     assert "Asia/Shanghai" in feed.timezones
-    assert "Asia/Shanghai" in davos.description
-    assert (davos.status, davos.summary, davos.triggers) == ("CONFIRMED", TITLES[lang], [])
+    assert CHINA_TIME[lang] in davos.description
+    assert (davos.status, davos.summary) == ("CONFIRMED", UNDECIDED[lang] + TITLES[lang])
+    assert sorted(davos.triggers) == [-timedelta(days=7), -timedelta(days=1)], "the defaults"
     assert davos.sequence >= 1, "refined from June to 25-27 June: a change of time"
     dodamso = feed.events[uid("dodamso-meeting-2024-04-24")]
     assert (dodamso.start, dodamso.end, dodamso.status) == ("2024-04-24", "2024-04-25", "CONFIRMED")
-    assert dodamso.summary.endswith(f"({MORNING[lang]})")
+    assert dodamso.summary.endswith(MORNING[lang])
     expo = feed.events[uid("liaoning-expo-2024")]
     assert (expo.start, expo.end, expo.status) == ("2024-09-01", "2024-10-01", "TENTATIVE")
-    assert expo.summary.endswith(f"({TBC[lang]})")
+    assert expo.summary.endswith(TBC[lang])
     anniversary = feed.events[uid("sisterhood-anniversary")]
     assert (anniversary.start, anniversary.end) == ("1993-10-01", "1993-11-01")
     assert anniversary.rrule is not None
@@ -173,7 +176,7 @@ def test_as_of_the_article_summer_davos_is_a_tentative_june_2024_span(
     davos = feed.events[uid(DAVOS)]
     assert (davos.start, davos.end, davos.tzid) == ("2024-06-01", "2024-07-01", None)
     assert (davos.status, davos.sequence) == ("TENTATIVE", 0)
-    assert davos.summary == f"{TITLES['en']} (to be confirmed)"
+    assert davos.summary == f"{UNDECIDED['en']}{TITLES['en']} (to be confirmed)"
     decision = feed.events[uid(f"{DAVOS}--decision")]
     assert (decision.start, decision.end, decision.status) == (
         "2024-05-10",

@@ -228,6 +228,15 @@ def export(
     feed: Annotated[
         str | None, typer.Option("--feed", help="A feed's id: its audience and language.")
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="A feed's secret (the last part of its URL): the export is then byte for byte "
+            "what that URL serves, its links to the engagement pages included. Without it "
+            "those links are left out: only a feed's secret opens them.",
+        ),
+    ] = None,
     audience: Annotated[
         str | None, typer.Option("--audience", help="public, staff or restricted (no feed).")
     ] = None,
@@ -251,12 +260,15 @@ def export(
     from calendar_service.bootstrap import feed_cache
     from calendar_service.domain import Audience
     from calendar_service.feed.cache import check_lang, parse_as_of
+    from calendar_service.feed.ical import without_links
     from calendar_service.projections.calendar import NAME as CALENDAR
     from calendar_service.projections.feeds import NAME as FEEDS
-    from calendar_service.projections.feeds import feed_by_id
+    from calendar_service.projections.feeds import feed_by_id, feed_for_token
 
-    if (feed is None) == (audience is None):
-        fail("give --feed FEED_ID or --audience public|staff|restricted (one of them)")
+    if [feed, token, audience].count(None) != 2:
+        fail(
+            "give one of --feed FEED_ID, --token FEED_SECRET or --audience public|staff|restricted"
+        )
     if audience is not None and audience not in AUDIENCES:
         fail(f"--audience {audience!r}: use public, staff or restricted")
     resolved = settings(store=store)
@@ -266,13 +278,19 @@ def export(
     except ValueError as error:
         fail(f"--{str(error).replace('_', '-', 1)}")
     with container(resolved) as built:
-        if feed is not None:
+        if feed is not None or token is not None:
             built.projector.catch_up(FEEDS)
-            row = feed_by_id(built.views, feed)
-            if row is None:
-                fail(f"no feed {feed!r}: list the feeds with `calendar-service feeds list`")
+            if token is not None:
+                row = feed_for_token(built.views, token)
+                if row is None:
+                    fail("no feed has this secret: check the feed's URL")
+            else:
+                assert feed is not None
+                row = feed_by_id(built.views, feed)
+                if row is None:
+                    fail(f"no feed {feed!r}: list the feeds with `calendar-service feeds list`")
             if row.revoked:
-                fail(f"feed {feed!r} is revoked; its URL answers 410 and it exports nothing")
+                fail(f"feed {row.feed_id!r} is revoked; its URL answers 410 and it exports nothing")
             chosen, lang_chosen = row.audience, asked or row.lang
         else:
             assert audience is not None
@@ -283,9 +301,10 @@ def export(
             version = cache.live(chosen, lang_chosen)
         else:
             version = cache.as_of(chosen, lang_chosen, moment)
+        body = cache.for_token(version, token).body if token else without_links(version.body)
     if output is None:
-        sys.stdout.buffer.write(version.body)
+        sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()
     else:
-        output.write_bytes(version.body)
-        err.print(f"wrote {len(version.body)} bytes, {version.events} events, to {output}")
+        output.write_bytes(body)
+        err.print(f"wrote {len(body)} bytes, {version.events} events, to {output}")

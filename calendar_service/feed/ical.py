@@ -404,6 +404,28 @@ def with_token(body: bytes, token: str) -> bytes:
     return b"".join(parts)
 
 
+_DETAILS = re.compile(r"\\n[^\\]*" + re.escape(TOKEN_SLOT) + r"[^\\]*")
+"""In an unfolded DESCRIPTION: the escaped line break and the "Details: <url>" line whose URL
+holds the slot, up to the next escape (a URL holds no backslash)."""
+
+
+def without_links(body: bytes) -> bytes:
+    """`body` with no link to an engagement's page: for a rendering no feed's token will fill
+    (`calendar-service export` without `--token`), a link left out rather than a dead one.
+    URL properties holding the slot are dropped, and the "Details" line of a description."""
+    parts, done = [], 0
+    for start, end in _lines_with_slot(body):
+        line = body[start:end].replace(b"\r\n ", b"").decode("utf-8")
+        parts.append(body[done:start])
+        done = end
+        if line.startswith("URL"):
+            done = end + 2  # the line and its CRLF
+            continue
+        parts.append(_folded(_DETAILS.sub("", line)))
+    parts.append(body[done:])
+    return b"".join(parts)
+
+
 def _folded(line: str) -> bytes:
     """One content line folded as icalendar folds every line it writes."""
     folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
@@ -484,4 +506,5 @@ __all__ = [
     "render_item",
     "slot_page_url",
     "with_token",
+    "without_links",
 ]

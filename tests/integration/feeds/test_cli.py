@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from typer.testing import CliRunner, Result
 
 from calendar_service.cli import app
 from calendar_service.config import load_settings
 from calendar_service.eventstore import iter_all
-from calendar_service.feed.ical import with_token
+from calendar_service.feed.links import TOKEN_SLOT
 from tests.integration.feeds.support import BASE_URL, client, opened, seed
 
 runner = CliRunner()
@@ -112,8 +113,11 @@ def test_revoke_is_recorded_listed_and_idempotent_and_unknown_ids_are_named(
             "use en, ko or zh",
         ),
         (["feeds", "create", "--name", "   ", "--audience", "staff"], "blank"),
-        (["export"], "give --feed FEED_ID or --audience"),
-        (["export", "--audience", "staff", "--feed", "x"], "give --feed FEED_ID or --audience"),
+        (["export"], "give one of --feed FEED_ID, --token FEED_SECRET or --audience"),
+        (
+            ["export", "--audience", "staff", "--feed", "x"],
+            "give one of --feed FEED_ID, --token FEED_SECRET or --audience",
+        ),
         (["export", "--audience", "staff", "--as-of", "soon"], "--as-of 'soon' is not a date"),
         (["export", "--audience", "staff", "--lang", "de"], "--lang 'de' is not a language"),
         (["export", "--feed", "staff-12345678"], "no feed 'staff-12345678'"),
@@ -144,24 +148,36 @@ def test_export_writes_the_bytes_the_feed_url_serves(env: dict[str, str], tmp_pa
             json.loads(x) for x in invoke(env, "feeds", "list", "--json").output.splitlines()
         ]
         for attempt in range(2):  # the live window follows the hour: retry once across one
-            exported = invoke(
-                env, "export", "--feed", staff_row["feed_id"], "-o", str(tmp_path / "s.ics")
-            )
+            exported = invoke(env, "export", "--token", staff, "-o", str(tmp_path / "s.ics"))
             assert exported.exit_code == 0, exported.output
             served = http.get(f"/feeds/{staff}.ics").content
-            # The token is never stored, so an export holds the slot its URL fills.
-            filled = with_token((tmp_path / "s.ics").read_bytes(), staff)
-            if filled == served or attempt == 1:
+            if (tmp_path / "s.ics").read_bytes() == served or attempt == 1:
                 break
-        assert filled == served
+        assert (tmp_path / "s.ics").read_bytes() == served, "the bytes its URL serves"
+        assert f"/c/{staff}/e/".encode() in served
         assert "外事日程" in served.decode()
+
+        # Without the feed's secret nothing can open the engagement pages: no link at all,
+        # rather than a dead one; everything else is what the feed serves.
+        by_id = invoke(env, "export", "--feed", staff_row["feed_id"])
+        assert by_id.exit_code == 0, by_id.output
+        assert TOKEN_SLOT.encode() not in by_id.stdout_bytes
+        assert b"/c/" not in by_id.stdout_bytes
+        parsed = Calendar.from_ical(by_id.stdout_bytes)
+        assert len(parsed.walk("VEVENT")) == len(Calendar.from_ical(served).walk("VEVENT"))
+        assert all("URL" not in event for event in parsed.walk("VEVENT"))
 
         to_stdout = invoke(
             env, "export", "--audience", "public", "--as-of", "2024-04-25", "--lang", "ko"
         )
         assert to_stdout.exit_code == 0
         as_of = http.get(f"/feeds/{public}.ics", params={"as_of": "2024-04-25", "lang": "ko"})
-        assert with_token(to_stdout.stdout_bytes, public) == as_of.content
+        exported_events = Calendar.from_ical(to_stdout.stdout_bytes).walk("VEVENT")
+        served_events = Calendar.from_ical(as_of.content).walk("VEVENT")
+        assert [(e["UID"], e["SUMMARY"], e["DTSTART"].to_ical()) for e in exported_events] == [
+            (e["UID"], e["SUMMARY"], e["DTSTART"].to_ical()) for e in served_events
+        ]
+        assert b"/c/" not in to_stdout.stdout_bytes
 
         invoke(env, "feeds", "revoke", staff_row["feed_id"])
         refused = invoke(env, "export", "--feed", staff_row["feed_id"])

@@ -43,7 +43,9 @@ LONG_TITLE = (
     "digital trade and green industry partnership forum"
 )[:120]
 HANGZHOU = Place(
-    name=LocalizedText(en="Hangzhou International Expo Center", ko="항저우 국제박람센터"),
+    name=LocalizedText(
+        en="Hangzhou International Expo Center", ko="항저우 국제박람센터", zh="杭州国际博览中心"
+    ),
     city=LocalizedText(en="Hangzhou", ko="항저우", zh="杭州"),
     country="CN",
     tz="Asia/Shanghai",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +55,9 @@ from calendar_service.service import ENGAGEMENT, Envelope, handle
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}
+THIN = "\u2009"
+DASH = f"{THIN}–{THIN}"
+"""A range's dash, as CLDR writes it in English and Chinese: thin spaces around an en dash."""
 KST = timezone(timedelta(hours=9))
 ARTICLE_PUBLISHED = datetime(2024, 4, 25, 7, 17, tzinfo=KST)
 ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "seed" / "article.txt"
@@ -96,10 +101,59 @@ def calendar(store: SqliteEventStore, as_of: datetime | None = None) -> dict[str
 
 
 def line_with(output: str, text: str) -> str:
-    """The one output line containing `text` (table rows keep a row's cells on one line)."""
+    """The one output line containing `text`."""
     lines = [line for line in output.splitlines() if text in line]
     assert len(lines) == 1, f"{text!r} is on {len(lines)} lines of:\n{output}"
     return lines[0]
+
+
+def table_rows(output: str) -> list[dict[str, str]]:
+    """The rows of an `agenda` or `decisions` table as a person reads them: each column's
+    cell, its wrapped lines joined by one space (English text: one character, one cell).
+
+    A row starts on the line where its title starts (the item column); the item's last line
+    is the engagement's id; lines below it with an empty item column (a second clock under
+    the when, a long place) still belong to the row.
+    """
+    lines = output.splitlines()
+    at = next(i for i, line in enumerate(lines) if re.search(r"\bItem\b", line))
+    header = lines[at]
+    columns = [(m.group(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+    spans = {
+        name: (start, columns[n + 1][1] if n + 1 < len(columns) else None)
+        for n, (name, start) in enumerate(columns)
+    }
+    blocks: list[list[str]] = []
+    closed = True
+    for line in lines[at + 1 :]:
+        item = line[slice(*spans["Item"])].strip()
+        if item and closed:
+            blocks.append([])
+            closed = False
+        blocks[-1].append(line)
+        if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", item):
+            closed = True
+    return [
+        {
+            name: " ".join(piece for line in block if (piece := line[slice(*span)].strip()))
+            for name, span in spans.items()
+        }
+        for block in blocks
+    ]
+
+
+def row_with(output: str, text: str) -> dict[str, str]:
+    """The one table row with `text` in one of its cells."""
+    rows = [row for row in table_rows(output) if any(text in cell for cell in row.values())]
+    assert len(rows) == 1, f"{text!r} is in {len(rows)} rows of:\n{output}"
+    return rows[0]
+
+
+def json_lines(*args: str) -> list[dict[str, Any]]:
+    """What `args --json` prints, one JSON object a line (agenda, history)."""
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
 
 
 # ------------------------------------------------------------------ the seed
@@ -298,43 +352,64 @@ def test_seed_entries_are_in_known_at_order_with_stable_distinct_command_ids() -
 
 
 def test_agenda_as_of_the_article_shows_what_the_office_knew_that_morning(seeded: str) -> None:
-    result = invoke("agenda", "--store", seeded, "--as-of", "2024-04-25")
+    args = ("agenda", "--store", seeded, "--as-of", "2024-04-25")
+    result = invoke(*args)
 
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "as the office knew it at 2024-04-25 23:59 KST" in out
-    meeting = line_with(out, "24 Apr 2024, morning")
-    assert "Asia/Seoul" in meeting
-    assert "Governor Kim Dong-yeon meets Liaoning Party Secretary Hao Peng at Dodamso" in meeting
-    assert "held; attending" in meeting
-    assert "Dodamso" in meeting
-    davos = line_with(out, "June 2024 (to be confirmed)")
-    assert "Asia/Shanghai" in davos
-    assert "Summer Davos 2024" in davos
-    assert "confirmed; invited," in davos
-    assert "participation undecided" in out
-    expo = line_with(out, "September 2024 (to be confirmed)")
-    assert "Liaoning Trade and Investment Expo 2024" in expo
-    assert "Shenyang (probable)" in expo
-    decision = line_with(out, "10 May 2024")
-    assert "Decide: attend Summer Davos 2024" in decision
-    assert "deadline set by hand: decision" in decision
-    assert "deadline derived by rule:" in line_with(out, "18 Jul 2024")
-    assert "31st anniversary" in line_with(out, "October 2024 (day unknown)")
+    heading = out.splitlines()[0]
+    assert "as the office knew it at Apr 25, 2024 23:59" in heading
+    assert "your zone: Seoul" in heading
+    meeting = row_with(out, "Apr 24, 2024, morning")
+    assert meeting["When"] == "Apr 24, 2024, morning Seoul"
+    assert meeting["Item"] == (
+        "Governor Kim Dong-yeon meets Liaoning Party Secretary Hao Peng at Dodamso "
+        "dodamso-meeting-2024-04-24"
+    )
+    assert meeting["Status"] == "held; attending"
+    assert meeting["Where"].startswith("Dodamso")
+    davos = row_with(out, "June 2024 (to be confirmed)")
+    assert davos["When"] == "June 2024 (to be confirmed) Shanghai"
+    assert davos["Item"].startswith("Summer Davos 2024")
+    assert davos["Status"] == "confirmed; invited, participation undecided"
+    expo = row_with(out, "September 2024 (to be confirmed)")
+    assert expo["Item"].startswith("Liaoning Trade and Investment Expo 2024")
+    assert expo["Where"] == "Shenyang (probable)"
+    decision = row_with(out, "May 10, 2024")
+    assert decision["Item"].startswith("Decide: attend Summer Davos 2024")
+    assert decision["Status"] == "deadline set by hand"
+    by_rule = row_with(out, "Jul 18, 2024")
+    assert by_rule["Item"].startswith("Decide: attend Liaoning Trade and Investment Expo 2024")
+    assert by_rule["Status"] == "deadline (to be confirmed)", "by rule, from a month-only date"
+    assert "31st anniversary" in row_with(out, "October 2024 (day unknown)")["Item"]
     # Known only later: the exact dates (19 June) and the venue (25 June).
-    assert "25–27 Jun 2024" not in out
+    assert f"Jun 25{DASH}27, 2024" not in out
     assert "Conference Center" not in out
+
+    items = {item["id"]: item for item in json_lines(*args)}
+    assert items["dodamso-meeting-2024-04-24"]["tz"] == "Asia/Seoul"
+    assert items["summer-davos-2024"]["tz"] == "Asia/Shanghai"
+    assert items["summer-davos-2024"]["participation"] == "invited"
+    assert items["liaoning-expo-2024"]["tz"] == "Asia/Shanghai"
+    assert items["summer-davos-2024--decision"]["explanation"].startswith("Set by hand:")
+    assert items["liaoning-expo-2024--decision"]["explanation"].startswith(
+        "45 days before the engagement starts"
+    )
 
 
 def test_agenda_today_shows_the_refined_davos_dates_and_venue(seeded: str) -> None:
-    result = invoke("agenda", "--store", seeded, "--from", "2024-06-01", "--to", "2024-06-30")
+    args = ("agenda", "--store", seeded, "--from", "2024-06-01", "--to", "2024-06-30")
+    result = invoke(*args)
 
     assert result.exit_code == 0, result.output
-    davos = line_with(result.output, "25–27 Jun 2024")
-    assert "Asia/Shanghai" in davos
-    assert "Summer Davos 2024" in davos
-    assert "Dalian International Conference" in davos
+    davos = row_with(result.output, f"Jun 25{DASH}27, 2024")
+    assert davos["When"] == f"Jun 25{DASH}27, 2024 Shanghai"
+    assert davos["Item"].startswith("Summer Davos 2024")
+    assert davos["Where"] == "Dalian International Conference Center, Dalian"
     assert "to be confirmed" not in result.output
+    [item] = [item for item in json_lines(*args) if item["id"] == "summer-davos-2024"]
+    assert item["tz"] == "Asia/Shanghai"
+    assert item["when_text"] == f"Jun 25{DASH}27, 2024"
 
 
 def test_agenda_in_korean_and_chinese_uses_their_titles_and_dates(seeded: str) -> None:
@@ -342,17 +417,19 @@ def test_agenda_in_korean_and_chinese_uses_their_titles_and_dates(seeded: str) -
     korean = invoke(*june, "--lang", "ko")
     chinese = invoke(*june, "--lang", "zh")
 
-    assert "2024 하계 다보스포럼" in line_with(korean.output, "2024년 6월 25–27일")
-    assert "2024夏季达沃斯论坛" in line_with(chinese.output, "2024年6月25–27日")
+    assert "2024 하계 다보스포럼" in line_with(korean.output, "2024년 6월 25일~27일")
+    assert "2024夏季达沃斯论坛" in line_with(chinese.output, f"2024年6月25日{DASH}27日")
 
 
 def test_agenda_as_recorded_shows_the_log_as_it_stood_not_what_was_known(seeded: str) -> None:
     # The seed was recorded today: on the article's day the log held nothing yet.
-    result = invoke("agenda", "--store", seeded, "--as-of", "2024-04-25", "--as-recorded")
+    args = ("agenda", "--store", seeded, "--as-of", "2024-04-25", "--as-recorded")
+    result = invoke(*args)
 
     assert result.exit_code == 0, result.output
-    assert "as the log stood at 2024-04-25 23:59 KST" in result.output
-    assert "nothing in this window" in result.output
+    assert "as the log stood at Apr 25, 2024 23:59" in result.output
+    assert "Nothing in this window." in result.output
+    assert json_lines(*args) == []
 
 
 def test_agenda_shows_both_clocks_for_a_timed_engagement_abroad(store_url: str) -> None:
@@ -373,14 +450,20 @@ def test_agenda_shows_both_clocks_for_a_timed_engagement_abroad(store_url: str) 
     handle(store, ENGAGEMENT, command, Envelope(actor="officer.lee"), lambda: datetime.now(UTC))
     store.close()
 
-    result = invoke("agenda", "--store", store_url, "--from", "2024-06-25", "--to", "2024-06-25")
+    args = ("agenda", "--store", store_url, "--from", "2024-06-25", "--to", "2024-06-25")
+    result = invoke(*args)
 
     assert result.exit_code == 0, result.output
-    assert "In Asia/Seoul" in result.output
-    row = line_with(result.output, "25 Jun 2024 09:00–11:00")
-    assert "Asia/Shanghai" in row
-    assert "25 Jun 2024 10:00–12:00" in row
-    assert "Bilateral with the Dalian mayor" in row
+    assert "your zone: Seoul" in result.output.splitlines()[0]
+    row = row_with(result.output, f"Jun 25, 2024 09:00{DASH}11:00")
+    assert row["When"] == (
+        f"Jun 25, 2024 09:00{DASH}11:00 Shanghai Jun 25, 2024 10:00{DASH}12:00 Seoul"
+    ), "its own clock and zone, then the viewer's clock"
+    assert row["Item"] == "Bilateral with the Dalian mayor dalian-bilateral"
+    [item] = [item for item in json_lines(*args) if item["id"] == "dalian-bilateral"]
+    assert item["tz"] == "Asia/Shanghai"
+    assert item["when_text"] == f"Jun 25, 2024 09:00{DASH}11:00"
+    assert item["viewer_time"] == f"Jun 25, 2024 10:00{DASH}12:00"
 
 
 def _meeting_at(store_url: str, engagement_id: str, title: str, hour: int, minute: int) -> None:
@@ -403,12 +486,18 @@ def test_same_day_items_are_listed_by_start_time_not_by_title(store_url: str) ->
     _meeting_at(store_url, "zhejiang-call", "Zhejiang delegation call", 15, 31)
     _meeting_at(store_url, "anhui-call", "Anhui delegation call", 15, 35)
 
-    result = invoke("agenda", "--store", store_url, "--from", "2024-06-03", "--to", "2024-06-03")
+    args = ("agenda", "--store", store_url, "--from", "2024-06-03", "--to", "2024-06-03")
+    result = invoke(*args)
 
     assert result.exit_code == 0, result.output
-    out = result.output
-    assert out.index("Zhejiang delegation call") < out.index("Anhui delegation call")
-    assert "15:31–16:01" in line_with(out, "Zhejiang delegation call")
+    assert [row["Item"] for row in table_rows(result.output)] == [
+        "Zhejiang delegation call zhejiang-call",
+        "Anhui delegation call anhui-call",
+    ]
+    assert row_with(result.output, "zhejiang-call")["When"] == (
+        f"Jun 3, 2024 15:31{DASH}16:01 Seoul"
+    )
+    assert [item["id"] for item in json_lines(*args)] == ["zhejiang-call", "anhui-call"]
 
 
 def test_agenda_for_an_audience_shows_what_its_feed_may_show(seeded: str) -> None:
@@ -425,21 +514,47 @@ def test_agenda_for_an_audience_shows_what_its_feed_may_show(seeded: str) -> Non
 # ------------------------------------------------------------------ decisions
 
 
+def decisions_json(*args: str) -> dict[str, Any]:
+    """What `decisions ... --json` prints: one JSON document, the decision board."""
+    result = invoke("decisions", *args, "--json")
+    assert result.exit_code == 0, result.output
+    board: dict[str, Any] = json.loads(result.output)
+    return board
+
+
 def test_decisions_list_the_invitations_waiting_with_their_decide_by(seeded: str) -> None:
-    result = invoke("decisions", "--store", seeded, "--as-of", "2024-04-25")
+    args = ("--store", seeded, "--as-of", "2024-04-25")
+    result = invoke("decisions", *args)
 
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Decisions waiting 1 Apr 2021 – 31 Dec 2026, as the office knew it at 2024-04-25" in out
-    davos = line_with(out, "10 May 2024")
-    assert "June 2024 (to be confirmed)" in davos
-    assert "Summer Davos 2024" in davos
-    assert "invited, participation" in davos
-    expo = line_with(out, "18 Jul 2024")
-    assert "Liaoning Trade and Investment Expo 2024" in expo
-    assert out.index("Summer Davos") < out.index("Liaoning Trade")
+    assert out.startswith(
+        f"Decisions, Apr 1, 2021{DASH}Dec 31, 2026, as the office knew it at Apr 25, 2024 23:59"
+    )
+    davos, expo = table_rows(out)
+    assert davos["Decide by"] == "Decide by May 10, 2024 (in 15 days)"
+    assert davos["When"] == "June 2024 (to be confirmed)"
+    assert davos["Item"].startswith("Summer Davos 2024")
+    assert davos["Item"].endswith("summer-davos-2024")
+    assert expo["Decide by"] == "Decide by Jul 18, 2024 (in 84 days)"
+    assert expo["Item"].startswith("Liaoning Trade and Investment Expo 2024")
+    assert "OVERDUE" not in out
     assert "overdue" not in out
     assert "Dodamso" not in out, "the meeting was no invitation to decide"
+
+    board = decisions_json(*args)
+    assert board["lapsed"] == []
+    assert [d["engagement_id"] for d in board["pending"]] == [
+        "summer-davos-2024",
+        "liaoning-expo-2024",
+    ]
+    assert [d["decide_by"] for d in board["pending"]] == ["2024-05-10", "2024-07-18"]
+    assert [d["days_left"] for d in board["pending"]] == [15, 84]
+    assert not any(d["overdue"] for d in board["pending"])
+    assert {d["participation_text"] for d in board["pending"]} == {
+        "invited, participation undecided"
+    }
+    assert {d["tz"] for d in board["pending"]} == {"Asia/Shanghai"}
 
 
 def test_decisions_mark_a_passed_decide_by_overdue_and_a_passed_engagement_lapsed(
@@ -449,16 +564,37 @@ def test_decisions_mark_a_passed_decide_by_overdue_and_a_passed_engagement_lapse
     now = invoke("decisions", "--store", seeded)
 
     assert june.exit_code == now.exit_code == 0, june.output + now.output
-    assert "2024년 5월 10일 (overdue)" in line_with(june.output, "2024 하계 다보스포럼")
-    assert "(overdue)" not in line_with(june.output, "2024 랴오닝 국제투자무역상담회")
-    assert "10 May 2024 (lapsed)" in line_with(now.output, "Summer Davos 2024")
+    davos = line_with(june.output, "2024 하계 다보스포럼")
+    assert davos.startswith("기한 경과: 2024년 5월 10일까지 결정"), "marked overdue, with its day"
+    expo = line_with(june.output, "2024 랴오닝 국제투자무역상담회")
+    assert expo.startswith("2024년 7월 18일까지 결정 (47일 후)")
+    assert "기한 경과" not in expo
+    lapsed = row_with(now.output, "summer-davos-2024")
+    assert lapsed["Decide by"] == "Lapsed: no decision recorded"
+    assert lapsed["Item"].startswith("Summer Davos 2024")
+    assert "Decide by May" not in now.output, "no longer pending"
+
+    then = decisions_json("--store", seeded, "--as-of", "2024-06-01")
+    assert [(d["engagement_id"], d["overdue"]) for d in then["pending"]] == [
+        ("summer-davos-2024", True),
+        ("liaoning-expo-2024", False),
+    ]
+    today = decisions_json("--store", seeded)
+    assert today["pending"] == []
+    davos_lapsed = next(d for d in today["lapsed"] if d["engagement_id"] == "summer-davos-2024")
+    assert davos_lapsed["decide_by"] == "2024-05-10"
+    assert davos_lapsed["lapsed"] is True
+    assert davos_lapsed["overdue"] is False
 
 
 def test_decisions_for_the_public_feed_are_none(seeded: str) -> None:
-    result = invoke("decisions", "--store", seeded, "--as-of", "2024-04-25", "--audience", "public")
+    args = ("--store", seeded, "--as-of", "2024-04-25", "--audience", "public")
+    result = invoke("decisions", *args)
 
     assert result.exit_code == 0, result.output
-    assert "no invitation is waiting for a decision" in result.output
+    assert "No invitation is waiting for a decision." in result.output
+    board = decisions_json(*args)
+    assert board["pending"] == board["lapsed"] == []
 
 
 # ------------------------------------------------------------------ history
@@ -472,31 +608,51 @@ def test_history_of_summer_davos_shows_the_refinement_who_when_and_on_what_sourc
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("History of summer-davos-2024: Summer Davos 2024")
-    assert "1. known 2024-04-25 07:17 KST · recorded " in out
+    assert "Times in Seoul." in out
+    assert "1. known Apr 25, 2024 07:17 · recorded " in out
     assert out.count("by seed") == 4
     assert "invitation received: from Hao Peng (in person" in out
-    assert "June 2024 (to be confirmed, Asia/Shanghai)" in out
+    assert "June 2024 (to be confirmed; Shanghai)" in out
     assert "invited, participation undecided" in out
-    assert "[article] The Asia Business Daily (English edition), 2024-04-25" in out
+    assert "source: [article] The Asia Business Daily (English edition), 2024-04-25" in out
     assert "“He also officially invited Governor Kim to the Summer Davos Forum" in out
-    assert "deadline set by hand: decision due 10 May 2024" in out
+    assert (
+        "deadline set by hand: Decide: attend Summer Davos 2024 (World Economic Forum Annual "
+        "Meeting of the New Champions)? due May 10, 2024" in out
+    )
     refined = line_with(out, "date refined:")
     assert refined.strip() == (
-        "date refined: June 2024 (to be confirmed) → 25–27 Jun 2024 (Asia/Shanghai)"
+        f"date refined: June 2024 (to be confirmed) → Jun 25{DASH}27, 2024 (Shanghai)"
     )
-    assert "3. known 2024-06-19 00:00 KST" in out
-    assert "[external] People's Daily / Xinhua, 2024-06-19" in out
+    assert "3. known Jun 19, 2024 00:00" in out
+    assert "source: [external] People's Daily / Xinhua, 2024-06-19" in out
     assert "location changed: Dalian → Dalian International Conference Center, Dalian" in out
+    # Over with no decision recorded: a row derived from the record, not from the log.
+    assert out.rstrip().endswith(
+        "5. Jun 28, 2024 01:00 (derived from the record, not an entry of the log)\n"
+        "   Lapsed: no decision recorded"
+    )
+
+    rows = json_lines("history", "summer-davos-2024", "--store", seeded)
+    assert [row["actor"] for row in rows] == ["seed"] * 4 + [""]
+    assert rows[0]["known_at"] == "2024-04-25T07:17:00+09:00"
+    assert rows[2]["known_at"] == "2024-06-19T00:00:00+09:00"
+    assert [row["derived"] for row in rows] == [False] * 4 + [True]
+    assert rows[-1]["event_type"] == "InvitationLapsed"
+    assert datetime.fromisoformat(rows[-1]["known_at"]) == datetime(
+        2024, 6, 28, tzinfo=ZoneInfo("Asia/Shanghai")
+    ), "when the engagement ended, in its own zone"
 
 
 def test_history_of_the_meeting_names_the_inference_of_its_date(seeded: str) -> None:
     result = invoke("history", "dodamso-meeting-2024-04-24", "--store", seeded)
 
     assert result.exit_code == 0, result.output
-    assert "24 Apr 2024, morning (Asia/Seoul)" in result.output
+    assert "Apr 24, 2024, morning (Seoul)" in result.output
     assert "held: status confirmed → held" in result.output
     assert "agreement signed: Gyeonggi Province-Liaoning Province Exchange" in result.output
     assert 'The article gives only "the 24th"' in result.output
+    assert "Lapsed" not in result.output, "attended, so nothing lapsed"
 
 
 # ------------------------------------------------------------------ bad input

@@ -210,6 +210,22 @@ def test_every_engagement_and_deadline_on_the_feed_page_links_to_a_page_that_ans
         assert site.client.get(unescape(link)[len(BASE) :]).status_code == 200, link
 
 
+@pytest.mark.parametrize("lang", ["en", "ko", "zh"])
+@pytest.mark.parametrize("audience", ["public", "staff", "restricted"])
+def test_every_link_of_a_feed_that_points_at_the_service_answers_200(
+    site: Site, audience: str, lang: str
+) -> None:
+    token = site.tokens[audience]
+    feed = site.client.get(f"/feeds/{token}.ics", params={"lang": lang})
+    assert feed.status_code == 200
+    unfolded = feed.content.replace(b"\r\n ", b"").decode()
+    links = set(re.findall(rf"{re.escape(BASE)}/[^\s\\<>]+", unfolded))
+    assert len(links) >= 2, "each item links to its engagement's page"
+    for link in sorted(links):
+        answer = site.client.get(link[len(BASE) :])
+        assert answer.status_code == 200, (link, answer.status_code)
+
+
 # -- the feed page: decisions first -----------------------------------------------------------
 
 

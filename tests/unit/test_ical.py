@@ -83,6 +83,7 @@ def test_the_modules_export_exactly_their_public_names() -> None:
             "render_item",
             "slot_page_url",
             "with_token",
+            "without_links",
         ]
     )
     assert sorted(select.__all__) == sorted(

@@ -34,7 +34,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def english_words(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
     """The catalogue's English words and phrases found in `text`, after removing `names`
     (names of people, places, products that a reader meets in every language)."""
-    text = _URL.sub(" ", text)
-    for name in names:
-        text = text.replace(name, " ")
+    text = " ".join(_URL.sub(" ", text).split())
+    for name in sorted(set(names), key=len, reverse=True):  # a name inside a longer text last
+        text = text.replace(" ".join(name.split()), " ")
     return sorted(piece for piece, pattern in _patterns() if pattern.search(text))

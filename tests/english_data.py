@@ -9,6 +9,7 @@ still found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -35,9 +36,11 @@ def seed_texts() -> tuple[str, ...]:
     """Every text of the packaged seed that a rendering may quote as written, longest first."""
     text = resources.files("calendar_service.seed").joinpath("engagements.yaml").read_text("utf-8")
     msgids = english_msgids()
-    found = {
-        s.strip()
-        for s in _strings(yaml.safe_load(text))
-        if (" " in s.strip() or s[:1].isupper()) and s.strip() not in msgids
-    }
+    found: set[str] = set()
+    for s in _strings(yaml.safe_load(text)):
+        s = " ".join(s.split())
+        if (" " in s or s[:1].isupper()) and s not in msgids:
+            found.add(s)
+            # A page may shorten a long note: each of its sentences is data on its own too.
+            found.update(part for part in re.split(r"(?<=[.;:])\s+", s) if part.count(" ") >= 2)
     return tuple(sorted(found, key=len, reverse=True))

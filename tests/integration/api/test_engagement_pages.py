@@ -37,9 +37,12 @@ from calendar_service.domain import (
 from calendar_service.feed import create_feed, signed_page_url
 from calendar_service.seed import apply_seed
 from calendar_service.service import Envelope, settle
-from calendar_service.words import english_msgids, format_day, words_for
+from calendar_service.words import format_day, words_for
+from tests.english import english_words
+from tests.english_data import seed_texts
 from tests.fixtures.coming_weeks import (
     FAR_DECIDE_BY_DAYS,
+    LETTER_BASIS,
     NEW_INVITATION,
     NEXT_MEETING,
     OVERDUE_INVITATION,
@@ -285,35 +288,12 @@ def test_korean_and_chinese_pages_hold_no_english_catalogue_word(site: Site, lan
         "signed": site.client.get(site.signed(NEW_INVITATION, lang=lang)).text,
         "404": site.client.get(f"/c/{site.tokens['staff']}/e/nope", params={"lang": lang}).text,
     }
-    names = _names(site)
+    names = (*_names(site), *seed_texts(), LETTER_BASIS)
     for name, html in pages.items():
-        # The seed's sources quote English articles and its history's changes cite them (a
-        # deadline's basis): what a source says is data, not words.
-        data = r'<(div|li) class="src">.*?</\1>|<span class="change">.*?</span>'
-        text = _text(re.sub(data, " ", html, flags=re.S))
-        for known in names:
-            text = text.replace(known, " ")
-        found = [phrase for phrase, pattern in _catalogue_phrases() if pattern.search(text)]
+        # The seed's sources quote English articles: what a source says is data, not words.
+        text = _text(re.sub(r'<(div|li) class="src">.*?</\1>', " ", html, flags=re.S))
+        found = english_words(text, names=names)
         assert found == [], f"{lang} {name} page: {found}"
-
-
-def _catalogue_phrases() -> list[tuple[str, re.Pattern[str]]]:
-    """Each English msgid's text between its placeholders, as a whole-word, case-sensitive
-    pattern: a msgid without placeholders whole, else each part of two words or more (a lone
-    'by' or 'days' beside a placeholder would match English names and quotes, not our words);
-    brand names that every language writes alike left out."""
-    phrases = set()
-    for msgid in english_msgids():
-        parts = re.split(r"%\(\w+\)[sd]", msgid)
-        for part in parts:
-            part = part.strip(" :;,.()“”?!·-–")
-            words = re.findall(r"[A-Za-z]+", part)
-            if words and (len(parts) == 1 or len(words) >= 2) and part not in BRANDS:
-                phrases.add(part)
-    return [(p, re.compile(rf"(?<![A-Za-z]){re.escape(p)}(?![A-Za-z])")) for p in sorted(phrases)]
-
-
-BRANDS = {"Google Calendar", "Download (.ics", "HTTP"}
 
 
 def _names(site: Site) -> list[str]:

@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone
-from icalendar.parser import Contentline
 from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vRecur, vText, vUri
 
 from calendar_service.domain import (
@@ -395,6 +394,8 @@ def with_token(body: bytes, token: str) -> bytes:
     `feed.tokens` made) leaves `body` as it is."""
     if _TOKEN.fullmatch(token) is None or _SLOT.search(body) is None:
         return body
+    if len(token) == len(TOKEN_SLOT):
+        return _in_place(body, token.encode())
     parts, done = [], 0
     for start, end in _lines_with_slot(body):
         line = body[start:end].replace(b"\r\n ", b"").decode("utf-8")
@@ -426,10 +427,48 @@ def without_links(body: bytes) -> bytes:
     return b"".join(parts)
 
 
+def _in_place(body: bytes, token: bytes) -> bytes:
+    """`with_token` for a token as long as the slot (every token `feed.tokens` makes): one
+    ASCII character for another, so every fold stays where it is (icalendar folds by octets,
+    and neither a token nor the slot holds the backslash or caret its folding keeps whole);
+    only a slot a fold splits needs the fold kept inside it."""
+
+    def fill(found: re.Match[bytes]) -> bytes:
+        slot = found.group(0)
+        if len(slot) == len(token):
+            return token
+        pieces, at = [], 0
+        for piece in slot.split(b"\r\n "):
+            pieces.append(token[at : at + len(piece)])
+            at += len(piece)
+        return b"\r\n ".join(pieces)
+
+    return _SLOT.sub(fill, body)
+
+
+_FOLD_OCTETS = 74
+"""icalendar folds a content line into pieces of at most 74 octets (RFC 5545: under 75)."""
+
+
 def _folded(line: str) -> bytes:
-    """One content line folded as icalendar folds every line it writes."""
-    folded: bytes = Contentline(line).to_ical()  # type: ignore[no-untyped-call]
-    return folded
+    """One content line folded exactly as icalendar folds every line it writes
+    (`Contentline.to_ical`), but by slicing the UTF-8 bytes instead of walking characters:
+    filling a token refolds every line with a link, thousands in a large feed, on the way to
+    a subscriber's GET. Each piece is the longest run of whole characters within 74 octets,
+    and, as in icalendar, a piece never ends with a backslash or caret (an escape stays
+    whole): that character starts the next piece."""
+    data = line.encode("utf-8")
+    pieces, start = [], 0
+    while len(data) - start > _FOLD_OCTETS:
+        end = start + _FOLD_OCTETS
+        while data[end] & 0xC0 == 0x80:  # not inside a character
+            end -= 1
+        if data[end - 1] in b"\\^" and end - 1 > start:
+            end -= 1
+        pieces.append(data[start:end])
+        start = end
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces)
 
 
 def _lines_with_slot(body: bytes) -> list[tuple[int, int]]:

@@ -62,3 +62,40 @@ def test_no_feed_ever_contains_an_engagement_above_its_audience(
     }
     engagement_uids = {key for key in shown if "--" not in key}
     assert engagement_uids <= allowed
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", "Z", " ", "\\", "^", ",", "é", "다", "大", "😀", "~"]),
+        max_size=400,
+    )
+)
+def test_a_line_is_folded_exactly_as_icalendar_folds_it(line: str) -> None:
+    """Filling a feed's token refolds its lines with the project's fast folder: the bytes must
+    be icalendar's own, or a filled feed would differ from one rendered with its token."""
+    from icalendar.parser import Contentline
+
+    from calendar_service.feed.ical import _folded
+
+    assert _folded(line) == Contentline(line).to_ical()
+
+
+@given(
+    st.text(alphabet=st.sampled_from(["a", " ", "é", "다", "\\", ","]), max_size=120),
+    st.text(alphabet=st.sampled_from(["a", " ", "다"]), max_size=60),
+    st.text(alphabet=st.sampled_from([*"abcXYZ019", "-", "_"]), min_size=43, max_size=43),
+)
+def test_a_token_fills_its_slot_as_if_the_line_had_been_rendered_with_it(
+    before: str, after: str, token: str
+) -> None:
+    """Wherever a fold falls, inside the slot or not, the filled line is the line icalendar
+    writes with the token in it."""
+    from calendar_service.feed.ical import _folded, with_token
+    from calendar_service.feed.links import TOKEN_SLOT
+
+    line = f"DESCRIPTION:{before}https://cal.example/c/{TOKEN_SLOT}/e/x{after}"
+    body = b"BEGIN:VEVENT\r\n" + _folded(line) + b"\r\nEND:VEVENT\r\n"
+    expected = (
+        b"BEGIN:VEVENT\r\n" + _folded(line.replace(TOKEN_SLOT, token)) + b"\r\nEND:VEVENT\r\n"
+    )
+    assert with_token(body, token) == expected

@@ -224,6 +224,8 @@ class FeedCache:
         self._as_of_snapshots: OrderedDict[tuple[datetime, Axis], _Snapshot] = OrderedDict()
         self._token_lock = threading.Lock()
         self._token_versions: OrderedDict[tuple[str, str], FeedVersion] = OrderedDict()
+        self._token_gzippers: OrderedDict[str, Gzipper] = OrderedDict()
+        self._fill_lock = threading.Lock()
 
     def meta(self, audience: Audience, lang: str) -> FeedMeta:
         return self._metas[(audience, lang)]
@@ -247,12 +249,18 @@ class FeedCache:
             if found is not None:
                 self._token_versions.move_to_end(key)
                 return found
-        body = with_token(version.body, token)
-        own = (
-            version
-            if body is version.body
-            else FeedVersion.of(body, version.last_modified, version.events)
-        )
+        with self._fill_lock:  # a feed's Gzipper is not thread-safe
+            body = with_token(version.body, token)
+            if body is version.body:
+                own = version
+            else:
+                # Each feed keeps its own Gzipper, so a new version of it deflates only the
+                # chunks that changed, as the audience's version did.
+                gzipper = self._token_gzippers.pop(token, None) or Gzipper()
+                self._token_gzippers[token] = gzipper
+                while len(self._token_gzippers) > TOKEN_VERSIONS:
+                    self._token_gzippers.popitem(last=False)
+                own = FeedVersion.of(body, version.last_modified, version.events, gzipper)
         with self._token_lock:
             self._token_versions[key] = own
             while len(self._token_versions) > TOKEN_VERSIONS:

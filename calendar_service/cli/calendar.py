@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -385,15 +385,15 @@ def _bad_day(option: str, value: str) -> NoReturn:
 
 
 def _moment(option: str, value: str, viewer: ZoneInfo) -> datetime:
-    """A date means the end of that day in the viewer's zone; a time without offset is theirs."""
-    if len(value) == 10:
-        day = _day(option, value)
-        return datetime.combine(day + timedelta(days=1), time(), viewer) - timedelta(microseconds=1)
+    """A date means the end of that day in the viewer's zone; a time without offset is theirs.
+    Parsed as the feed and the API parse `as_of`, so a moment outside the years the calendar
+    holds is refused here too, with exit 2."""
+    from calendar_service.feed import parse_as_of
+
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date or time: write 2024-04-25 or 2024-04-25T09:00")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=viewer)
+        return parse_as_of(value, viewer.key)
+    except ValueError as error:
+        fail(f"{option} {str(error).removeprefix('as_of ')}")
 
 
 def _window(from_: str | None, to: str | None, reference: date) -> tuple[date, date]:

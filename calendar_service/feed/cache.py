@@ -460,30 +460,42 @@ _LATEST = datetime(MAX_YEAR - 5, 1, 1, tzinfo=UTC)
 def parse_as_of(text: str, zone: str) -> datetime:
     """An as-of moment from a request: a date (YYYY-MM-DD: the end of that day in `zone`, so
     "as of 25 April" includes what was learned that day) or an RFC 3339 date-time (without an
-    offset, in `zone`). ValueError with a message for the person who typed it."""
+    offset, in `zone`). ValueError with a message for the person who typed it, for anything
+    else: a malformed value, a day that does not exist (2024-13-45), or one outside the years
+    the calendar holds (0001-01-01, 9999-12-31, whose end of day `datetime` cannot even hold)."""
     value = text.strip()
     try:
-        if _DATE.fullmatch(value):
-            day = datetime.fromisoformat(value).date()
-            moment = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
-            moment -= timedelta(microseconds=1)
-        elif _DATE_TIME.fullmatch(value):
-            moment = datetime.fromisoformat(value.upper().replace(" ", "T"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=ZoneInfo(zone))
-        else:
-            raise ValueError(value)
+        moment = _as_of_moment(value, zone)
     except ValueError:
         raise ValueError(
             f"as_of {text[:40]!r} is not a date or a time: give 2024-04-25 or "
             "2024-04-25T09:00:00+09:00 (RFC 3339)"
         ) from None
-    if not _EARLIEST <= moment <= _LATEST:
+    except OverflowError:
+        moment = None
+    if moment is None or not _EARLIEST <= moment <= _LATEST:
         raise ValueError(
-            f"as_of {text[:40]!r} is out of range: give a moment between "
-            f"{_EARLIEST.year} and {_LATEST.year}"
+            f"as_of {text[:40]!r} is out of range: give a moment from "
+            f"{_EARLIEST.date().isoformat()} to {_LATEST.date().isoformat()}"
         )
     return moment
+
+
+def _as_of_moment(value: str, zone: str) -> datetime | None:
+    """The moment `value` names, or None if it lies outside the years the calendar holds;
+    ValueError if it names none."""
+    if _DATE.fullmatch(value):
+        day = datetime.fromisoformat(value).date()
+        if not _EARLIEST.year <= day.year < _LATEST.year:
+            return None  # checked first: the end of 9999-12-31 is past what datetime holds
+        moment = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
+        return moment - timedelta(microseconds=1)
+    if _DATE_TIME.fullmatch(value):
+        moment = datetime.fromisoformat(value.upper().replace(" ", "T"))
+        if not _EARLIEST.year <= moment.year < _LATEST.year:
+            return None  # an offset could carry it past year 1 or 9999 when compared in UTC
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+    raise ValueError(value)
 
 
 def check_lang(text: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from calendar_service import __version__
@@ -16,9 +16,16 @@ from calendar_service.api.requestlog import RequestLog
 from calendar_service.bootstrap import Container
 from calendar_service.domain import DomainError
 from calendar_service.eventstore import EventStoreError
-from calendar_service.projections import ProjectionError
+from calendar_service.projections import ProjectionError, ViewStoreError
 
-API_ERRORS = (DomainError, EventStoreError, ProjectionError, RequestValidationError, HTTPException)
+API_ERRORS = (
+    DomainError,
+    EventStoreError,
+    ViewStoreError,
+    ProjectionError,
+    RequestValidationError,
+    HTTPException,
+)
 
 
 def create_app(container: Container) -> FastAPI:
@@ -49,9 +56,11 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestLog)  # outermost: sees every request, feeds too
 
-    async def api_error(request: Request, error: Exception) -> JSONResponse:
+    async def api_error(request: Request, error: Exception) -> Response:
         """The one handler: every error as {"error", "message", ...} (see api/errors.py)."""
         status, body, headers = describe(error, request)
+        if status == 503 and page.is_page(request.url.path):
+            return page.unavailable(request, headers)  # a reader's browser: an HTML page
         return JSONResponse(body, status_code=status, headers=headers)
 
     for kind in (*API_ERRORS, errors.ApiError, Exception):  # Exception: a JSON 500, no trace

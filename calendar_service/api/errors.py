@@ -13,9 +13,16 @@ values involved. `describe(error, request)` gives (status, body) for:
                               else 409 (others kept writing: try again)
     EventStoreError           DuplicateEventConflict 409 · InvalidAppend 422 ·
                               StoreUnavailable 503
+    ViewStoreError            503 (ViewsUnavailable: the views, the feed and staff tokens' rows
+                              among them, cannot be reached)
     ProjectionError           503 (NotSettled: a projection could not apply a change in time)
     RequestValidationError    422, naming the first field
     HTTPException             its status (BodyTooLarge 413, unknown route 404, 405)
+
+Every 503 carries `Retry-After` (`RETRY_AFTER_SECONDS`), so a client or a load balancer can
+tell an outage from a bug. `UNAVAILABLE` names the errors that mean "the store or the views
+cannot be reached"; the feed route (plain text) and the pages (an HTML page in the reader's
+language) answer them with the same status and header, through `unavailable(error)`.
 
 `BodyLimit` refuses a body over `MAX_BODY_BYTES`: at once from Content-Length, and while it
 streams (chunked, or a Content-Length that lies) by raising `BodyTooLarge` from `receive`.
@@ -48,12 +55,23 @@ from calendar_service.eventstore import (
     InvalidAppend,
     StoreUnavailable,
 )
-from calendar_service.projections import ProjectionError
+from calendar_service.projections import ProjectionError, ViewStoreError
 
 MAX_BODY_BYTES = 64 * 1024
 """The largest request body accepted: 64 KiB (as the largest event the log stores)."""
 
 Body = dict[str, Any]
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks the client to wait before it tries again."""
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+UNAVAILABLE: tuple[type[Exception], ...] = (StoreUnavailable, ViewStoreError, ProjectionError)
+"""The errors that mean the store or the views cannot answer now: 503, never 500."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` is an outage of the store or the views (503 with Retry-After)."""
+    return isinstance(error, UNAVAILABLE)
 
 
 class ApiError(Exception):
@@ -89,8 +107,15 @@ def describe(error: Exception, request: Request) -> tuple[int, Body, dict[str, s
             return _domain(error)
         case EventStoreError():
             return _store(error)
+        case ViewStoreError():
+            message = (
+                "The calendar's views cannot be reached right now; nothing was read or "
+                f"changed. Try again in {RETRY_AFTER_SECONDS} seconds."
+            )
+            return 503, _body("unavailable", message), dict(RETRY_AFTER)
         case ProjectionError():
-            return 503, _body("unavailable", f"{_sentence(str(error))} Try again shortly."), {}
+            message = f"{_sentence(str(error))} Try again in {RETRY_AFTER_SECONDS} seconds."
+            return 503, _body("unavailable", message), dict(RETRY_AFTER)
         case RequestValidationError():
             return 422, _validation(error), {}
         case HTTPException():
@@ -153,9 +178,12 @@ def _store(error: EventStoreError) -> tuple[int, Body, dict[str, str]]:
         case InvalidAppend():
             return 422, _body("invalid_value", _sentence(str(error))), {}
         case StoreUnavailable():
-            message = "The event log cannot be reached right now; nothing was changed. Retry."
-            return 503, _body("unavailable", message), {}
-    return 503, _body("unavailable", _sentence(str(error))), {}
+            message = (
+                "The event log cannot be reached right now; nothing was changed. Try again "
+                f"in {RETRY_AFTER_SECONDS} seconds."
+            )
+            return 503, _body("unavailable", message), dict(RETRY_AFTER)
+    return 503, _body("unavailable", _sentence(str(error))), dict(RETRY_AFTER)
 
 
 def _validation(error: RequestValidationError) -> Body:

@@ -4,7 +4,9 @@ What clients need (research/ical-clients.md): `text/calendar; charset=utf-8`, a 
 and Last-Modified, 304 on `If-None-Match` (else `If-Modified-Since`), gzip when asked, never an
 empty 200, 404 for an unknown token and 410 Gone, for good, for a revoked one. `?lang=ko|en|zh`
 picks the language (default: the feed's); `?as_of=` gives the feed as the office knew it then.
-A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500.
+A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500; a store or views
+that cannot be reached (the token lookup included) a plain-text 503 with `Retry-After`, as
+`api/errors.py` maps them for every route.
 
 Per request: one read of the feed's row by token hash (so a revocation is seen by the very next
 request, in any process), one read of the calendar's checkpoint, then the bytes from
@@ -31,6 +33,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from calendar_service.api.errors import RETRY_AFTER_SECONDS, unavailable
 from calendar_service.bootstrap import Container, feed_cache
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.projections import ViewStore
@@ -51,6 +54,10 @@ NOT_FOUND = (
 GONE = (
     "This feed was revoked and will not come back: remove the subscription, and ask the "
     "calendar's administrators for a new link if you still need one.\n"
+)
+UNAVAILABLE = (
+    "The calendar cannot be read right now: its data store does not answer. Nothing is lost; "
+    f"try again in {RETRY_AFTER_SECONDS} seconds (your calendar app will, on its next refresh).\n"
 )
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
@@ -126,7 +133,13 @@ class FeedEndpoint:
         self._headers: dict[int, tuple[FeedVersion, _Prepared]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _send(send, *await self.answer(_Request.of(scope)))
+        try:
+            answer = await self.answer(_Request.of(scope))
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            answer = _plain(503, UNAVAILABLE, retry_after=True)
+        await _send(send, *answer)
 
     async def answer(self, request: _Request) -> tuple[int, RawHeaders, bytes]:
         token = request.token
@@ -266,7 +279,9 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def _plain(status: int, message: str, *, allow: bool = False) -> tuple[int, RawHeaders, bytes]:
+def _plain(
+    status: int, message: str, *, allow: bool = False, retry_after: bool = False
+) -> tuple[int, RawHeaders, bytes]:
     body = message.encode("utf-8")
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
@@ -275,6 +290,8 @@ def _plain(status: int, message: str, *, allow: bool = False) -> tuple[int, RawH
     ]
     if allow:
         headers.append((b"allow", b"GET, HEAD"))
+    if retry_after:
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode("latin-1")))
     return status, headers, body
 
 

@@ -14,13 +14,16 @@
 
 `?lang=ko|en|zh` picks the language (default: the feed's, or the signed link's). An unknown
 token or engagement gets a 404 page, an engagement above the audience too, a revoked token 410,
-a bad signature 403: plain HTML saying what to do, never a stack trace.
+a bad signature 403: plain HTML saying what to do, never a stack trace. When the store or the
+views cannot be reached, `api/app.py`'s one error handler sends `unavailable`: a 503 page with
+`Retry-After`, in `?lang=` or the browser's first language the calendar speaks.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,6 +68,36 @@ COMMON_ZONES = (
     "America/Los_Angeles",
     "UTC",
 )
+
+
+PAGE_PATHS = ("/c/", "/e/")
+
+
+def is_page(path: str) -> bool:
+    """Whether `path` is one of the pages (a browser's), not the API or a feed."""
+    return path.startswith(PAGE_PATHS)
+
+
+def unavailable(request: Request, headers: dict[str, str]) -> Response:
+    """The 503 page: the calendar cannot be read right now; try again in a moment."""
+    lang = _language(request) or _accepted_language(request) or "en"
+    response = _error_pages().error(request, 503, lang)
+    response.headers.update(headers)
+    return response
+
+
+@cache
+def _error_pages() -> Pages:
+    return Pages()
+
+
+def _accepted_language(request: Request) -> str | None:
+    """The first language of Accept-Language the calendar speaks (ko-KR counts as ko)."""
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return None
 
 
 def router_for(container: Container) -> APIRouter:

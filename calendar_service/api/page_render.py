@@ -1,5 +1,6 @@
 """How the HTML pages are sent: the Jinja2 templates with the catalogue in their context, the
-privacy headers every page carries, and the error pages (404, 403, 410) in the reader's language.
+privacy headers every page carries, and the error pages (404, 403, 410, 503) in the reader's
+language.
 
 A page's URL is a secret (a feed token, a signed link), so every page tells browsers not to
 cache it, index it or send it on as a Referer, and its Content-Security-Policy allows no
@@ -61,7 +62,7 @@ class Pages:
         return response
 
     def error(self, request: Request, status: int, lang: str, **context: Any) -> Response:
-        """The 403, 404 or 410 page: what happened and what the reader can do about it."""
+        """The 403, 404, 410 or 503 page: what happened and what the reader can do about it."""
         heading, message = error_words(status, context.get("what"), lang)
         words = {"status": status, "heading": heading, "message": message, **context}
         return self.render(request, "error.html", lang, words, status)
@@ -70,6 +71,11 @@ class Pages:
 def error_words(status: int, what: str | None, lang: str) -> tuple[str, str]:
     """The error page's heading and message: what happened, and what the reader can do."""
     t = words_for(lang)
+    if status == 503:
+        return t._("The calendar cannot be read right now"), t._(
+            "The calendar's data cannot be reached at the moment. Nothing is lost: try again "
+            "in a few seconds, and tell the calendar's administrators if it lasts."
+        )
     if status == 410:
         return t._("This calendar link was revoked"), t._(
             "This link was revoked and will not come back. Remove the subscription, and ask "

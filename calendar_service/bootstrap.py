@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
-from urllib.parse import urlsplit
 
 from calendar_service.config import (
     ConfigError,
@@ -38,6 +37,7 @@ from calendar_service.eventstore.port import EventStore, StoreUnavailable, utc_n
 from calendar_service.eventstore.redis import RedisEventStore
 from calendar_service.eventstore.sqlite import SqliteEventStore
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
+from calendar_service.plumbing.urls import mask_url
 from calendar_service.projections import (
     MemoryViewStore,
     Nudger,
@@ -249,7 +249,7 @@ def check_broker(settings: Settings) -> None:
         return
     import redis
 
-    where = _masked_url(settings.broker)
+    where = mask_url(settings.broker)
     try:
         client = redis.Redis.from_url(
             settings.broker,
@@ -264,13 +264,6 @@ def check_broker(settings: Settings) -> None:
         raise ConfigError(f"CALENDAR_BROKER: cannot reach the broker at {where}: {error}") from None
     finally:
         client.close()
-
-
-def _masked_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
 
 
 # --- reminders (docs/reminders.md) -------------------------------------------------------------

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from calendar_service.plumbing.urls import mask_url
+
 STORE_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 DEFAULT_PREFIX = "calendar"
 """The Redis key prefix of a store URL without `?prefix=`."""
@@ -77,23 +79,37 @@ StoreLocation = MemoryLocation | SqliteLocation | RedisLocation
 def store_location(url: str) -> StoreLocation:
     """Where `url` (a `CALENDAR_STORE` value) puts the event log. Raises `ValueError` with the
     fix if it names no store this service can open."""
-    parts = urlsplit(url)
-    if parts.scheme not in STORE_SCHEMES:
+    shown = repr(mask_url(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in STORE_SCHEMES:
         raise ValueError(
-            f"{url!r} is not a store URL: use sqlite:///var/events.db, "
+            f"{shown} is not a store URL: use sqlite:///var/events.db, "
             "redis://host:6379/0 or memory://"
         )
     if parts.scheme == "memory":
         return MemoryLocation()
     if parts.scheme == "sqlite":
-        path = url.removeprefix("sqlite:///")
-        if not path:
-            raise ValueError(f"{url!r} names no file: use sqlite:///var/events.db")
-        return SqliteLocation(Path(path))
+        return SqliteLocation(_sqlite_path(url, shown))
     prefix = parse_qs(parts.query).get("prefix", [DEFAULT_PREFIX])[0]
     if any(c.isspace() for c in prefix):
-        raise ValueError(f"{url!r}: the prefix {prefix!r} has spaces: use e.g. ?prefix=calendar")
+        raise ValueError(f"{shown}: the prefix {prefix!r} has spaces: use e.g. ?prefix=calendar")
     return RedisLocation(parts._replace(query="").geturl(), prefix)
+
+
+def _sqlite_path(url: str, shown: str) -> Path:
+    """The file of `sqlite:///relative.db` or `sqlite:////absolute.db`. `sqlite://` alone,
+    `sqlite:///`, or a host (`sqlite://host/x.db`) names no file: refused, rather than opening
+    a file named after the URL's text in the working directory."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    if not path or path.endswith("/") or "?" in path or "#" in path:
+        raise ValueError(
+            f"{shown} names no file: use sqlite:///var/events.db (relative to the working "
+            "directory) or sqlite:////srv/calendar/events.db (absolute)"
+        )
+    return Path(path)
 
 
 class Settings(BaseSettings):
@@ -165,7 +181,9 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if urlsplit(value).scheme not in ("redis", "rediss"):
-            raise ValueError(f"{value!r} is not a Redis URL: use redis://host:6379/1, or unset it")
+            raise ValueError(
+                f"{mask_url(value)!r} is not a Redis URL: use redis://host:6379/1, or unset it"
+            )
         return value
 
     @field_validator("base_url")
@@ -280,10 +298,4 @@ def _mask_secret(value: object) -> str:
 
 
 def _mask(value: object) -> str:
-    if value is None:
-        return "(unset)"
-    text = str(value)
-    parts = urlsplit(text) if "://" in text else None
-    if parts is not None and parts.password:
-        return text.replace(f":{parts.password}@", ":***@", 1)
-    return text
+    return "(unset)" if value is None else mask_url(str(value))

@@ -4,6 +4,7 @@ group mounted on it (one module each: `calendar`, `feeds`, `tokens`, `staff`, `p
 
 from __future__ import annotations
 
+import socket
 import sys
 from typing import Annotated
 
@@ -80,16 +81,43 @@ def serve(
         check_broker(resolved)  # distributed mode: a broker that does not answer stops start-up
     except ConfigError as error:
         fail(f"configuration error: {error}")
+    try:
+        listening = _listen(resolved.host, resolved.port)  # before anything runs in the background
+    except typer.Exit:
+        container.close()
+        raise
     out().print(f"calendar-service on {resolved.base_url} (store {resolved.masked()['store']})")
     container.nudge_all()  # catch the read side up with whatever was appended while stopped
     # Embedded mode: the reminder scheduler and delivery run in a thread of this process.
     reminders = None if resolved.broker else start_embedded(container)
     try:
-        uvicorn.run(create_app(container), host=resolved.host, port=resolved.port, log_config=None)
+        config = uvicorn.Config(
+            create_app(container), host=resolved.host, port=resolved.port, log_config=None
+        )
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         if reminders is not None:
             reminders.stop()
         container.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for uvicorn to serve on; exit 2 with one line naming the
+    address if it cannot be had (in use, or not this machine's)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        fail(
+            f"cannot listen on {where}: {error.strerror or error}; stop what uses it, or give "
+            "another address with --port/CALENDAR_PORT (--host/CALENDAR_HOST)"
+        )
+    listening.set_inheritable(True)
+    return listening
 
 
 app.command()(seed)

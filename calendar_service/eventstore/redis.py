@@ -29,7 +29,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import redis
@@ -53,6 +52,7 @@ from calendar_service.eventstore.records import (
     prepare_batch,
 )
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
+from calendar_service.plumbing.urls import mask_url
 
 logger = logging.getLogger(__name__)
 
@@ -632,15 +632,3 @@ def _config(client: redis.Redis, name: str) -> str:
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def mask_url(url: str) -> str:
-    """`url` with any password replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

@@ -33,6 +33,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from calendar_service.plumbing.urls import mask_url
 from calendar_service.reminders.notify.base import (
     Notification,
     PermanentDeliveryError,
@@ -58,7 +59,7 @@ class SmtpTarget:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(
-                f"{_masked(url)} is not an SMTP URL: use smtp://host:25, "
+                f"{mask_url(url)} is not an SMTP URL: use smtp://host:25, "
                 "smtp://user:password@host:587 or smtps://user:password@host:465"
             )
         implicit = parts.scheme == "smtps"
@@ -72,11 +73,6 @@ class SmtpTarget:
         return cls(
             parts.hostname, parts.port or default_port, implicit, starttls, username, password
         )
-
-
-def _masked(url: str) -> str:
-    parts = urlsplit(url)
-    return url.replace(f":{parts.password}@", ":***@", 1) if parts.password else url
 
 
 class SmtpNotifier:

@@ -17,7 +17,9 @@ values involved. `describe(error, request)` gives (status, body) for:
                               among them, cannot be reached)
     ProjectionError           503 (NotSettled: a projection could not apply a change in time)
     RequestValidationError    422, naming the first field
-    HTTPException             its status (BodyTooLarge 413, unknown route 404, 405)
+    HTTPException             its status (BodyTooLarge 413, unknown route 404, 405 with every
+                              method the path has in Allow); a body FastAPI could not decode
+                              (not UTF-8) 422, as every other body error
 
 Every 503 carries `Retry-After` (`RETRY_AFTER_SECONDS`), so a client or a load balancer can
 tell an outage from a bug. `UNAVAILABLE` names the errors that mean "the store or the views
@@ -217,10 +219,38 @@ def _http(error: HTTPException, request: Request) -> tuple[int, Body, dict[str, 
         message = f"There is nothing at {request.url.path}; see /docs for the API's routes."
         return 404, _body("not_found", message), headers
     if status == 405:
-        allowed = headers.get("Allow") or headers.get("allow") or ""
+        allowed = _allowed_methods(request) or headers.get("Allow") or headers.get("allow") or ""
+        headers.pop("allow", None)
+        if allowed:
+            headers["Allow"] = allowed
         message = f"{request.method} is not allowed here; use {allowed or 'another method'}."
         return 405, _body("method_not_allowed", message), headers
+    if status == 400 and isinstance(error.__cause__, UnicodeDecodeError):
+        message = (
+            "The request body is not valid UTF-8; send the JSON encoded in UTF-8 "
+            "(Content-Type: application/json; charset=utf-8)."
+        )
+        problem = {"field": "body", "message": "not valid UTF-8"}
+        return 422, _body("validation_error", message, field="body", errors=[problem]), headers
     return status, _body("http_error", _sentence(str(error.detail))), headers
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route offers at the request's path ("GET, POST"): starlette's 405
+    names only the first route that matched the path, though others may take other methods."""
+    from starlette.routing import Match
+
+    scope = {**request.scope, "method": ""}
+    methods: set[str] = set()
+    routes = list(getattr(request.app, "routes", ()))
+    while routes:
+        route = routes.pop()
+        included = getattr(route, "original_router", None)  # an included router: its routes
+        if included is not None:
+            routes.extend(included.routes)
+        elif route.matches(scope)[0] is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 class BodyLimit:

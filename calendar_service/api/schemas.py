@@ -53,12 +53,25 @@ M = TypeVar("M", bound=BaseModel)
 # --- values -------------------------------------------------------------------------------
 
 
+def _text_or_absent(schema: dict[str, Any]) -> None:
+    """The schema of an optional text: a non-empty string, or left out (null is accepted but
+    not advertised, so a generated request never sends a title the domain refuses)."""
+    branches = schema.pop("anyOf", None) or []
+    schema.pop("default", None)
+    schema.update(next((b for b in branches if b.get("type") != "null"), {"type": "string"}))
+
+
+_LOCALIZED = Field(default=None, min_length=1, json_schema_extra=_text_or_absent)
+
+
 class LocalizedIn(Strict):
     """A text in English, Korean and/or Chinese: at least one."""
 
-    en: str | None = None
-    ko: str | None = None
-    zh: str | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    en: str | None = _LOCALIZED
+    ko: str | None = _LOCALIZED
+    zh: str | None = _LOCALIZED
 
     def to_domain(self, field: str) -> LocalizedText:
         return LocalizedText(en=self.en, ko=self.ko, zh=self.zh, label=field)
@@ -614,7 +627,9 @@ class SubscriptionIn(Strict):
     name: str = Field(examples=["Interpreter Choi"])
     email: str | None = Field(default=None, examples=["choi@example.org"])
     audience: Audience = Audience.STAFF
-    channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL], max_length=2)
+    channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.EMAIL], min_length=1, max_length=2
+    )
     lang: Literal["en", "ko", "zh"] = "en"
 
 

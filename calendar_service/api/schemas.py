@@ -522,6 +522,10 @@ class HistoryRowOut(BaseModel):
     change: str
     summary: str
     sources: list[SourceOut]
+    visibility: Visibility = Field(
+        description="internal: staff only; public: a public reader reads it too (without "
+        "who recorded it or why)"
+    )
 
 
 class HistoryOut(BaseModel):

@@ -151,7 +151,13 @@ def router_for(container: Container) -> APIRouter:
 
     def issue(body: TokenCreateIn, by: str) -> IssuedTokenOut:
         issued = issue_token(
-            store, projector, actor=body.actor, admin=body.admin, by=by, clock=clock
+            store,
+            projector,
+            actor=body.actor,
+            admin=body.admin,
+            clearance=body.clearance,
+            by=by,
+            clock=clock,
         )
         return IssuedTokenOut(**_token(issued.row).model_dump(), token=issued.token)
 
@@ -265,7 +271,7 @@ def _revoked(item_id: str, changed: bool) -> RevokedOut:
 
 
 def _token(row: StaffTokenRow) -> TokenOut:
-    return from_fields(TokenOut, row)
+    return from_fields(TokenOut, row, clearance=row.clearance_of.value)
 
 
 def _feed(row: FeedRow) -> FeedOut:

@@ -268,7 +268,9 @@ def router_for(container: Container) -> APIRouter:
     task(
         "notes",
         "Add a note",
-        lambda eid, b: AddNote(engagement_id=eid, text=b.text, sources=b.domain_sources()),
+        lambda eid, b: AddNote(
+            engagement_id=eid, text=b.text, visibility=b.visibility, sources=b.domain_sources()
+        ),
         NoteIn,
     )
     task(

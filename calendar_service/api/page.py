@@ -187,7 +187,7 @@ class _Pages:
             "today": today,
             "s": laid_out,
             "titles": titles,
-            "histories": self._histories(shown_ids, lang),
+            "histories": self._histories(shown_ids, lang, row.audience),
             "public": row.audience is Audience.PUBLIC,
             "links": feed_links(base, token),
             "url_of": lambda eid: engagement_page_url(base, token, eid) + f"?lang={lang}",
@@ -198,8 +198,11 @@ class _Pages:
             "status_of": lambda item: describe_status(item.engagement, lang),
         }
 
-    def _histories(self, ids: set[str], lang: str) -> dict[str, list[HistoryRow]]:
-        found = (engagement_history(self.container.store, eid, lang) for eid in sorted(ids))
+    def _histories(
+        self, ids: set[str], lang: str, audience: Audience
+    ) -> dict[str, list[HistoryRow]]:
+        store = self.container.store
+        found = (engagement_history(store, eid, lang, audience=audience) for eid in sorted(ids))
         return {history.engagement_id: history.rows for history in found if history is not None}
 
     # -- an engagement's page ------------------------------------------------------------------
@@ -227,10 +230,10 @@ class _Pages:
             )
             if item.engagement_id == engagement_id
         ]
-        history = engagement_history(self.container.store, engagement_id, lang)
+        history = engagement_history(self.container.store, engagement_id, lang, audience=audience)
         context.update(
             {
-                "e": state,
+                "e": state.seen_by(audience),
                 "title": state.title.best(lang),
                 "tz": viewer.key,
                 "now": now,

@@ -13,6 +13,14 @@ feed's page show. One engagement and its history (`read.engagement_history`) are
 streams, so they always show the latest write, and the ETag is the version a write must name
 in If-Match.
 
+Every read is filtered by the token's clearance (`Principal.clearance`: public, staff or
+restricted). The agenda and the decisions show the audience asked for, by default the token's
+clearance; asking for more than the clearance is refused with 403, not answered with less, so
+that a client never takes a narrowed answer for the whole calendar. An engagement above the
+clearance is not found (404, as if it did not exist: its id tells nothing), and a public
+clearance reads an engagement and its history as a public reader does (`Engagement.seen_by`,
+`engagement_history(audience=...)`): public notes only, no actor, no reasons.
+
 No `from __future__ import annotations` here: FastAPI reads these annotations at run time.
 """
 
@@ -25,6 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from calendar_service.api.auth import staff_of
+from calendar_service.api.errors import ApiError
 from calendar_service.api.schemas import (
     AgendaDeadlineOut,
     AgendaItemOut,
@@ -57,6 +66,7 @@ from calendar_service.feed.cache import parse_as_of
 from calendar_service.projections import Axis
 from calendar_service.projections.calendar import deadline_doc
 from calendar_service.read import (
+    History,
     HistoryRow,
     ItemView,
     agenda_view,
@@ -118,10 +128,10 @@ def router_for(container: Container) -> APIRouter:
         "/agenda",
         response_model=AgendaOut,
         summary="Engagements, observances and deadlines in a window, as known now or then",
-        responses=error_responses(401, 422),
+        responses=error_responses(401, 403, 422),
     )
     def get_agenda(
-        _: Staff,
+        principal: Staff,
         from_: Annotated[
             date | None, Query(alias="from", description="First day (default: 30 days ago)")
         ] = None,
@@ -137,8 +147,9 @@ def router_for(container: Container) -> APIRouter:
             Query(description="Only engagements where the province's part is this"),
         ] = None,
         audience: Annotated[
-            Audience, Query(description="The widest audience to show")
-        ] = Audience.RESTRICTED,
+            Audience | None,
+            Query(description="The widest audience to show (default: the token's clearance)"),
+        ] = None,
         as_of: Annotated[
             str | None,
             Query(max_length=40, description="Date or RFC 3339 time: the calendar as known then"),
@@ -161,7 +172,7 @@ def router_for(container: Container) -> APIRouter:
             calendar_at(container.views, container.store, moment, axis),
             first,
             last,
-            audience=audience,
+            audience=cleared(principal, audience),
             viewer=viewer,
             lang=lang,
             include_deadlines=deadlines,
@@ -183,13 +194,14 @@ def router_for(container: Container) -> APIRouter:
         "/decisions",
         response_model=DecisionsOut,
         summary="Invitations waiting for a decision (decide-by, days left, overdue), and lapsed",
-        responses=error_responses(401, 422),
+        responses=error_responses(401, 403, 422),
     )
     def get_decisions(
-        _: Staff,
+        principal: Staff,
         audience: Annotated[
-            Audience, Query(description="The widest audience to show")
-        ] = Audience.RESTRICTED,
+            Audience | None,
+            Query(description="The widest audience to show (default: the token's clearance)"),
+        ] = None,
         lang: Annotated[Lang, Query()] = "en",
         tz: Annotated[
             str | None, Query(max_length=64, description="Your IANA zone (default: the service's)")
@@ -197,7 +209,11 @@ def router_for(container: Container) -> APIRouter:
     ) -> DecisionsOut:
         viewer = viewer_zone(tz or default_tz)
         board = decisions_now(
-            container.views, audience=audience, viewer=viewer, lang=lang, now=container.clock()
+            container.views,
+            audience=cleared(principal, audience),
+            viewer=viewer,
+            lang=lang,
+            now=container.clock(),
         )
         return DecisionsOut.model_validate(board_json(board, lang))
 
@@ -218,11 +234,12 @@ def router_for(container: Container) -> APIRouter:
         },
     )
     def get_engagement(
-        engagement_id: EngagementPath, _: Staff, lang: Annotated[Lang, Query()] = "en"
+        engagement_id: EngagementPath, principal: Staff, lang: Annotated[Lang, Query()] = "en"
     ) -> JSONResponse:
         state, version = load(container.store, ENGAGEMENT, str(EngagementId(engagement_id)))
-        if state is None:
+        if state is None or not principal.clearance.admits(state.audience):
             raise EngagementNotFound(engagement_id, "show the engagement")
+        state = state.seen_by(principal.clearance)
         items = derive_deadlines(state, DEFAULT_RULES, working_days)
         body: dict[str, Any] = {
             **state.to_json(),
@@ -243,15 +260,19 @@ def router_for(container: Container) -> APIRouter:
     )
     def get_history(
         engagement_id: EngagementPath,
-        _: Staff,
+        principal: Staff,
         lang: Annotated[Lang, Query()] = "en",
         tz: Annotated[str | None, Query(max_length=64)] = None,
     ) -> HistoryOut:
         viewer = viewer_zone(tz or default_tz)
         found = engagement_history(
-            container.store, str(EngagementId(engagement_id)), lang, now=container.clock()
+            container.store,
+            str(EngagementId(engagement_id)),
+            lang,
+            now=container.clock(),
+            audience=principal.clearance,
         )
-        if found is None:
+        if found is None or not _readable(found, principal):
             raise EngagementNotFound(engagement_id, "show the history of the engagement")
         return HistoryOut(
             engagement_id=engagement_id,
@@ -261,6 +282,30 @@ def router_for(container: Container) -> APIRouter:
         )
 
     return router
+
+
+def cleared(principal: Principal, asked: Audience | None) -> Audience:
+    """The audience a read shows: the one asked for, by default the token's clearance; 403
+    for one above it."""
+    if asked is None:
+        return principal.clearance
+    if not principal.clearance.admits(asked):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"The token of {principal.actor!r} is cleared for {principal.clearance.value!r}, "
+            f"not {asked.value!r}: leave out audience (or ask for {principal.clearance.value!r}"
+            " or less), or ask an administrator for a token with a wider clearance.",
+        )
+    return asked
+
+
+def _readable(found: History, principal: Principal) -> bool:
+    """The engagement is within the token's clearance (one whose log never created it is read
+    by a restricted clearance only: its audience is unknown)."""
+    if found.state is None:
+        return principal.clearance is Audience.RESTRICTED
+    return principal.clearance.admits(found.state.audience)
 
 
 def _moment(as_of: str | None, zone: str) -> datetime | None:

@@ -36,6 +36,7 @@ from calendar_service.domain import (
     Place,
     ReminderPolicy,
     Source,
+    Visibility,
     When,
 )
 
@@ -295,6 +296,11 @@ class RescheduleIn(MoveIn):
 
 class NoteIn(CommandIn):
     text: str
+    visibility: Visibility = Field(
+        default=Visibility.INTERNAL,
+        description="internal (the default): staff read it; public: anyone who may see the "
+        "engagement, on public feeds and pages too",
+    )
 
 
 class AcceptIn(CommandIn):
@@ -529,6 +535,10 @@ class HistoryRowOut(BaseModel):
     change: str
     summary: str
     sources: list[SourceOut]
+    visibility: Visibility = Field(
+        description="internal: staff only; public: a public reader reads it too (without "
+        "who recorded it or why)"
+    )
 
 
 class HistoryOut(BaseModel):
@@ -565,6 +575,11 @@ class LogOut(BaseModel):
 class TokenCreateIn(Strict):
     actor: str = Field(examples=["Protocol officer Lee"])
     admin: bool = False
+    clearance: Audience | None = Field(
+        default=None,
+        description="The widest audience the token reads through /api: staff by default, "
+        "restricted for an admin token (which allows no other)",
+    )
 
 
 class RevokeIn(Strict):
@@ -575,6 +590,9 @@ class TokenOut(BaseModel):
     token_id: str
     actor: str
     admin: bool
+    clearance: str = Field(
+        description="The widest audience the token reads: public, staff or restricted"
+    )
     revoked: bool
     created_at: datetime
     created_by: str

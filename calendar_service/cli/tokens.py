@@ -32,6 +32,7 @@ def _as_json(row: StaffTokenRow) -> dict[str, object]:
         "token_id": row.token_id,
         "actor": row.actor,
         "admin": row.admin,
+        "clearance": row.clearance_of.value,
         "revoked": row.revoked,
         "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
@@ -50,6 +51,14 @@ def create(
     admin: Annotated[
         bool, typer.Option("--admin", help="May also manage tokens and feeds and read the log.")
     ] = False,
+    clearance: Annotated[
+        str | None,
+        typer.Option(
+            "--clearance",
+            help="public, staff or restricted: the widest audience it reads through the API "
+            "(default staff; restricted with --admin, which allows no other).",
+        ),
+    ] = None,
     store: options.StoreOption = None,
     by: options.ByOption = None,
     as_json: options.JsonOption = False,
@@ -58,21 +67,32 @@ def create(
 
     Send it to the API as the header 'Authorization: Bearer <token>'.
     """
+    from calendar_service.domain import Audience
     from calendar_service.staff.tokens import issue_token
+
+    if clearance is not None and clearance not in {a.value for a in Audience}:
+        options.fail(f"--clearance {clearance!r}: use public, staff or restricted")
 
     with (
         options.container(options.settings(store=store)) as built,
-        options.refusals("token not created", bad_input="--actor: "),
+        options.refusals("token not created", bad_input=""),
     ):
         issued = issue_token(
-            built.store, built.projector, actor=actor, admin=admin, by=options.who(by)
+            built.store,
+            built.projector,
+            actor=actor,
+            admin=admin,
+            clearance=None if clearance is None else Audience(clearance),
+            by=options.who(by),
         )
     row = issued.row
     if as_json:
         typer.echo(json.dumps({**_as_json(row), "token": issued.token}, ensure_ascii=False))
         return
     kind = "admin token" if row.admin else "staff token"
-    typer.echo(f"{kind} {row.token_id} created for {row.actor!r}")
+    typer.echo(
+        f"{kind} {row.token_id} created for {row.actor!r} (clearance {row.clearance_of.value})"
+    )
     typer.echo(f"  token: {issued.token}")
     typer.echo(
         "The token is shown this once; the log keeps only its hash. Use it as the header "
@@ -95,11 +115,12 @@ def list_(store: options.StoreOption = None, as_json: options.JsonOption = False
         as_json,
         _as_json,
         "no staff tokens yet: create one with `calendar-service tokens create`",
-        Table("token", "actor", "rights", "created", "status", title="staff tokens"),
+        Table("token", "actor", "rights", "clearance", "created", "status", title="staff tokens"),
         lambda row: (
             row.token_id,
             escape(row.actor),
             "admin" if row.admin else "staff",
+            row.clearance_of.value,
             *life_cells(row),
         ),
     )

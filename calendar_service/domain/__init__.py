@@ -109,6 +109,7 @@ from calendar_service.domain.engagement.values import (
     Place,
     ReminderPolicy,
     Source,
+    Visibility,
 )
 from calendar_service.domain.engagement.when import (
     AllDayWhen,
@@ -293,6 +294,7 @@ __all__ = [
     "TitleChanged",
     "UnknownTimeZone",
     "UnsubscribeStaff",
+    "Visibility",
     "When",
     "WorkingDayPredicate",
     "deadline_id",

@@ -1,7 +1,10 @@
 """Staff bearer tokens: who may write to the calendar through the API, and who administers it.
 
 A staff token names an `actor` (a person or an office: what every event the token causes will
-carry) and whether it is an administrator's. The token itself is drawn outside the domain (the
+carry), whether it is an administrator's, and its `clearance`: the widest audience it may read
+(public, staff or restricted; an administrator's is restricted). A token issued before
+clearances existed has none in its event and reads as `default_clearance(admin)`: restricted
+if it was an administrator's, else staff. The token itself is drawn outside the domain (the
 domain draws no random numbers); only its SHA-256 (`hash_token`, shared with the feeds) enters
 an event, so the log, its backups and the views never hold a usable token. A token lives in its
 own stream, `token:{token_id}` (`token_stream`).
@@ -34,7 +37,8 @@ from calendar_service.domain._aggregate import (
     event_types,
 )
 from calendar_service.domain._checks import check_slug, check_text, check_type
-from calendar_service.domain.errors import AlreadyExists, NotFound
+from calendar_service.domain.engagement.values import Audience
+from calendar_service.domain.errors import AlreadyExists, InvalidValue, NotFound
 
 TOKEN_STREAM_PREFIX = "token:"  # noqa: S105  # a stream name, not a secret
 MAX_ACTOR_CHARS = 100
@@ -54,6 +58,20 @@ class StaffTokenNotFound(NotFound):
 
 class StaffTokenAlreadyExists(AlreadyExists):
     MESSAGE = "cannot issue staff token {id!r}: the id is taken; choose another"
+
+
+def default_clearance(admin: bool) -> Audience:
+    """The clearance of a token whose event names none (issued before clearances existed):
+    restricted for an administrator's, staff for any other."""
+    return Audience.RESTRICTED if admin else Audience.STAFF
+
+
+def check_clearance(admin: bool, clearance: Audience) -> None:
+    """An administrator reads everything: an admin token's clearance is restricted."""
+    if admin and clearance is not Audience.RESTRICTED:
+        raise InvalidValue(
+            "clearance", clearance.value, "an administrator's token is cleared for restricted"
+        )
 
 
 def check_token_id(value: object) -> str:
@@ -77,17 +95,24 @@ class TokenEvent(Fact):
 
 @dataclass(frozen=True, kw_only=True)
 class StaffTokenIssued(TokenEvent):
-    """A token was issued: requests bearing it act as `actor`, with admin rights if `admin`."""
+    """A token was issued: requests bearing it act as `actor`, with admin rights if `admin`,
+    and read what `clearance` admits (None, in events from before clearances: see
+    `default_clearance`; it is filled in on reading, so the state always has one)."""
 
     actor: str
     admin: bool
     token_hash: str
+    clearance: Audience | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_actor(self.actor)
         check_type("admin", self.admin, bool, "true or false")
         check_token_hash(self.token_hash)
+        clearance = default_clearance(self.admin) if self.clearance is None else self.clearance
+        check_type("clearance", clearance, Audience, "public, staff or restricted")
+        check_clearance(self.admin, clearance)
+        object.__setattr__(self, "clearance", clearance)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +133,7 @@ class IssueStaffToken:
     actor: str
     admin: bool
     token_hash: str
+    clearance: Audience | None = None
     VERB: ClassVar[str] = "issue the staff token"
 
 
@@ -127,6 +153,7 @@ class StaffToken(Revocable):
     actor: str
     admin: bool
     token_hash: str
+    clearance: Audience | None = None
 
 
 TOKEN_LIFE: CreatedOnce[StaffToken, TokenCommand, TokenEventType] = CreatedOnce(

@@ -11,8 +11,10 @@ How little is redone when the calendar changes (what makes the new bytes cheap):
 1. The calendar's engagement rows are read (one query) and compared, as text, with the rows the
    last snapshot decoded: only a row whose text changed is decoded again (`_Decoded`), with its
    deadline items (`select.feed_items`).
-2. Each item is rendered (`ical.render_item`) once per language and kept with its row: an item
-   whose row did not change is never rendered again, whichever audience or window asks.
+2. Each item is rendered (`ical.render_item`) once per language and kind of reader (public,
+   or staff) and kept with its row: an item whose row did not change is never rendered again,
+   whichever window asks. A public reader's piece says what the engagement is, not what staff
+   wrote about it (`Engagement.seen_by`: public notes only, no reasons).
 3. Selection is kept per row and window, so only changed rows are selected again; then
    `ical.assemble` runs once per new version, and gzip deflates only the chunks that changed
    (`feed.gzip`).
@@ -151,7 +153,9 @@ class _Decoded:
     audience: Audience
     last_modified: datetime
     items: list[FeedItem]
-    rendered: dict[str, list[RenderedItem | None]] = field(default_factory=dict)
+    rendered: dict[tuple[str, bool], list[RenderedItem | None]] = field(default_factory=dict)
+    """Pieces per (language, for a public reader): a public feed's leave out what only staff
+    read (`Engagement.seen_by`)."""
     selected: dict[tuple[datetime, Audience], tuple[int, ...]] = field(default_factory=dict)
 
     def shown(self, window: FeedWindow, audience: Audience) -> tuple[int, ...]:
@@ -407,14 +411,17 @@ class FeedCache:
             shown = decoded.shown(window, audience)
             if not shown:
                 continue
-            rendered = decoded.rendered.get(lang)
+            reader = (lang, audience is Audience.PUBLIC)
+            rendered = decoded.rendered.get(reader)
             if rendered is None:
-                rendered = decoded.rendered[lang] = [None] * len(decoded.items)
+                rendered = decoded.rendered[reader] = [None] * len(decoded.items)
             for index in shown:
                 piece = rendered[index]
                 if piece is None:
+                    item = decoded.items[index]
+                    item = replace(item, engagement=item.engagement.seen_by(audience))
                     try:
-                        piece = rendered[index] = self._render(decoded.items[index], meta)
+                        piece = rendered[index] = self._render(item, meta)
                     except ValueError as error:
                         # Clients drop or disable a whole calendar that fails: leave the one
                         # item out, and say so in the log.

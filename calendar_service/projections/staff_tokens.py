@@ -2,7 +2,8 @@
 
 Tables (projection name `staff_tokens`)::
 
-    hashes   key token hash (SHA-256 hex)   the token row: id, actor, admin, revoked, when, by whom
+    hashes   key token hash (SHA-256 hex)   the token row: id, actor, admin, clearance, revoked,
+                                            when, by whom
     tokens   key token id                   sort: created_at   the same row, to list tokens and
                                                                to find a token's hash on revoke
     problems key position                   token events that could not apply
@@ -17,8 +18,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from calendar_service.domain import hash_token, token_matches
-from calendar_service.domain.staff_tokens import TOKEN_LIFE, TOKEN_STREAM_PREFIX, TokenEventType
+from calendar_service.domain import Audience, hash_token, token_matches
+from calendar_service.domain.staff_tokens import (
+    TOKEN_LIFE,
+    TOKEN_STREAM_PREFIX,
+    TokenEventType,
+    default_clearance,
+)
 from calendar_service.projections import stream_rows
 from calendar_service.projections.views import ViewStore
 
@@ -35,12 +41,22 @@ class StaffTokensProjection(stream_rows.RevocableRows[TokenEventType]):
 
 @dataclass(frozen=True)
 class StaffTokenRow(stream_rows.RevocableRow):
-    """A staff token as the projection holds it (never the token itself)."""
+    """A staff token as the projection holds it (never the token itself). `clearance` is
+    None in a row projected before clearances existed: see `clearance_of`."""
 
     token_id: str
     actor: str
     admin: bool
     token_hash: str
+    clearance: str | None = None
+
+    @property
+    def clearance_of(self) -> Audience:
+        """The widest audience the token may read (restricted for an administrator's, staff
+        for another that names none: `default_clearance`)."""
+        if self.clearance is None:
+            return default_clearance(self.admin)
+        return Audience(self.clearance)
 
 
 def token_for_secret(views: ViewStore, token: str) -> StaffTokenRow | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, Field, dataclass, fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Generic, Self, TypeVar
@@ -147,9 +147,14 @@ class RevocableRow:
     @classmethod
     def from_doc(cls, doc: Doc) -> Self:
         """The row a stored document (`created_row`, `revoked_row`) describes: the subclass's
-        own fields as stored, then the row's life, its times parsed."""
+        own fields as stored (one with a default may be missing from a document stored before
+        it existed: it gets its default), then the row's life, its times parsed."""
         life = {field.name for field in fields(RevocableRow)}
-        own = {field.name: doc[field.name] for field in fields(cls) if field.name not in life}
+        own = {
+            field.name: doc[field.name]
+            for field in fields(cls)
+            if field.name not in life and (field.name in doc or _required(field))
+        }
         revoked_at = doc["revoked_at"]
         return cls(
             **own,
@@ -160,6 +165,10 @@ class RevocableRow:
             revoked_by=doc["revoked_by"],
             reason=doc["reason"],
         )
+
+
+def _required(field: Field[Any]) -> bool:
+    return field.default is MISSING and field.default_factory is MISSING
 
 
 def stored_row(views: ViewStore, name: str, table: str, key: str) -> Doc | None:

@@ -154,7 +154,8 @@ def agenda_view(
             continue
         state = states.get(item.engagement_id)
         if state is None:
-            state = states[item.engagement_id] = Engagement.from_json(item.doc["engagement"])
+            stored = Engagement.from_json(item.doc["engagement"])
+            state = states[item.engagement_id] = stored.seen_by(audience)
         shown.append(_engagement(item.kind, item.id, state, viewer, lang))
     return shown
 

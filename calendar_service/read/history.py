@@ -9,18 +9,27 @@ read, so it shows the write just made. What changed is worded in the reader's la
 the catalogue. An invitation left unanswered until its engagement ended gets one derived row at
 the engagement's end, "Lapsed: no decision recorded" (`lapsed_row`): nothing is appended to the
 log for it. Functions here import the domain, the event-store port, `words` and `wording`.
+
+Each reader reads the history their audience admits (`audience`, restricted by default: all of
+it). Entries from while the engagement was above that audience are left out (so is its
+title then). Each entry carries a `visibility`: an internal one (an internal note, a reminder
+policy or a reminder's outcome, a change that could not apply) is for staff only; a public
+reader reads the public ones without who recorded them or why: no actor, no reason, no
+decision note, no invitation channel, no note of an attached source (the sources themselves,
+published references, stay).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from calendar_service.domain import (
     EVENT_TYPES,
     REMINDER_EVENT_TYPES,
     Agreement,
+    Audience,
     DomainError,
     Engagement,
     Event,
@@ -28,6 +37,7 @@ from calendar_service.domain import (
     InvalidValue,
     ReminderPolicy,
     Source,
+    Visibility,
     When,
     event_from_data,
     evolve,
@@ -81,6 +91,9 @@ class HistoryRow:
     sources: tuple[Source, ...]
     derived: bool = False
     """True for a row the log holds no event for (a lapsed invitation): read, not recorded."""
+    visibility: Visibility = Visibility.PUBLIC
+    """Internal: staff only (an internal note, a reminder policy or outcome, a change that
+    could not apply); public: a public reader reads it too, without who or why."""
 
     @property
     def summary(self) -> str:
@@ -138,18 +151,24 @@ class History:
 
 
 def engagement_history(
-    store: EventStore, engagement_id: str, lang: str = "en", now: datetime | None = None
+    store: EventStore,
+    engagement_id: str,
+    lang: str = "en",
+    now: datetime | None = None,
+    audience: Audience = Audience.RESTRICTED,
 ) -> History | None:
-    """The engagement's history in `lang`, read from the log now; None if the log holds no
-    event of it. Given `now`, an invitation that lapsed before it ends the timeline with a
-    derived "Lapsed: no decision recorded" row at the engagement's end."""
+    """The engagement's history in `lang` as a reader of `audience` may read it, read from the
+    log now; None if the log holds no event of it. Given `now`, an invitation that lapsed
+    before it ends the timeline with a derived "Lapsed: no decision recorded" row at the
+    engagement's end. (Whether the reader may see the engagement at all is the caller's
+    question: `audience.admits(history.state.audience)`.)"""
     stored = engagement_events(store, engagement_id)
     if not stored:
         return None
-    rows, state = _fold(stored, lang)
+    rows, state = _fold(stored, lang, audience)
     if now is not None and state is not None and invitation_lapsed(state, now):
-        rows.append(lapsed_row(state, rows[-1], lang))
-    return History(engagement_id, state, rows)
+        rows.append(lapsed_row(state, rows[-1] if rows else None, lang))
+    return History(engagement_id, None if state is None else state.seen_by(audience), rows)
 
 
 def invitation_lapsed(state: Engagement, now: datetime) -> bool:
@@ -162,13 +181,13 @@ def invitation_lapsed(state: Engagement, now: datetime) -> bool:
     )
 
 
-def lapsed_row(state: Engagement, last: HistoryRow, lang: str = "en") -> HistoryRow:
+def lapsed_row(state: Engagement, last: HistoryRow | None, lang: str = "en") -> HistoryRow:
     """The derived row of a lapsed invitation, dated at the engagement's end."""
     t = words_for(lang)
     end = state.when.bounds()[1]
     return HistoryRow(
-        version=last.version,
-        position=last.position,
+        version=0 if last is None else last.version,
+        position=0 if last is None else last.position,
         known_at=end,
         recorded_at=end,
         actor="",
@@ -192,19 +211,28 @@ def engagement_events(store: EventStore, engagement_id: str) -> list[StoredEvent
     )
 
 
-def history_rows(log: Iterable[StoredEvent], lang: str = "en") -> list[HistoryRow]:
+def history_rows(
+    log: Iterable[StoredEvent], lang: str = "en", audience: Audience = Audience.RESTRICTED
+) -> list[HistoryRow]:
     """The timeline of one engagement's stream (with its reminders' outcomes, see
     `engagement_events`), oldest first, each entry saying what changed against the state before
-    it. Events of other kinds are listed by type, unexplained."""
-    return _fold(log, lang)[0]
+    it, as a reader of `audience` may read it. Events of other kinds are listed by type,
+    unexplained (and internal)."""
+    return _fold(log, lang, audience)[0]
 
 
-def _fold(log: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Engagement | None]:
+def _fold(
+    log: Iterable[StoredEvent], lang: str, audience: Audience = Audience.RESTRICTED
+) -> tuple[list[HistoryRow], Engagement | None]:
     rows = []
     state: Engagement | None = None
     for stored in sorted(log, key=lambda s: s.position):
         sources: tuple[Source, ...] = ()
-        change = ""
+        change, visibility, shown = (
+            "",
+            Visibility.INTERNAL,
+            state is None or _admits(audience, state),
+        )
         if stored.type in REMINDER_EVENT_TYPES:
             change = describe_reminder_outcome(stored, lang)
         elif is_engagement_event(stored):
@@ -216,13 +244,56 @@ def _fold(log: Iterable[StoredEvent], lang: str) -> tuple[list[HistoryRow], Enga
                 # history still lists it, and says why it did not apply.
                 change = words_for(lang).gettext("not applied: %(error)s", error=str(error))
             else:
-                change, sources = describe_change(before, state, event, lang), event.sources
-        rows.append(_row(stored, change, sources, lang))
+                # An entry from while the engagement was above the reader's audience (on
+                # either side of it) would tell what it was then: its title, its place.
+                shown = (before is None or _admits(audience, before)) and _admits(audience, state)
+                visibility = entry_visibility(event)
+                if audience is Audience.PUBLIC:
+                    event = _without_why(event)
+                    before = None if before is None else before.seen_by(audience)
+                change = describe_change(before, state.seen_by(audience), event, lang)
+                sources = event.sources
+        if shown and (audience is not Audience.PUBLIC or visibility is Visibility.PUBLIC):
+            rows.append(_row(stored, change, sources, lang, visibility, audience))
     return rows, state
 
 
+def _admits(audience: Audience, state: Engagement) -> bool:
+    return audience.admits(state.audience)
+
+
+def entry_visibility(event: Event) -> Visibility:
+    """Internal for a note not marked public and for a reminder policy (the office's own
+    arrangements); public for every other change of the engagement."""
+    match event:
+        case events.NoteAdded(visibility=visibility):
+            return visibility
+        case events.ReminderPolicyChanged():
+            return Visibility.INTERNAL
+    return Visibility.PUBLIC
+
+
+def _without_why(event: Event) -> Event:
+    """The event as a public reader reads it: what changed, not why (no reason, no channel,
+    no note of an attached source). The reasons of decisions and of a cancellation are in the
+    state, which `Engagement.seen_by` clears."""
+    match event:
+        case events.EngagementRescheduled(reason=str()):
+            return replace(event, reason=None)
+        case events.InvitationReceived(channel=str()):
+            return replace(event, channel=None)
+        case events.SourceAttached(note=str()):
+            return replace(event, note=None)
+    return event
+
+
 def _row(
-    stored: StoredEvent, change: str, sources: tuple[Source, ...], lang: str = "en"
+    stored: StoredEvent,
+    change: str,
+    sources: tuple[Source, ...],
+    lang: str,
+    visibility: Visibility,
+    audience: Audience,
 ) -> HistoryRow:
     words = EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type)
     return HistoryRow(
@@ -230,11 +301,12 @@ def _row(
         position=stored.position,
         known_at=stored.known_at,
         recorded_at=stored.recorded_at,
-        actor=stored.actor,
+        actor="" if audience is Audience.PUBLIC else stored.actor,
         event_type=stored.type,
         what=words_for(lang).gettext(words) if words else stored.type,
         change=change,
         sources=sources,
+        visibility=visibility,
     )
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from calendar_service.domain import hash_token
+from calendar_service.domain import Audience, hash_token
 from calendar_service.domain.staff_tokens import (
     IssueStaffToken,
     StaffTokenNotFound,
     check_actor,
+    default_clearance,
 )
 from calendar_service.eventstore import EventStore
 from calendar_service.eventstore.port import utc_now
@@ -55,11 +56,13 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts as: the actor recorded on its events, and whether an admin."""
+    """Who a request acts as: the actor recorded on its events, whether an admin, and the
+    widest audience it may read (`clearance`)."""
 
     token_id: str
     actor: str
     admin: bool
+    clearance: Audience = Audience.STAFF
 
 
 def issue_token(
@@ -68,15 +71,21 @@ def issue_token(
     *,
     actor: str,
     admin: bool = False,
+    clearance: Audience | None = None,
     by: str,
     clock: Clock = utc_now,
 ) -> IssuedToken:
-    """Record a new token for `actor` and return it with its secret, once the API knows it."""
+    """Record a new token for `actor` and return it with its secret, once the API knows it.
+    Without a `clearance`, an admin token's is restricted and another's staff."""
     check_actor(actor)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     token_id = secrets.token_hex(6)
     command = IssueStaffToken(
-        token_id=token_id, actor=actor, admin=admin, token_hash=hash_token(token)
+        token_id=token_id,
+        actor=actor,
+        admin=admin,
+        token_hash=hash_token(token),
+        clearance=default_clearance(admin) if clearance is None else clearance,
     )
     settle(store, projector, command, Envelope(actor=by), clock)
     row = token_by_id(projector.views, token_id)
@@ -109,7 +118,7 @@ def authenticate(projector: Projector, token: str) -> Principal | None:
             row = token_for_secret(projector.views, token)
     if row is None or row.revoked:
         return None
-    return Principal(row.token_id, row.actor, row.admin)
+    return Principal(row.token_id, row.actor, row.admin, row.clearance_of)
 
 
 __all__ = [

@@ -152,7 +152,10 @@ class RemoveParticipant(DomainCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class AddNote(DomainCommand):
+    """Add a note: internal (staff only) unless `visibility` is public."""
+
     text: str
+    visibility: values.Visibility = values.Visibility.INTERNAL
     VERB: ClassVar[str] = "add a note to"
 
 

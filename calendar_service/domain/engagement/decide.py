@@ -93,7 +93,9 @@ def _decide_change(state: Engagement, command: Command, now: datetime) -> list[E
         case commands.AddParticipant() | commands.RemoveParticipant():
             return _participants(state, command)
         case commands.AddNote():
-            return [_event(events.NoteAdded, command, text=command.text)]
+            return [
+                _event(events.NoteAdded, command, text=command.text, visibility=command.visibility)
+            ]
         case commands.AttachSource():
             return _attach_source(state, command)
         case (

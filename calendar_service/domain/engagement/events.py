@@ -230,11 +230,16 @@ class ParticipantRemoved(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class NoteAdded(DomainEvent):
+    """A note; only staff read it unless its `visibility` is public (events recorded before
+    notes had one read as internal)."""
+
     text: str
+    visibility: values.Visibility = values.Visibility.INTERNAL
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_text("text", self.text, max_chars=MAX_LONG_TEXT_CHARS, newlines=True, tabs=True)
+        check_type("visibility", self.visibility, values.Visibility, "internal or public")
 
 
 @dataclass(frozen=True, kw_only=True)

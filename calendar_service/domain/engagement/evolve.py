@@ -24,12 +24,14 @@ from calendar_service.domain.engagement.records import (
     Recurrence,
 )
 from calendar_service.domain.engagement.values import (
+    Audience,
     EngagementId,
     EventStatus,
     Participant,
     Participation,
     ReminderPolicy,
     Source,
+    Visibility,
 )
 from calendar_service.domain.errors import EngagementAlreadyExists, EngagementNotFound
 
@@ -50,7 +52,8 @@ class Engagement(Description, _Identified):
 
     `status` is the engagement's own (tentative, confirmed, held, cancelled); `participation`
     is the province's part in it (invited, decision pending, attending, ...). `decision_note`
-    holds the note or reason given with the last accept, decline or delegation.
+    holds the note or reason given with the last accept, decline or delegation. `notes` are
+    all the notes, `public_notes` those marked public (what a public reader sees: `seen_by`).
     """
 
     status: EventStatus = EventStatus.TENTATIVE
@@ -62,6 +65,7 @@ class Engagement(Description, _Identified):
     cancellation_reason: str | None = None
     reminder_policy: ReminderPolicy | None = None
     notes: tuple[str, ...] = ()
+    public_notes: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
     agreements: tuple[Agreement, ...] = ()
     deadlines: tuple[ExplicitDeadline, ...] = ()
@@ -76,6 +80,22 @@ class Engagement(Description, _Identified):
     @property
     def has_open_invitation(self) -> bool:
         return self.participation in OPEN_INVITATION
+
+    def seen_by(self, audience: Audience) -> Engagement:
+        """The engagement as a reader of `audience` may read it (whether they may see it at
+        all is `audience.admits(self.audience)`). Staff and restricted readers read all of it;
+        a public reader reads its public notes only and none of the office's reasons: the
+        note of its decision, the reason of its cancellation, the channel of its invitation.
+        Its sources stay: they are published references."""
+        if audience is not Audience.PUBLIC:
+            return self
+        return replace(
+            self,
+            notes=self.public_notes,
+            decision_note=None,
+            cancellation_reason=None,
+            invitation_channel=None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The state as a JSON object (for read models that cache it)."""
@@ -163,7 +183,9 @@ def _change(state: Engagement, event: Event) -> Engagement:
         case events.ParticipantRemoved(party_id=party_id, role=role):
             kept = [p for p in state.participants if not matches_participant(p, party_id, role)]
             return replace(state, participants=tuple(kept))
-        case events.NoteAdded(text=text):
+        case events.NoteAdded(text=text, visibility=visibility):
+            if visibility is Visibility.PUBLIC:
+                state = replace(state, public_notes=(*state.public_notes, text))
             return replace(state, notes=(*state.notes, text))
         case events.SourceAttached():
             return state

@@ -151,6 +151,14 @@ class Audience(StrEnum):
 _AUDIENCE_RANK = {Audience.PUBLIC: 0, Audience.STAFF: 1, Audience.RESTRICTED: 2}
 
 
+class Visibility(StrEnum):
+    """Who may read a note or a history entry: the office's staff only (internal, the
+    default), or anyone who may see its engagement (public: marked so when written)."""
+
+    INTERNAL = "internal"
+    PUBLIC = "public"
+
+
 class EventStatus(StrEnum):
     """The engagement's own status, whatever the province does (Davos happens regardless)."""
 

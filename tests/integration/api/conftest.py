@@ -9,6 +9,7 @@ import pytest
 
 from calendar_service.bootstrap import Container
 from calendar_service.config import Settings
+from calendar_service.domain import Audience
 from tests.integration.api.support import BACKENDS, Api, opened, settings_for, token
 
 
@@ -25,8 +26,9 @@ def container(settings: Settings) -> Iterator[Container]:
 
 @pytest.fixture
 def officer(container: Container) -> Api:
-    """A protocol officer's token (not an admin)."""
-    return Api(container, token(container, "Officer Lee Ji-won"))
+    """A protocol officer's token (not an admin), cleared for restricted engagements: the tests
+    of what a narrower clearance reads issue their own tokens (`test_clearance.py`)."""
+    return Api(container, token(container, "Officer Lee Ji-won", clearance=Audience.RESTRICTED))
 
 
 @pytest.fixture

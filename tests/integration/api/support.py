@@ -14,6 +14,7 @@ import pytest
 from calendar_service.api import create_app
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings, load_settings
+from calendar_service.domain import Audience
 from calendar_service.projections import NullNudger
 from calendar_service.staff.tokens import issue_token
 
@@ -46,9 +47,16 @@ def opened(settings: Settings) -> Iterator[Container]:
         container.close()
 
 
-def token(container: Container, actor: str, *, admin: bool = False) -> str:
+def token(
+    container: Container, actor: str, *, admin: bool = False, clearance: Audience | None = None
+) -> str:
     return issue_token(
-        container.store, container.projector, actor=actor, admin=admin, by="test"
+        container.store,
+        container.projector,
+        actor=actor,
+        admin=admin,
+        clearance=clearance,
+        by="test",
     ).token
 
 

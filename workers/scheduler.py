@@ -68,6 +68,10 @@ POLL_SECONDS = 0.2
 REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
 _SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+PUBLISH_PATIENCE = 30.0
+"""Seconds a job keeps trying to publish its reminder to a broker that fails (any error: kombu
+raises OperationalError, and AttributeError from a pool whose connection Redis dropped), with
+a new producer each time; after that the reminder is handed on again by the refire."""
 
 _hand_on: Callable[[str], None] | None = None
 
@@ -195,7 +199,7 @@ class ReminderScheduler:
                 ApsJobTable(self._aps, grace),
                 grace=settings.reminder_grace,
                 horizon=settings.scheduler_horizon,
-                refire_after=timedelta(seconds=max(1.0, settings.reminder_claim_ttl)),
+                refire_after=timedelta(seconds=max(1.0, settings.reminder_claim_ttl / 2)),
                 clock=self.container.clock,
             )
             self._aps.start(paused=True)
@@ -283,17 +287,57 @@ def _redis_connection(url: str) -> dict[str, Any]:
     return connect
 
 
-def _publisher(settings: Settings) -> Callable[[str], None]:
-    producer, queue = producer_app(settings), queue_name(settings)
+def _publisher(
+    settings: Settings,
+    *,
+    patience: float = PUBLISH_PATIENCE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[str], None]:
+    queue = queue_name(settings)
+    current = [producer_app(settings)]
+    lock = threading.Lock()
+
+    def renew(failed: Any) -> None:
+        with lock:
+            if current[0] is failed:
+                with contextlib.suppress(Exception):
+                    failed.close()
+                current[0] = producer_app(settings)
 
     def publish(reminder_id: str) -> None:
-        producer.send_task(
-            DELIVER_REMINDER,
-            args=[reminder_id],
-            queue=queue,
-            retry=True,
-            retry_policy=_SEND_RETRY,
-        )
+        deadline, pause = time.monotonic() + patience, 0.2
+        while True:
+            producer = current[0]
+            try:
+                producer.send_task(
+                    DELIVER_REMINDER,
+                    args=[reminder_id],
+                    queue=queue,
+                    retry=True,
+                    retry_policy=_SEND_RETRY,
+                )
+                return
+            except Exception as error:  # never dropped: tried again, then refired
+                renew(producer)
+                if time.monotonic() > deadline:
+                    logger.warning(
+                        "reminder %s: not published for %.0f s (%s: %s); handed on again "
+                        "by the next refire",
+                        reminder_id,
+                        patience,
+                        type(error).__name__,
+                        error,
+                    )
+                    raise
+                logger.warning(
+                    "reminder %s: not published (%s: %s); trying again in %.1f s",
+                    reminder_id,
+                    type(error).__name__,
+                    error,
+                    pause,
+                )
+                sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     return publish
 

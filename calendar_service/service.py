@@ -415,6 +415,7 @@ REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, OutcomeCommand, ReminderOutcomeTy
     evolve_outcomes,
     reminder_event_from_data,
     OutcomeCommand,
+    settled_by="reminders_due",
     versioned=False,
 )
 """The outcomes of one engagement's reminders, appended without an expected version.

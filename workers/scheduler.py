@@ -345,15 +345,16 @@ def _publisher(
 def run_process(settings: Settings) -> None:
     """`calendar-service scheduler`: run until SIGTERM or SIGINT. With a broker, jobs publish
     `calendar.deliver_reminder`; without one, they deliver in this process."""
-    configure_logging(settings)
-    check_broker(settings)  # a broker that does not answer stops start-up, in one line
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # First: a SIGTERM during start-up still ends in `run`'s release of the lock.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    configure_logging(settings)
+    check_broker(settings)  # a broker that does not answer stops start-up, in one line
     deliverer: Deliverer | None = None
     if settings.broker is None:
         container = build(settings)

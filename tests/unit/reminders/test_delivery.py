@@ -15,9 +15,11 @@ from calendar_service.domain import (
     Channel,
     Command,
     ExactWhen,
+    InvalidValue,
     ReminderKey,
     ReminderPolicy,
     Reschedule,
+    RetryReminder,
     SetReminderPolicy,
     SubscribeStaff,
     UnsubscribeStaff,
@@ -149,6 +151,7 @@ def test_a_due_reminder_reaches_each_recipient_once_and_its_outcome_is_in_the_hi
     again = world.deliverer.deliver(str(row["reminder_id"]))
     assert again.state is State.DONE
     assert len(world.email.sent) == 2
+    world.projector.catch_up_all()
     world.projector.catch_up_all()
     assert world.reminder()["status"] == "sent"
     history = engagement_history(world.store, str(DAVOS))
@@ -334,3 +337,32 @@ def test_two_outcomes_of_one_reminder_store_one_event(world: World) -> None:
     # A second recording, as after a crash between the append and the task's acknowledgement.
     world.deliverer._record(key, [world.deliverer._missed(key, row, _due(row), world.now)])
     assert world.outcomes() == ["ReminderSent"]
+
+
+def test_an_operator_retries_a_failed_channel_once_through_the_write_path(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row) + GRACE
+    world.email.errors += [TransientDeliveryError("connection refused")] * 2
+    assert world.deliverer.deliver(rid).state is State.SENT  # the webhook; email failed
+    assert world.outcomes() == ["ReminderSent", "ReminderFailed"]
+    unsent = RetryReminder(engagement_id=DAVOS, reminder_id=f"{DAVOS}|start-P1D|v9")
+    with pytest.raises(InvalidValue, match="failure"):  # only a failure can be retried
+        settle(world.store, world.projector, unsent, Envelope("ops"), lambda: world.now)
+
+    world.now += timedelta(hours=1)
+    retry = RetryReminder(engagement_id=DAVOS, reminder_id=rid)
+    settle(world.store, world.projector, retry, Envelope("ops"), lambda: world.now)
+    assert world.reminder()["status"] == "pending"
+    assert world.deliverer.deliver(rid).state is State.SENT
+    assert sorted(n.to for n in world.email.sent) == ["kim@example.org", "park@example.org"]
+    assert len(world.webhook.sent) == 1  # not repeated
+    assert world.outcomes() == ["ReminderSent", "ReminderFailed", "ReminderRetried", "ReminderSent"]
+    last = world.store.read_stream(f"reminders:{DAVOS}")[-1].data
+    assert {d["channel"] for d in last["deliveries"]} == {"email"}
+    world.projector.catch_up_all()
+    assert world.reminder()["status"] == "sent"
+    assert world.deliverer.deliver(rid).state is State.DONE
+    # A second retry of a reminder now sent is refused.
+    with pytest.raises(InvalidValue):
+        settle(world.store, world.projector, retry, Envelope("ops"), lambda: world.now)

@@ -15,8 +15,9 @@ job delivers the reminder itself instead of publishing a task.
   `RedisJobStore` under the deployment's prefix with a Redis store, `SQLAlchemyJobStore` in a
   SQLite file beside a SQLite store (`var/events.jobs.db`), memory with a memory store.
 - One active scheduler: the `scheduler` claim (SET NX PX), renewed every third of
-  CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and waits; a
-  scheduler that cannot renew steps down (pauses its jobs) before its lock can expire.
+  CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and tries the lock
+  every second; a scheduler that cannot renew steps down (pauses its jobs) before its lock can
+  expire, and one that stops (SIGTERM) releases it.
 - Safety net: every CALENDAR_SCHEDULER_NUDGE_INTERVAL seconds it nudges every projection.
 """
 
@@ -65,6 +66,10 @@ logger = logging.getLogger("workers.scheduler")
 
 POLL_SECONDS = 0.2
 """How often the active scheduler looks at the reminder schedule's checkpoint."""
+STANDBY_POLL_SECONDS = 1.0
+"""How often a standby tries the scheduler lock: it takes over within a second of its expiry
+(one SET NX a second), so within CALENDAR_SCHEDULER_LOCK_TTL and a second of the active
+scheduler's death, or at once after its clean shutdown (which releases the lock)."""
 REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
 _SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -155,7 +160,7 @@ class ReminderScheduler:
                             self.lock.holder(),
                         )
                         standby_said = True
-                    stop.wait(self.settings.scheduler_lock_ttl / 3)
+                    stop.wait(min(STANDBY_POLL_SECONDS, self.settings.scheduler_lock_ttl / 3))
                     continue
                 standby_said = False
                 logger.info("scheduler %s: active (holds the scheduler lock)", self.name)

@@ -81,6 +81,8 @@ class HistoryRow:
     sources: tuple[Source, ...]
     derived: bool = False
     """True for a row the log holds no event for (a lapsed invitation): read, not recorded."""
+    reminder_id: str | None = None
+    """The reminder a reminder outcome is about (what `reminders retry` takes); else None."""
 
     @property
     def summary(self) -> str:
@@ -236,6 +238,7 @@ def _row(
         what=words_for(lang).gettext(words) if words else stored.type,
         change=change,
         sources=sources,
+        reminder_id=(str(stored.data.get("reminder_id")) if stored.type in OUTCOME_WORDS else None),
     )
 
 

@@ -9,22 +9,28 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
 2. looks for the reminder's outcome in the log (`reminders:{engagement}`): the final word, so
    a redelivered task, a second scheduler's job or a retry after a crash finds it (`DONE`);
 3. claims the reminder id (`Claims.claim`, SET NX with a ttl): one sender at a time; another
-   caller gets `BUSY` and a crashed holder's claim expires by itself;
+   caller gets `BUSY`. The claim is a lease, renewed every third of its ttl while the delivery
+   runs (`_Lease`), so a crashed holder's claim lapses within the ttl however long sends take;
 4. judges its timing: more than `grace` late with nothing sent yet -> `ReminderMissed`;
 5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels)
    not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
-   sends only to those still waiting;
-6. records `ReminderSent` (someone was reached) or `ReminderFailed` (nobody was) through the
-   write path (`service.handle` with `service.REMINDER_OUTCOMES`), under a command id derived
-   from the reminder id: the domain refuses a second outcome of one reminder, and two appends
-   of one outcome store one event.
+   sends only to those still waiting. A transient failure of a channel, while the grace is
+   not spent, marks the next attempt (`RETRY_MARK`: capped exponential backoff with jitter)
+   and ends the call (`RETRYING`); the scheduler hands the reminder on again, and a call before
+   that attempt's time does nothing (`WAITING`). Once the grace is spent, what still fails is
+   failed for good;
+6. records the outcomes through the write path (`service.handle` with
+   `service.REMINDER_OUTCOMES`): `ReminderSent` for whoever was reached and a `ReminderFailed`
+   per channel that failed someone, in one append, under a command id derived from the
+   reminder id: the domain refuses a second outcome of one reminder, and two appends of one
+   outcome store one event. An operator's retry (`ReminderRetried`, a row's `retry`) opens the
+   failed channels again, with a grace counted from the retry and a command id of its own.
 
-Errors: a `TransientDeliveryError` (a notifier's, or `DeliveryDeferred` when the log or the
-views cannot be read) leaves the claim to the same owner and is for the caller to retry with
-backoff: Celery's autoretry, or `deliver_with_retries`. On the `final_attempt` a transient
-failure is recorded instead. A send that succeeded is never repeated because recording it
-failed: marks and outcomes are retried in-process for `RECORD_PATIENCE` seconds (a Redis
-restart), which is the only window where a crash can make a recipient get a reminder twice.
+Errors: `DeliveryDeferred` (the log, the views or the claims cannot be read) is for the caller
+to retry: Celery's autoretry, or `deliver_with_retries`; then the scheduler's refire. A send
+that succeeded is never repeated because recording it failed: marks and outcomes are retried
+in-process for `RECORD_PATIENCE` seconds (a Redis restart), which is the only window where a
+crash can make a recipient get a reminder twice.
 """
 
 from __future__ import annotations

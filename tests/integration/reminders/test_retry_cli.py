@@ -20,7 +20,7 @@ from calendar_service.domain import (
 )
 from calendar_service.projections.reminders_due import reminder, reminders_of
 from calendar_service.service import REMINDER_OUTCOMES, Envelope, handle
-from tests.reminders_support import due_soon
+from tests.reminders_support import due_soon, wait_until
 
 runner = CliRunner()
 
@@ -34,7 +34,8 @@ def test_a_failed_reminder_is_retried_once_and_anything_else_refused(
     try:
         for command in due_soon("talks", due_in=60):
             container.execute(command, Envelope(actor="kim"))
-        container.projector.catch_up_all()
+        # The container's own thread catches up too: wait for the schedule, not for a pass.
+        wait_until(lambda: bool(reminders_of(container.views, "talks")), 10, "the schedule")
         rows = reminders_of(container.views, "talks")
         rid = next(str(r["reminder_id"]) for r in rows if r["offset"] == "start-PT30S")
         refused = runner.invoke(app, ["reminders", "retry", rid])
@@ -60,7 +61,9 @@ def test_a_failed_reminder_is_retried_once_and_anything_else_refused(
         stream = container.store.read_stream("reminders:talks")
         assert [e.type for e in stream] == ["ReminderFailed", "ReminderRetried"]
         assert stream[-1].data["channels"] == ["email"]
-        container.projector.catch_up_all()
+        wait_until(
+            lambda: (reminder(container.views, rid) or {}).get("retry") is not None, 10, "retry"
+        )
         again = reminder(container.views, rid)
         assert again is not None
         assert again["status"] == "pending"

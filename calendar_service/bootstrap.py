@@ -331,6 +331,7 @@ def reminder_delivery(
         grace=settings.reminder_grace,
         claim_ttl=settings.reminder_claim_ttl,
         retries=settings.reminder_retries,
+        retry_cap=settings.reminder_retry_cap,
         clock=container.clock,
         catch_up=container.projector.catch_up,
         after_record=after_record or (lambda: nudger.nudge(["reminders_due"])),

@@ -149,14 +149,19 @@ class Settings(BaseSettings):
     """An engagement the province declined, in the feeds: mark (its title says so, shown as
     free) or omit (left out, with its deadlines)."""
     reminder_retries: int = 5
-    """Retries of a delivery that failed transiently (backoff 1 s, 2 s, 4 s, ...; max 5 min)."""
-    reminder_claim_ttl: float = 120.0
-    """Seconds a delivery's claim outlives a crashed worker, before another may take over."""
+    """Celery retries of a delivery whose log, views or claims could not be read (a channel
+    that fails is retried until the grace period is spent instead: `reminder_retry_cap`)."""
+    reminder_retry_cap: float = 60.0
+    """Seconds at most between two attempts of a channel that failed transiently (exponential
+    backoff from 1 s with jitter, capped at this, until the grace period is spent)."""
+    reminder_claim_ttl: float = 8.0
+    """Seconds a delivery's claim (a lease renewed every third of it while the send runs)
+    outlives a crashed worker, before another may take over."""
     notify_timeout: float = 10.0
     """Seconds an SMTP or webhook exchange may take before it counts as a transient failure."""
-    scheduler_lock_ttl: float = 30.0
+    scheduler_lock_ttl: float = 15.0
     """Seconds the active scheduler's lock outlives it (renewed every third of that); a standby
-    scheduler takes over after this."""
+    scheduler takes over within this and a third (it looks every third of it)."""
     scheduler_reconcile_interval: float = 120.0
     """Seconds between full reconciliations of the scheduler's jobs with the reminder schedule."""
     scheduler_nudge_interval: float = 10.0
@@ -203,6 +208,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "reminder_claim_ttl",
+        "reminder_retry_cap",
         "notify_timeout",
         "scheduler_lock_ttl",
         "scheduler_reconcile_interval",

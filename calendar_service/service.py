@@ -36,8 +36,9 @@ from calendar_service.domain import (
     Event,
     Feed,
     InvalidValue,
-    RecordOutcome,
+    OutcomeCommand,
     ReminderOutcomes,
+    RetryReminder,
     Subscription,
     decide,
     decide_feed,
@@ -406,14 +407,15 @@ SUBSCRIPTION: Aggregate[Subscription, StaffCommand, StaffEventType] = Aggregate(
     StaffCommand,
     SUBSCRIPTIONS,
 )
-REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, RecordOutcome, ReminderOutcomeType] = Aggregate(
+REMINDER_OUTCOMES: Aggregate[ReminderOutcomes, OutcomeCommand, ReminderOutcomeType] = Aggregate(
     "reminder outcomes",
     REMINDER_STREAM_PREFIX,
-    lambda c: str(c.outcome.engagement_id),
+    lambda c: str(c.engagement_id if isinstance(c, RetryReminder) else c.outcome.engagement_id),
     _timeless(decide_outcome),
     evolve_outcomes,
     reminder_event_from_data,
-    RecordOutcome,
+    OutcomeCommand,
+    settled_by="reminders_due",
     versioned=False,
 )
 """The outcomes of one engagement's reminders, appended without an expected version.

@@ -15,8 +15,9 @@ job delivers the reminder itself instead of publishing a task.
   `RedisJobStore` under the deployment's prefix with a Redis store, `SQLAlchemyJobStore` in a
   SQLite file beside a SQLite store (`var/events.jobs.db`), memory with a memory store.
 - One active scheduler: the `scheduler` claim (SET NX PX), renewed every third of
-  CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and waits; a
-  scheduler that cannot renew steps down (pauses its jobs) before its lock can expire.
+  CALENDAR_SCHEDULER_LOCK_TTL. A second scheduler logs that it is a standby and tries the lock
+  every second; a scheduler that cannot renew steps down (pauses its jobs) before its lock can
+  expire, and one that stops (SIGTERM) releases it.
 - Safety net: every CALENDAR_SCHEDULER_NUDGE_INTERVAL seconds it nudges every projection.
 """
 
@@ -65,9 +66,17 @@ logger = logging.getLogger("workers.scheduler")
 
 POLL_SECONDS = 0.2
 """How often the active scheduler looks at the reminder schedule's checkpoint."""
+STANDBY_POLL_SECONDS = 1.0
+"""How often a standby tries the scheduler lock: it takes over within a second of its expiry
+(one SET NX a second), so within CALENDAR_SCHEDULER_LOCK_TTL and a second of the active
+scheduler's death, or at once after its clean shutdown (which releases the lock)."""
 REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
 _SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+PUBLISH_PATIENCE = 30.0
+"""Seconds a job keeps trying to publish its reminder to a broker that fails (any error: kombu
+raises OperationalError, and AttributeError from a pool whose connection Redis dropped), with
+a new producer each time; after that the reminder is handed on again by the refire."""
 
 _hand_on: Callable[[str], None] | None = None
 
@@ -151,7 +160,7 @@ class ReminderScheduler:
                             self.lock.holder(),
                         )
                         standby_said = True
-                    stop.wait(self.settings.scheduler_lock_ttl / 3)
+                    stop.wait(min(STANDBY_POLL_SECONDS, self.settings.scheduler_lock_ttl / 3))
                     continue
                 standby_said = False
                 logger.info("scheduler %s: active (holds the scheduler lock)", self.name)
@@ -195,7 +204,7 @@ class ReminderScheduler:
                 ApsJobTable(self._aps, grace),
                 grace=settings.reminder_grace,
                 horizon=settings.scheduler_horizon,
-                refire_after=timedelta(seconds=max(1.0, settings.reminder_claim_ttl)),
+                refire_after=timedelta(seconds=max(1.0, settings.reminder_claim_ttl / 2)),
                 clock=self.container.clock,
             )
             self._aps.start(paused=True)
@@ -283,17 +292,57 @@ def _redis_connection(url: str) -> dict[str, Any]:
     return connect
 
 
-def _publisher(settings: Settings) -> Callable[[str], None]:
-    producer, queue = producer_app(settings), queue_name(settings)
+def _publisher(
+    settings: Settings,
+    *,
+    patience: float = PUBLISH_PATIENCE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[str], None]:
+    queue = queue_name(settings)
+    current = [producer_app(settings)]
+    lock = threading.Lock()
+
+    def renew(failed: Any) -> None:
+        with lock:
+            if current[0] is failed:
+                with contextlib.suppress(Exception):
+                    failed.close()
+                current[0] = producer_app(settings)
 
     def publish(reminder_id: str) -> None:
-        producer.send_task(
-            DELIVER_REMINDER,
-            args=[reminder_id],
-            queue=queue,
-            retry=True,
-            retry_policy=_SEND_RETRY,
-        )
+        deadline, pause = time.monotonic() + patience, 0.2
+        while True:
+            producer = current[0]
+            try:
+                producer.send_task(
+                    DELIVER_REMINDER,
+                    args=[reminder_id],
+                    queue=queue,
+                    retry=True,
+                    retry_policy=_SEND_RETRY,
+                )
+                return
+            except Exception as error:  # never dropped: tried again, then refired
+                renew(producer)
+                if time.monotonic() > deadline:
+                    logger.warning(
+                        "reminder %s: not published for %.0f s (%s: %s); handed on again "
+                        "by the next refire",
+                        reminder_id,
+                        patience,
+                        type(error).__name__,
+                        error,
+                    )
+                    raise
+                logger.warning(
+                    "reminder %s: not published (%s: %s); trying again in %.1f s",
+                    reminder_id,
+                    type(error).__name__,
+                    error,
+                    pause,
+                )
+                sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     return publish
 
@@ -301,15 +350,16 @@ def _publisher(settings: Settings) -> Callable[[str], None]:
 def run_process(settings: Settings) -> None:
     """`calendar-service scheduler`: run until SIGTERM or SIGINT. With a broker, jobs publish
     `calendar.deliver_reminder`; without one, they deliver in this process."""
-    configure_logging(settings)
-    check_broker(settings)  # a broker that does not answer stops start-up, in one line
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # First: a SIGTERM during start-up still ends in `run`'s release of the lock.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    configure_logging(settings)
+    check_broker(settings)  # a broker that does not answer stops start-up, in one line
     deliverer: Deliverer | None = None
     if settings.broker is None:
         container = build(settings)

@@ -14,8 +14,7 @@ from celery.signals import worker_ready, worker_shutdown
 from calendar_service.bootstrap import Container, build, reminder_delivery
 from calendar_service.config import load_settings
 from calendar_service.projections import NullNudger
-from calendar_service.reminders.deliver import Deliverer
-from calendar_service.reminders.notify import TransientDeliveryError
+from calendar_service.reminders.deliver import Deliverer, DeliveryDeferred
 from workers.celery_app import DELIVER_REMINDER, PROJECT, app
 from workers.nudge import celery_nudger
 
@@ -115,7 +114,7 @@ class _AtMostEvery:
     bind=True,
     acks_late=True,
     ignore_result=True,
-    autoretry_for=(TransientDeliveryError,),
+    autoretry_for=(DeliveryDeferred,),
     retry_backoff=True,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -123,15 +122,11 @@ class _AtMostEvery:
 )
 def deliver_reminder(self: Task, reminder_id: str) -> None:
     """Deliver one reminder exactly once (re-checked, claimed, sent, recorded); safe to run
-    twice or at once. Transient failures are retried with backoff, CALENDAR_REMINDER_RETRIES
-    times; the last attempt records them as failed instead."""
+    twice or at once. A channel that fails transiently is tried again when the scheduler hands
+    the reminder on again (with capped backoff, until the grace period is spent); only a log,
+    views or claims store that cannot be read is retried here, CALENDAR_REMINDER_RETRIES
+    times, and then by the scheduler as well."""
     deliverer = delivery()
     self.max_retries = deliverer.retries
-    retries = self.request.retries
-    result = deliverer.deliver(
-        reminder_id,
-        owner=self.request.id,
-        attempt=retries + 1,
-        final_attempt=retries >= deliverer.retries,
-    )
+    result = deliverer.deliver(reminder_id, owner=self.request.id)
     logger.info("reminder %s: %s %s", reminder_id, result.state, result.detail)

@@ -352,7 +352,7 @@ def history(
 def _history_json(row: HistoryRow, reader: _Reader) -> dict[str, Any]:
     from calendar_service.read.wording import describe_source
 
-    return {
+    found: dict[str, Any] = {
         "version": row.version,
         "position": row.position,
         "known_at": row.known_at.astimezone(reader.viewer).isoformat(),
@@ -364,6 +364,9 @@ def _history_json(row: HistoryRow, reader: _Reader) -> dict[str, Any]:
         "derived": row.derived,
         "sources": [describe_source(source, reader.lang) for source in row.sources],
     }
+    if row.reminder_id is not None:
+        found["reminder_id"] = row.reminder_id
+    return found
 
 
 def _zone(name: str) -> ZoneInfo:

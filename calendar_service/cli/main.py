@@ -21,6 +21,7 @@ from calendar_service.cli.options import (
     settings,
 )
 from calendar_service.cli.projections import projections_app
+from calendar_service.cli.reminders import reminders_app
 from calendar_service.cli.scheduler import scheduler
 from calendar_service.cli.staff import staff_app
 from calendar_service.cli.tokens import tokens_app
@@ -129,6 +130,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(staff_app, name="staff")
 app.add_typer(projections_app, name="projections")
+app.add_typer(reminders_app, name="reminders")
 app.command("scheduler")(scheduler)
 
 

@@ -6,24 +6,33 @@ parses it. Its outcome is a fact of its own, kept in the stream `reminders:{enga
 (`reminder_stream`) beside the engagement's stream, so the engagement's version (what an
 officer's If-Match names) moves only when the engagement does, while its timeline shows both.
 
-- `ReminderSent`: reached its recipients (`deliveries`); `failures` lists any who could not be.
-- `ReminderFailed`: reached nobody after `attempts` tries; `failures` says why, per recipient.
+- `ReminderSent`: reached its recipients (`deliveries`); `failures` lists any who could not be
+  (only in events recorded before outcomes were kept per channel).
+- `ReminderFailed`: reached nobody by its `channel` (every channel when `channel` is empty, as
+  events recorded before outcomes were kept per channel read) after `attempts` tries, each
+  channel retried until the grace period was spent; `failures` says why, per recipient.
 - `ReminderMissed`: its time passed while the service was down for longer than the grace
   period (`late_ms` > `grace`), so it was not sent late.
 
 Each carries `reminder_id` in its data, which is what the reminder schedule projection marks
 its row by. `REMINDER_EVENT_TYPES` is the registry readers decode with.
 
-Exactly once, as the domain says it: `RecordOutcome` is the intent, `decide_outcome(state,
-command)` refuses (decides nothing for) a reminder whose outcome is already in the stream, and
-`evolve_outcomes` folds the stream into `ReminderOutcomes` (reminder id -> outcome type).
+Exactly once, as the domain says it: `RecordOutcome` is the intent (one delivery's outcomes:
+`ReminderSent` for the channels that reached someone and a `ReminderFailed` per channel that
+did not, appended together), `decide_outcome(state, command)` refuses (decides nothing for) a
+reminder whose outcome is already in the stream, and `evolve_outcomes` folds the stream into
+`ReminderOutcomes` (reminder id -> outcome type).
+
+A failure stays retryable by an operator: `RetryReminder` (allowed only for a reminder with a
+recorded `ReminderFailed`) records `ReminderRetried`, naming the channels that failed, after
+which the reminder is pending again for those channels and takes one more outcome.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -159,13 +168,16 @@ class ReminderSent(ReminderOutcome):
 
 @dataclass(frozen=True, kw_only=True)
 class ReminderFailed(ReminderOutcome):
-    """Nobody could be reached after `attempts` tries."""
+    """Nobody could be reached by `channel` ('' = by any channel) after `attempts` tries."""
 
     failures: tuple[DeliveryFailure, ...]
     attempts: int = 1
+    channel: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.channel != "":
+            _check_channel(self.channel)
         object.__setattr__(self, "failures", tuple(self.failures))
         if not self.failures:
             raise InvalidValue("failures", [], "say who could not be reached, and why")
@@ -193,7 +205,25 @@ def _check_late(value: object) -> None:
         raise InvalidValue("late_ms", value, "give 0 or more")
 
 
-ReminderOutcomeType = ReminderSent | ReminderFailed | ReminderMissed
+@dataclass(frozen=True, kw_only=True)
+class ReminderRetried(ReminderOutcome):
+    """An operator asked for a failed reminder to be tried again, by `channels`, `attempt`
+    being its number (1 for the first retry), with a new grace period from its recording."""
+
+    channels: tuple[str, ...]
+    attempt: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "channels", tuple(self.channels))
+        if not self.channels:
+            raise InvalidValue("channels", [], "name the channels to try again")
+        for channel in self.channels:
+            _check_channel(channel)
+        check_type("attempt", self.attempt, int, "a number of retries")
+
+
+ReminderOutcomeType = ReminderSent | ReminderFailed | ReminderMissed | ReminderRetried
 REMINDER_EVENT_TYPES: Mapping[str, type[ReminderOutcomeType]] = event_types(ReminderOutcomeType)
 """Reminder outcome type name (as stored) -> class."""
 reminder_event_from_data = decoder(REMINDER_EVENT_TYPES, "reminder outcome")
@@ -202,35 +232,98 @@ reminder_event_from_data = decoder(REMINDER_EVENT_TYPES, "reminder outcome")
 
 @dataclass(frozen=True, kw_only=True)
 class RecordOutcome:
-    """Record what became of one reminder (the outcome names the reminder and its stream)."""
+    """Record what became of one reminder (the outcome names the reminder and its stream);
+    `also`: the other outcomes of the same delivery (a `ReminderFailed` per failed channel)."""
 
     outcome: ReminderOutcomeType
+    also: tuple[ReminderOutcomeType, ...] = ()
     VERB: ClassVar[str] = "record the reminder's outcome"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryReminder:
+    """Try a failed reminder again (an operator's `calendar-service reminders retry ID`)."""
+
+    engagement_id: EngagementId
+    reminder_id: str
+    VERB: ClassVar[str] = "retry the reminder"
+
+
+OutcomeCommand = RecordOutcome | RetryReminder
 
 
 @dataclass(frozen=True)
 class ReminderOutcomes:
-    """What became of an engagement's reminders so far: reminder id -> outcome type name."""
+    """What became of an engagement's reminders so far: reminder id -> outcome type name, and
+    the last outcomes of each reminder's delivery (what a retry looks at)."""
 
     engagement_id: str
     recorded: Mapping[str, str]
+    last: Mapping[str, tuple[ReminderOutcomeType, ...]] = field(default_factory=dict)
+    retries: Mapping[str, int] = field(default_factory=dict)
 
 
 def decide_outcome(
-    state: ReminderOutcomes | None, command: RecordOutcome
+    state: ReminderOutcomes | None, command: OutcomeCommand
 ) -> list[ReminderOutcomeType]:
-    """The outcome, unless one is recorded for its reminder already: the first outcome is the
-    reminder's only one (a second delivery, a retry after a crash, decides nothing)."""
+    """The outcomes, unless one is recorded for the reminder already: the first outcome is the
+    reminder's only one (a second delivery, a retry after a crash, decides nothing) until an
+    operator retries it. A retry of a reminder without a recorded failure is refused."""
+    if isinstance(command, RetryReminder):
+        return _decide_retry(state, command)
     outcome = command.outcome
     if state is not None and outcome.reminder_id in state.recorded:
         return []
-    return [outcome]
+    return [outcome, *command.also]
+
+
+def _decide_retry(
+    state: ReminderOutcomes | None, command: RetryReminder
+) -> list[ReminderOutcomeType]:
+    rid = command.reminder_id
+    last = () if state is None else state.last.get(rid, ())
+    failed = [event for event in last if isinstance(event, ReminderFailed)]
+    if not failed:
+        raise InvalidValue(
+            "reminder_id", rid, "only a reminder whose failure is recorded can be retried"
+        )
+    channels = sorted(
+        {f.channel for event in failed for f in event.failures}
+        if any(event.channel == "" for event in failed)
+        else {event.channel for event in failed}
+    )
+    first = failed[0]
+    assert state is not None
+    return [
+        ReminderRetried(
+            engagement_id=first.engagement_id,
+            reminder_id=rid,
+            offset=first.offset,
+            due_at=first.due_at,
+            channels=tuple(channels),
+            attempt=state.retries.get(rid, 0) + 1,
+        )
+    ]
 
 
 def evolve_outcomes(state: ReminderOutcomes | None, event: ReminderOutcomeType) -> ReminderOutcomes:
-    """The outcomes after `event`; the first recorded for a reminder stays its outcome."""
+    """The outcomes after `event`; the first recorded for a reminder stays its outcome (the
+    others of its delivery join it) until a `ReminderRetried` opens it again."""
+    rid = event.reminder_id
     if state is None:
-        return ReminderOutcomes(str(event.engagement_id), {event.reminder_id: event.event_type})
-    if event.reminder_id in state.recorded:
-        return state
-    return replace(state, recorded={**state.recorded, event.reminder_id: event.event_type})
+        state = ReminderOutcomes(str(event.engagement_id), {})
+    if isinstance(event, ReminderRetried):
+        recorded = {k: v for k, v in state.recorded.items() if k != rid}
+        return replace(
+            state,
+            recorded=recorded,
+            last={**state.last, rid: ()},
+            retries={**state.retries, rid: event.attempt},
+        )
+    if rid in state.recorded:  # the others of the same delivery: nothing else is decided
+        return replace(state, last={**state.last, rid: (*state.last.get(rid, ()), event)})
+    return replace(
+        state,
+        recorded={**state.recorded, rid: event.event_type},
+        last={**state.last, rid: (event,)},
+    )

@@ -17,7 +17,10 @@ again. A planned instant already past when the event that planned it was recorde
 scheduled at all (the seed's 2024 history, any backfill): it is neither sent nor missed.
 
 Outcomes: an event of type ReminderSent, ReminderFailed or ReminderMissed whose data names a
-`reminder_id` sets that row's `status` (pending -> sent | failed | missed).
+`reminder_id` sets that row's `status` (pending -> sent | failed | missed; the first of one
+delivery's outcomes decides it, a `ReminderFailed` of one channel beside a `ReminderSent` adds
+that channel to `failed_channels`). A `ReminderRetried` (an operator's retry) makes the row
+pending again, with `retry`: the retry's number, its channels, and when it was recorded.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from calendar_service.projections.views import Doc, ViewStore
 NAME = "reminders_due"
 REMINDERS, PLANS = "reminders", "plans"
 OUTCOMES = {"ReminderSent": "sent", "ReminderFailed": "failed", "ReminderMissed": "missed"}
+RETRIED = "ReminderRetried"
 __all__ = [
     "DEADLINE_MORNING",
     "DEFAULT_OFFSETS",
@@ -104,7 +108,7 @@ class RemindersDueProjection(EngagementProjection):
         self._default_offsets = default_offsets
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
-        if event.type in OUTCOMES:
+        if event.type in OUTCOMES or event.type == RETRIED:
             _record_outcome(event, batch)
             return
         entry = fold_engagement(event, batch, _load)
@@ -199,7 +203,22 @@ def _record_outcome(event: StoredEvent, batch: Batch) -> None:
     doc = batch.get(REMINDERS, rid)
     if doc is None:
         return
-    updated = {**doc, "status": OUTCOMES[event.type], "outcome_position": event.position}
+    if event.type == RETRIED:
+        retry = {
+            "attempt": event.data.get("attempt", 1),
+            "channels": list(event.data.get("channels", [])),
+            "at": instant_key(event.recorded_at),
+        }
+        updated = {**doc, "status": "pending", "retry": retry, "failed_channels": []}
+    elif doc["status"] == "pending":
+        updated = {**doc, "status": OUTCOMES[event.type], "outcome_position": event.position}
+        if event.type == "ReminderFailed" and event.data.get("channel"):
+            updated["failed_channels"] = [event.data["channel"]]
+    elif event.type == "ReminderFailed" and event.data.get("channel"):
+        failed = sorted({*doc.get("failed_channels", []), str(event.data["channel"])})
+        updated = {**doc, "failed_channels": failed}
+    else:
+        return
     batch.put(REMINDERS, rid, updated, doc["due_at"])
 
 

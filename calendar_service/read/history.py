@@ -94,6 +94,8 @@ class HistoryRow:
     visibility: Visibility = Visibility.PUBLIC
     """Internal: staff only (an internal note, a reminder policy or outcome, a change that
     could not apply); public: a public reader reads it too, without who or why."""
+    reminder_id: str | None = None
+    """The reminder a reminder outcome is about (what `reminders retry` takes); else None."""
 
     @property
     def summary(self) -> str:
@@ -129,6 +131,7 @@ OUTCOME_WORDS = {
     "ReminderSent": N_("reminder sent"),
     "ReminderFailed": N_("reminder failed"),
     "ReminderMissed": N_("reminder missed"),
+    "ReminderRetried": N_("reminder retried"),
 }
 """The reminder outcomes an engagement's history shows (stream `reminders:{id}`)."""
 
@@ -307,6 +310,7 @@ def _row(
         change=change,
         sources=sources,
         visibility=visibility,
+        reminder_id=(str(stored.data.get("reminder_id")) if stored.type in OUTCOME_WORDS else None),
     )
 
 
@@ -343,10 +347,26 @@ def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
                 "%(text)s (%(n)d second late)", "%(text)s (%(n)d seconds late)", late, text=text
             )
         return text
+    if stored.type == "ReminderRetried":
+        return t.gettext(
+            "%(offset)s: to be tried again by %(channels)s",
+            offset=offset,
+            channels=t.gettext(", ").join(
+                _channel_words(str(c), lang) for c in data.get("channels", [])
+            ),
+        )
     if stored.type == "ReminderFailed":
         why = "; ".join(
             f"{f.get('channel')} {f.get('to')}: {f.get('error')}" for f in data.get("failures", [])
         )
+        if data.get("channel"):
+            return t.gettext(
+                "%(offset)s: not sent by %(channel)s after %(attempts)s attempts: %(errors)s",
+                offset=offset,
+                channel=_channel_words(str(data["channel"]), lang),
+                attempts=data.get("attempts", "?"),
+                errors=why,
+            )
         return t.gettext(
             "%(offset)s: reached nobody after %(attempts)s attempts: %(errors)s",
             offset=offset,
@@ -360,6 +380,15 @@ def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
         offset=offset,
         grace=_grace(data.get("grace"), lang),
     )
+
+
+def _channel_words(channel: str, lang: str) -> str:
+    t = words_for(lang)
+    if channel == "email":
+        return t.gettext("email")
+    if channel == "webhook":
+        return t.gettext("the team webhook")
+    return t.gettext("the service log")
 
 
 def _grace(value: object, lang: str) -> str:

@@ -9,28 +9,36 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
 2. looks for the reminder's outcome in the log (`reminders:{engagement}`): the final word, so
    a redelivered task, a second scheduler's job or a retry after a crash finds it (`DONE`);
 3. claims the reminder id (`Claims.claim`, SET NX with a ttl): one sender at a time; another
-   caller gets `BUSY` and a crashed holder's claim expires by itself;
+   caller gets `BUSY`. The claim is a lease, renewed every third of its ttl while the delivery
+   runs (`_Lease`), so a crashed holder's claim lapses within the ttl however long sends take;
 4. judges its timing: more than `grace` late with nothing sent yet -> `ReminderMissed`;
 5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels)
    not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
-   sends only to those still waiting;
-6. records `ReminderSent` (someone was reached) or `ReminderFailed` (nobody was) through the
-   write path (`service.handle` with `service.REMINDER_OUTCOMES`), under a command id derived
-   from the reminder id: the domain refuses a second outcome of one reminder, and two appends
-   of one outcome store one event.
+   sends only to those still waiting. A transient failure of a channel, while the grace is
+   not spent, marks the next attempt (`RETRY_MARK`: capped exponential backoff with jitter)
+   and ends the call (`RETRYING`); the scheduler hands the reminder on again, and a call before
+   that attempt's time does nothing (`WAITING`). Once the grace is spent, what still fails is
+   failed for good;
+6. records the outcomes through the write path (`service.handle` with
+   `service.REMINDER_OUTCOMES`): `ReminderSent` for whoever was reached and a `ReminderFailed`
+   per channel that failed someone, in one append, under a command id derived from the
+   reminder id: the domain refuses a second outcome of one reminder, and two appends of one
+   outcome store one event. An operator's retry (`ReminderRetried`, a row's `retry`) opens the
+   failed channels again, with a grace counted from the retry and a command id of its own.
 
-Errors: a `TransientDeliveryError` (a notifier's, or `DeliveryDeferred` when the log or the
-views cannot be read) leaves the claim to the same owner and is for the caller to retry with
-backoff: Celery's autoretry, or `deliver_with_retries`. On the `final_attempt` a transient
-failure is recorded instead. A send that succeeded is never repeated because recording it
-failed: marks and outcomes are retried in-process for `RECORD_PATIENCE` seconds (a Redis
-restart), which is the only window where a crash can make a recipient get a reminder twice.
+Errors: `DeliveryDeferred` (the log, the views or the claims cannot be read) is for the caller
+to retry: Celery's autoretry, or `deliver_with_retries`; then the scheduler's refire. A send
+that succeeded is never repeated because recording it failed: marks and outcomes are retried
+in-process for `RECORD_PATIENCE` seconds (a Redis restart), which is the only window where a
+crash can make a recipient get a reminder twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +87,10 @@ RECORD_PATIENCE = 60.0
 """Seconds a mark or an outcome is retried in-process after a send (a Redis restart)."""
 SCHEDULE_PATIENCE = 2.0
 """Seconds to wait for the reminder schedule to apply the engagement's latest events."""
+RETRY_MARK = "#retry"
+"""The mark that keeps a delivery's next attempt: its number and when (`next_at`)."""
+FIRST_PAUSE = 1.0
+"""Seconds before the second attempt of a channel that failed; doubled at each attempt."""
 _INFRA = (EventStoreError, ViewStoreError, ClaimsError)
 T = TypeVar("T")
 
@@ -100,6 +112,10 @@ class State(StrEnum):
     """Another delivery holds its claim."""
     EARLY = "early"
     """Not due yet: nothing done."""
+    RETRYING = "retrying"
+    """A channel failed transiently and the grace is not spent: tried again from `next_at`."""
+    WAITING = "waiting"
+    """Handed on again before its next attempt is due: nothing done."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +144,12 @@ class Deliverer:
     """By channel: 'log' always, 'email' and 'webhook' when configured."""
     composer: Composer
     grace: timedelta
-    claim_ttl: float = 120.0
+    claim_ttl: float = 8.0
+    """The claim's lease: renewed every third of it while a delivery runs."""
     retries: int = 5
+    """Celery retries of a delivery that cannot read the log, the views or the claims."""
+    retry_cap: float = 60.0
+    """Seconds at most between two attempts of a channel that failed transiently."""
     clock: Callable[[], datetime] = utc_now
     catch_up: Callable[[str], object] = _no_catch_up
     """Brings a projection up to the log (`Projector.catch_up`)."""
@@ -144,16 +164,9 @@ class Deliverer:
             notifier.close()
         self.claims.close()
 
-    def deliver(
-        self,
-        reminder_id: str,
-        *,
-        owner: str | None = None,
-        attempt: int = 1,
-        final_attempt: bool = True,
-    ) -> Delivered:
+    def deliver(self, reminder_id: str, *, owner: str | None = None) -> Delivered:
         """Deliver the reminder if it is still due and nobody has; see the module docstring.
-        `owner` names this delivery across its retries (a Celery task id)."""
+        `owner` names this delivery (a Celery task id)."""
         try:
             key = ReminderKey.parse(reminder_id)
         except InvalidValue as error:
@@ -170,21 +183,17 @@ class Deliverer:
                 return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
         except _INFRA as error:
             raise DeliveryDeferred(f"reminder {reminder_id}: {error}") from error
-        keep_claim = False
+        lease = _Lease(self.claims, reminder_id, owner, self.claim_ttl)
         try:
-            result = self._claimed(key, row, plan, owner, attempt, final_attempt)
-        except TransientDeliveryError:
-            keep_claim = True  # for the retry, by the same owner
-            raise
+            return self._claimed(key, row, plan)
         finally:
-            if not keep_claim:
-                self._quietly(lambda: self.claims.release(reminder_id, owner))
-        return result
+            lease.stop()
+            self._quietly(lambda: self.claims.release(reminder_id, owner))
 
-    def _claimed(
-        self, key: ReminderKey, row: Doc, plan: Doc, owner: str, attempt: int, final: bool
-    ) -> Delivered:
+    def _claimed(self, key: ReminderKey, row: Doc, plan: Doc) -> Delivered:
         rid = str(key)
+        retry = row.get("retry") or {}
+        generation = int(retry.get("attempt", 0))
         try:
             if (found := self._outcome(key)) is not None:
                 return Delivered(rid, State.DONE, found)
@@ -193,40 +202,59 @@ class Deliverer:
             raise DeliveryDeferred(f"reminder {rid}: {error}") from error
         due = _moment(row["due_at"])
         now = self.clock()
-        when = timing(due, now, self.grace)
-        if when is Timing.EARLY:
-            return Delivered(rid, State.EARLY, f"due {due.isoformat()}")
-        if when is Timing.MISSED and not marks:
-            self._record(key, self._missed(key, row, due, now))
-            return Delivered(rid, State.MISSED, f"{(now - due).total_seconds():.0f} s late")
+        backoff = _backoff_of(marks, generation)
+        if backoff is not None and now < backoff.next_at:
+            return Delivered(rid, State.WAITING, f"next attempt at {backoff.next_at.isoformat()}")
+        if generation:  # an operator's retry: its own grace period, from when it was asked
+            deadline = _moment(retry["at"]) + self.grace
+        else:
+            when = timing(due, now, self.grace)
+            if when is Timing.EARLY:
+                return Delivered(rid, State.EARLY, f"due {due.isoformat()}")
+            if when is Timing.MISSED and not marks:
+                self._record(key, [self._missed(key, row, due, now)])
+                return Delivered(rid, State.MISSED, f"{(now - due).total_seconds():.0f} s late")
+            deadline = due + self.grace
+        attempt = 1 if backoff is None else backoff.attempt + 1
+        final = now >= deadline  # the grace is spent: a transient failure is final now
         engagement = Engagement.from_json(plan["engagement"])
         info = ReminderInfo(rid, row["offset"], due, row.get("rule"))
         last_modified = _moment(plan["updated_at"]) if plan.get("updated_at") else now
+        channels = set(retry["channels"]) if generation else None
+        targets = [
+            target
+            for target in self._targets(engagement)
+            if channels is None or target.channel in channels
+        ]
         waiting = []
-        for target in self._targets(engagement):
-            if target.key in marks:
+        for target in targets:
+            if _settled(marks.get(target.key), generation):
                 continue
             try:
                 self._send(info, engagement, target, last_modified)
             except PermanentDeliveryError as error:
-                marks[target.key] = self._mark(rid, target, _failed(target, error.detail, True))
+                value = _failed(target, error.detail, True, generation)
             except TransientDeliveryError as error:
                 if not final:
                     waiting.append(f"{target.channel} {target.to}: {error.detail}")
                     continue
-                marks[target.key] = self._mark(rid, target, _failed(target, error.detail, False))
+                value = _failed(target, error.detail, False, generation)
             else:
-                marks[target.key] = self._mark(rid, target, _sent(target, self.clock()))
-            if len(marks) > 1:  # a long delivery keeps its claim
-                self._quietly(lambda: self.claims.claim(rid, owner, self.claim_ttl))
+                value = _sent(target, self.clock(), generation)
+            marks[target.key] = self._mark(rid, target.key, value)
         if waiting:
-            raise TransientDeliveryError(
-                f"reminder {rid}, attempt {attempt}: " + "; ".join(waiting)
-            )
-        outcome = _outcome_of(key, row, due, marks, attempt)
-        self._record(key, outcome)
-        state = State.SENT if isinstance(outcome, ReminderSent) else State.FAILED
-        return Delivered(rid, state)
+            pause = _pause(attempt, self.retry_cap)
+            next_at = min(self.clock() + timedelta(seconds=pause), deadline)
+            value = {"gen": generation, "attempt": attempt, "next_at": next_at.isoformat()}
+            self._mark(rid, RETRY_MARK, value)
+            detail = f"attempt {attempt}, next at {next_at.isoformat()}: " + "; ".join(waiting)
+            logger.warning("reminder %s: %s", rid, detail)
+            return Delivered(rid, State.RETRYING, detail)
+        keys = None if channels is None else {target.key for target in targets}
+        outcomes = _outcomes_of(key, row, due, marks, attempt, generation, keys)
+        self._record(key, outcomes, generation)
+        state = State.SENT if isinstance(outcomes[0], ReminderSent) else State.FAILED
+        return Delivered(rid, state, ", ".join(o.event_type for o in outcomes))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -281,9 +309,9 @@ class Deliverer:
         self.notifiers[target.channel].send(notification)
         logger.debug("reminder %s sent by %s to %s", info.reminder_id, target.channel, target.to)
 
-    def _mark(self, rid: str, target: Target, value: dict[str, Any]) -> str:
+    def _mark(self, rid: str, item: str, value: dict[str, Any]) -> str:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        self._patiently(lambda: self.claims.mark(rid, target.key, text, MARK_TTL))
+        self._patiently(lambda: self.claims.mark(rid, item, text, MARK_TTL))
         return text
 
     def _missed(self, key: ReminderKey, row: Doc, due: datetime, now: datetime) -> ReminderMissed:
@@ -296,13 +324,16 @@ class Deliverer:
             grace=timedelta(seconds=int(self.grace.total_seconds())),
         )
 
-    def _record(self, key: ReminderKey, outcome: ReminderOutcomeType) -> None:
-        command = RecordOutcome(outcome=outcome)
-        envelope = Envelope(actor=self.actor, command_id=outcome_command_id(key))
+    def _record(
+        self, key: ReminderKey, outcomes: list[ReminderOutcomeType], generation: int = 0
+    ) -> None:
+        command = RecordOutcome(outcome=outcomes[0], also=tuple(outcomes[1:]))
+        envelope = Envelope(actor=self.actor, command_id=outcome_command_id(key, generation))
         self._patiently(
             lambda: handle(self.store, REMINDER_OUTCOMES, command, envelope, self.clock)
         )
-        logger.info("reminder %s: %s recorded", key, outcome.event_type)
+        kinds = ", ".join(outcome.event_type for outcome in outcomes)
+        logger.info("reminder %s: %s recorded", key, kinds)
         self._quietly(self.after_record)
 
     def _patiently(self, action: Callable[[], T]) -> T:
@@ -334,16 +365,15 @@ def deliver_with_retries(
     max_backoff: float = 300.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivered:
-    """`deliver`, retried with exponential backoff on transient failures, up to
-    `deliverer.retries` times: the embedded mode's Celery autoretry."""
-    owner = uuid4().hex
+    """`deliver`, retried with exponential backoff while the log, the views or the claims
+    cannot be read, up to `deliverer.retries` times: the embedded mode's Celery autoretry. (A
+    channel that fails is retried by handing the reminder on again: the scheduler's refire.)"""
     attempt = 1
     while True:
-        final = attempt > deliverer.retries
         try:
-            return deliverer.deliver(reminder_id, owner=owner, attempt=attempt, final_attempt=final)
-        except TransientDeliveryError as error:
-            if final:
+            return deliverer.deliver(reminder_id)
+        except DeliveryDeferred as error:
+            if attempt > deliverer.retries:
                 raise
             pause = min(backoff * 2 ** (attempt - 1), max_backoff)
             logger.warning("reminder %s: %s; retry in %.0f s", reminder_id, error, pause)
@@ -351,18 +381,76 @@ def deliver_with_retries(
             attempt += 1
 
 
-def outcome_command_id(key: ReminderKey) -> UUID:
+def outcome_command_id(key: ReminderKey, generation: int = 0) -> UUID:
     """The command id every recording of this reminder's outcome carries: a retried or a
-    concurrent recording is then the same command, and stores nothing twice."""
-    return uuid5(OUTCOME_IDS, str(key))
+    concurrent recording is then the same command, and stores nothing twice. An operator's
+    retry (`generation` 1, 2, ...) records under its own."""
+    return uuid5(OUTCOME_IDS, str(key) if not generation else f"{key}#retry{generation}")
+
+
+@dataclass(frozen=True)
+class _Backoff:
+    attempt: int
+    next_at: datetime
+
+
+def _backoff_of(marks: Mapping[str, str], generation: int) -> _Backoff | None:
+    """The attempt this delivery made last and when the next may run, if a channel failed."""
+    text = marks.get(RETRY_MARK)
+    if text is None:
+        return None
+    value = json.loads(text)
+    if int(value.get("gen", 0)) != generation:
+        return None
+    return _Backoff(int(value["attempt"]), datetime.fromisoformat(value["next_at"]))
+
+
+def _pause(attempt: int, cap: float) -> float:
+    """Seconds before the attempt after `attempt`: exponential, capped, with full jitter in
+    its upper half (so workers that failed together do not retry together)."""
+    ceiling = min(cap, FIRST_PAUSE * 2 ** min(attempt - 1, 30))
+    return float(ceiling * random.uniform(0.5, 1.0))
+
+
+def _settled(text: str | None, generation: int) -> bool:
+    """Whether a recipient's mark means it needs nothing more in this generation: reached at
+    any time, or failed for good in this one."""
+    if text is None:
+        return False
+    mark = json.loads(text)
+    return bool(mark["state"] == "sent" or int(mark.get("gen", 0)) == generation)
+
+
+class _Lease:
+    """Renews a delivery's claim every third of its ttl while the send runs (a heartbeat), so
+    a claim outlives a dead worker by at most its ttl, however long a live send takes."""
+
+    def __init__(self, claims: Claims, key: str, owner: str, ttl: float) -> None:
+        self._claims, self._key, self._owner, self._ttl = claims, key, owner, ttl
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease {key}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._ttl / 3):
+            try:
+                if not self._claims.claim(self._key, self._owner, self._ttl):
+                    logger.warning("reminder %s: claim lost to another delivery", self._key)
+            except Exception as error:  # a claim not renewed expires; the send goes on
+                logger.warning("reminder %s: claim not renewed: %s", self._key, error)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def _moment(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _sent(target: Target, at: datetime) -> dict[str, Any]:
+def _sent(target: Target, at: datetime, generation: int = 0) -> dict[str, Any]:
     return {
+        "gen": generation,
         "state": "sent",
         "channel": target.channel,
         "to": target.to,
@@ -371,8 +459,9 @@ def _sent(target: Target, at: datetime) -> dict[str, Any]:
     }
 
 
-def _failed(target: Target, error: str, permanent: bool) -> dict[str, Any]:
+def _failed(target: Target, error: str, permanent: bool, generation: int = 0) -> dict[str, Any]:
     return {
+        "gen": generation,
         "state": "failed",
         "channel": target.channel,
         "to": target.to,
@@ -382,12 +471,22 @@ def _failed(target: Target, error: str, permanent: bool) -> dict[str, Any]:
     }
 
 
-def _outcome_of(
-    key: ReminderKey, row: Doc, due: datetime, marks: dict[str, str], attempt: int
-) -> ReminderOutcomeType:
-    sent, failed = [], []
+def _outcomes_of(
+    key: ReminderKey,
+    row: Doc,
+    due: datetime,
+    marks: dict[str, str],
+    attempts: int,
+    generation: int = 0,
+    keys: set[str] | None = None,
+) -> list[ReminderOutcomeType]:
+    """`ReminderSent` for whoever was reached (first), then a `ReminderFailed` per channel
+    that failed someone: a failed email never hides inside the record of a sent webhook.
+    `keys`: the recipients an operator's retry was about (None: every one marked)."""
+    sent: list[DeliveryRecord] = []
+    failed: dict[str, list[DeliveryFailure]] = {}
     for item, text in sorted(marks.items()):
-        if item.startswith("#"):
+        if item.startswith("#") or (keys is not None and item not in keys):
             continue
         mark = json.loads(text)
         if mark["state"] == "sent":
@@ -399,8 +498,8 @@ def _outcome_of(
                     lang=mark["lang"],
                 )
             )
-        else:
-            failed.append(
+        elif int(mark.get("gen", 0)) == generation:
+            failed.setdefault(mark["channel"], []).append(
                 DeliveryFailure(
                     channel=mark["channel"],
                     to=mark["to"],
@@ -414,8 +513,13 @@ def _outcome_of(
         "offset": row["offset"],
         "due_at": due,
     }
+    outcomes: list[ReminderOutcomeType] = []
     if sent:
         first = min(record.at for record in sent)
         late = max(0, int((first - due) / timedelta(milliseconds=1)))
-        return ReminderSent(**common, deliveries=tuple(sent), failures=tuple(failed), late_ms=late)
-    return ReminderFailed(**common, failures=tuple(failed), attempts=attempt)
+        outcomes.append(ReminderSent(**common, deliveries=tuple(sent), late_ms=late))
+    for channel, failures in sorted(failed.items()):
+        outcomes.append(
+            ReminderFailed(**common, failures=tuple(failures), attempts=attempts, channel=channel)
+        )
+    return outcomes

@@ -7,9 +7,10 @@ scheduler may run them.
   table with the projection (at start-up and every few minutes), so the job store is a cache
   that can be deleted and rebuilt; `incremental()` looks only at the window around now, and
   only when the projection has moved (or `force`), so a reminder planned a few seconds ahead is
-  scheduled in time. A job for a reminder that is no longer pending (sent, superseded,
-  cancelled) is removed. A reminder already due and still pending (its job ran while the
-  scheduler was down, its message or its worker was lost) is handed on at once, and again
+  scheduled in time (and one an operator retried is handed on at once). A job for a reminder
+  that is no longer pending (sent, superseded, cancelled) is removed. A reminder already due
+  and still pending (its job ran while the scheduler was down, its message or its worker was
+  lost) is handed on at once, and again
   every `refire_after` while it stays pending: the delivery's claim and the log's outcome make
   the repeats harmless, and the delivery decides whether it is late or missed.
 - `LeaderLock`: exactly one scheduler is active: the holder of the `scheduler` claim, renewed
@@ -38,6 +39,9 @@ from calendar_service.reminders.leases import Claims, ClaimsError
 logger = logging.getLogger(__name__)
 
 ENGAGEMENT_STREAM = "engagement:"
+REMINDER_STREAM = "reminders:"
+RETRIED = "ReminderRetried"
+"""An operator's retry: the reminder is pending again, and handed on at once."""
 LOCK_KEY = "scheduler"
 
 
@@ -117,6 +121,8 @@ class Reconciler:
                     break
                 if event.stream.startswith(ENGAGEMENT_STREAM):
                     touched.add(event.stream[len(ENGAGEMENT_STREAM) :])
+                elif event.type == RETRIED and event.stream.startswith(REMINDER_STREAM):
+                    touched.add(event.stream[len(REMINDER_STREAM) :])  # pending again
             self._position = checkpoint
         if not touched and not force:
             return None

@@ -354,7 +354,7 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
     deployment: Deployment,
 ) -> None:
     smtp, hooks = deployment.smtp, deployment.hooks
-    # Down: nobody can be reached by email; after the retries, ReminderFailed.
+    # Down: nobody can be reached by email; retried until the grace is spent, ReminderFailed.
     smtp.stop()
     down = _new_id("smtp-down")
     try:
@@ -365,7 +365,8 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
     ((kind, _),) = deployment.outcomes(down)
     assert kind == "ReminderFailed"
     failed = deployment.container.store.read_stream(f"reminders:{down}")[0].data
-    assert failed["attempts"] == 3
+    assert failed["attempts"] >= 2
+    assert failed["channel"] == "email"
     assert {f["to"] for f in failed["failures"]} == {KIM, PARK}
 
     # Refusing: 451 is retried, 550 is not; both end in ReminderFailed.
@@ -401,7 +402,7 @@ def test_smtp_refusing_or_down_retries_then_records_failed_and_a_flaky_webhook_d
     assert errors["temp-refusal@example.org"][0] is False
     assert "451" in errors["temp-refusal@example.org"][1]
     assert errors["hard-refusal@example.org"][0] is True
-    assert smtp.attempts_for("temp-refusal@example.org") == 3  # the first try and 2 retries
+    assert smtp.attempts_for("temp-refusal@example.org") >= 2  # retried through the grace
     assert smtp.attempts_for("hard-refusal@example.org") == 1
     assert smtp.for_reminder(deployment.rid(refused)) == []
 

@@ -131,3 +131,47 @@ def _workers_imported_by(path: Path) -> set[str]:
             continue
         found |= {name.split(".")[1] for name in names if name.startswith("workers.")}
     return found
+
+
+def test_a_reminder_the_broker_fails_to_take_is_published_again_never_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis going away under kombu: AttributeError from its pool, then OperationalError; each
+    failure gets a new producer, and the reminder is published once the broker takes it."""
+    from kombu.exceptions import OperationalError
+
+    import workers.scheduler as scheduler
+
+    failures: list[Exception] = [
+        AttributeError("'NoneType' object has no attribute 'send_command'"),
+        OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+    ]
+    made: list[object] = []
+    published: list[list[str]] = []
+
+    class FakeProducer:
+        def send_task(self, name: str, args: list[str], **_: object) -> None:
+            if failures:
+                raise failures.pop(0)
+            published.append(args)
+
+        def close(self) -> None:
+            pass
+
+    def producer_app(settings: Settings) -> FakeProducer:
+        made.append(object())
+        return FakeProducer()
+
+    monkeypatch.setattr(scheduler, "producer_app", producer_app)
+    settings = Settings(store="memory://", broker="redis://127.0.0.1:1/0")
+    pauses: list[float] = []
+    publish = scheduler._publisher(settings, sleep=pauses.append)
+    publish("talks|start-P1D|v1")
+    assert published == [["talks|start-P1D|v1"]]
+    assert len(made) == 3  # the first producer and one new after each failure
+    assert pauses == [0.2, 0.4]
+
+    failures.extend([OperationalError("down")] * 100)
+    stubborn = scheduler._publisher(settings, patience=0.0, sleep=pauses.append)
+    with pytest.raises(OperationalError):  # then the scheduler's refire hands it on again
+        stubborn("talks|start-P1D|v1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -14,9 +15,11 @@ from calendar_service.domain import (
     Channel,
     Command,
     ExactWhen,
+    InvalidValue,
     ReminderKey,
     ReminderPolicy,
     Reschedule,
+    RetryReminder,
     SetReminderPolicy,
     SubscribeStaff,
     UnsubscribeStaff,
@@ -26,7 +29,7 @@ from calendar_service.projections import MemoryViewStore, Projector, default_pro
 from calendar_service.projections.reminders_due import reminders_of
 from calendar_service.read import engagement_history
 from calendar_service.reminders.deliver import Deliverer, State, deliver_with_retries
-from calendar_service.reminders.leases import MemoryClaims
+from calendar_service.reminders.leases import ClaimsUnavailable, MemoryClaims
 from calendar_service.reminders.notify import (
     Notification,
     PermanentDeliveryError,
@@ -149,6 +152,7 @@ def test_a_due_reminder_reaches_each_recipient_once_and_its_outcome_is_in_the_hi
     assert again.state is State.DONE
     assert len(world.email.sent) == 2
     world.projector.catch_up_all()
+    world.projector.catch_up_all()
     assert world.reminder()["status"] == "sent"
     history = engagement_history(world.store, str(DAVOS))
     assert history is not None
@@ -223,34 +227,64 @@ def test_a_transient_failure_is_retried_for_the_recipients_still_waiting_only(
     rid = str(row["reminder_id"])
     world.now = _due(row)
     world.webhook.errors.append(TransientDeliveryError("500 from the chat server"))
-    with pytest.raises(TransientDeliveryError, match="500"):
-        world.deliverer.deliver(rid, owner="task-1", attempt=1, final_attempt=False)
+    first = world.deliverer.deliver(rid, owner="task-1")
+    assert first.state is State.RETRYING
+    assert "500" in first.detail
     assert len(world.email.sent) == 2
     assert world.outcomes() == []
-    # Another caller meanwhile finds the claim kept for the retry.
-    assert world.deliverer.deliver(rid).state is State.BUSY
+    # Handed on again before the backoff's next attempt: nothing is done.
+    assert world.deliverer.deliver(rid).state is State.WAITING
 
-    retried = world.deliverer.deliver(rid, owner="task-1", attempt=2, final_attempt=False)
+    world.now += timedelta(seconds=2)
+    retried = world.deliverer.deliver(rid, owner="task-2")
     assert retried.state is State.SENT
     assert len(world.email.sent) == 2
     assert len(world.webhook.sent) == 1
     assert world.outcomes() == ["ReminderSent"]
 
 
+def test_each_channel_is_retried_until_the_grace_is_spent_then_fails_alone(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    world.email.errors += [TransientDeliveryError("connection refused")] * 1000
+    pauses = []
+    while True:
+        result = world.deliverer.deliver(rid)
+        if result.state not in (State.RETRYING, State.WAITING):
+            break
+        if result.state is State.RETRYING:
+            pauses.append(world.now)
+        world.now += timedelta(seconds=5)
+    assert world.now >= _due(row) + GRACE
+    gaps = [(b - a).total_seconds() for a, b in pairwise(pauses)]
+    assert max(gaps) <= 65  # capped (60 s, and the 5 s steps of this loop)
+    assert len(world.webhook.sent) == 1  # the webhook went at once, and once
+    assert result.state is State.SENT
+    sent, failed = world.store.read_stream(f"reminders:{DAVOS}")
+    assert (sent.type, failed.type) == ("ReminderSent", "ReminderFailed")
+    assert [d["channel"] for d in sent.data["deliveries"]] == ["webhook"]
+    assert sent.data["failures"] == []
+    assert failed.data["channel"] == "email"
+    assert failed.data["attempts"] == len(pauses) + 1
+    assert {f["to"] for f in failed.data["failures"]} == {"kim@example.org", "park@example.org"}
+    history = engagement_history(world.store, str(DAVOS))
+    assert history is not None
+    assert [r.event_type for r in history.rows][-2:] == ["ReminderSent", "ReminderFailed"]
+
+
 def test_retries_exhausted_or_a_permanent_refusal_record_reminder_failed(world: World) -> None:
     world.unsubscribe("kim")
     row = world.reminder()
     rid = str(row["reminder_id"])
-    world.now = _due(row)
-    world.email.errors += [TransientDeliveryError("451 try later")] * 3
-    sleeps: list[float] = []
-    result = deliver_with_retries(world.deliverer, rid, sleep=sleeps.append)
+    world.now = _due(row) + GRACE  # found at the very end of its grace: one attempt
+    world.email.errors += [TransientDeliveryError("451 try later")]
+    result = world.deliverer.deliver(rid)
 
     assert result.state is State.FAILED
-    assert sleeps == [1.0, 2.0]
     (failed,) = world.store.read_stream(f"reminders:{DAVOS}")
     assert failed.type == "ReminderFailed"
-    assert failed.data["attempts"] == 3
+    assert failed.data["attempts"] == 1
     assert failed.data["failures"][0]["error"] == "451 try later"
 
     other = World()
@@ -259,10 +293,28 @@ def test_retries_exhausted_or_a_permanent_refusal_record_reminder_failed(world: 
     row = other.reminder("start-P1D")
     other.now = _due(row)
     other.email.errors.append(PermanentDeliveryError("550 no such mailbox"))
-    assert other.deliverer.deliver(str(row["reminder_id"]), final_attempt=False).state is (
-        State.FAILED
-    )
+    assert other.deliverer.deliver(str(row["reminder_id"])).state is State.FAILED
     assert other.outcomes() == ["ReminderFailed"]
+
+
+def test_an_unreadable_store_is_retried_by_deliver_with_retries(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    calls = []
+    original = world.deliverer.claims.marks
+
+    def flaky(key: str) -> dict[str, str]:
+        calls.append(key)
+        if len(calls) < 3:
+            raise ClaimsUnavailable("redis is restarting")
+        return original(key)
+
+    world.deliverer.claims.marks = flaky  # type: ignore[method-assign]
+    sleeps: list[float] = []
+    result = deliver_with_retries(world.deliverer, rid, sleep=sleeps.append)
+    assert result.state is State.SENT
+    assert sleeps == [1.0, 2.0]
 
 
 def test_with_nobody_subscribed_the_reminder_goes_to_the_log(world: World) -> None:
@@ -283,5 +335,34 @@ def test_two_outcomes_of_one_reminder_store_one_event(world: World) -> None:
     world.deliverer.deliver(rid)
     key = ReminderKey.parse(rid)
     # A second recording, as after a crash between the append and the task's acknowledgement.
-    world.deliverer._record(key, world.deliverer._missed(key, row, _due(row), world.now))
+    world.deliverer._record(key, [world.deliverer._missed(key, row, _due(row), world.now)])
     assert world.outcomes() == ["ReminderSent"]
+
+
+def test_an_operator_retries_a_failed_channel_once_through_the_write_path(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row) + GRACE
+    world.email.errors += [TransientDeliveryError("connection refused")] * 2
+    assert world.deliverer.deliver(rid).state is State.SENT  # the webhook; email failed
+    assert world.outcomes() == ["ReminderSent", "ReminderFailed"]
+    unsent = RetryReminder(engagement_id=DAVOS, reminder_id=f"{DAVOS}|start-P1D|v9")
+    with pytest.raises(InvalidValue, match="failure"):  # only a failure can be retried
+        settle(world.store, world.projector, unsent, Envelope("ops"), lambda: world.now)
+
+    world.now += timedelta(hours=1)
+    retry = RetryReminder(engagement_id=DAVOS, reminder_id=rid)
+    settle(world.store, world.projector, retry, Envelope("ops"), lambda: world.now)
+    assert world.reminder()["status"] == "pending"
+    assert world.deliverer.deliver(rid).state is State.SENT
+    assert sorted(n.to for n in world.email.sent) == ["kim@example.org", "park@example.org"]
+    assert len(world.webhook.sent) == 1  # not repeated
+    assert world.outcomes() == ["ReminderSent", "ReminderFailed", "ReminderRetried", "ReminderSent"]
+    last = world.store.read_stream(f"reminders:{DAVOS}")[-1].data
+    assert {d["channel"] for d in last["deliveries"]} == {"email"}
+    world.projector.catch_up_all()
+    assert world.reminder()["status"] == "sent"
+    assert world.deliverer.deliver(rid).state is State.DONE
+    # A second retry of a reminder now sent is refused.
+    with pytest.raises(InvalidValue):
+        settle(world.store, world.projector, retry, Envelope("ops"), lambda: world.now)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from calendar_service.domain import Cancel, Command, ExactWhen, Reschedule
+from calendar_service.domain import (
+    Cancel,
+    Command,
+    DeliveryFailure,
+    ExactWhen,
+    RecordOutcome,
+    ReminderFailed,
+    Reschedule,
+    RetryReminder,
+)
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.reminders_due import reminders_of
 from calendar_service.reminders.schedule import Reconciler
-from calendar_service.service import ENGAGEMENT, Envelope, handle
+from calendar_service.service import ENGAGEMENT, REMINDER_OUTCOMES, Envelope, handle
 from tests.unit.domain.builders import DAVOS, scheduled, weekdays_only
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
@@ -127,3 +136,37 @@ def test_an_overdue_reminder_still_pending_is_handed_on_now_and_again_after_a_wh
     setup.now += timedelta(minutes=3)
     restarted.incremental(force=True)
     assert all(setup.table.rows[job] == setup.now for job in overdue)  # still pending: again
+
+
+def test_a_reminder_an_operator_retries_is_handed_on_at_the_next_incremental_pass() -> None:
+    setup = Setup()
+    setup.run(scheduled(WHEN))
+    setup.reconciler.full()
+    rid, due = min(setup.pending().items(), key=lambda item: item[1])
+    setup.now = due + timedelta(hours=1)
+    setup.table.run_due(setup.now)
+    failed = ReminderFailed(
+        engagement_id=DAVOS,
+        reminder_id=rid,
+        offset=rid.split("|")[1],
+        due_at=due,
+        failures=(DeliveryFailure(channel="email", to="kim@example.org", error="refused"),),
+        channel="email",
+    )
+    handle(
+        setup.store,
+        REMINDER_OUTCOMES,
+        RecordOutcome(outcome=failed),
+        Envelope("w"),
+        lambda: setup.now,
+    )
+    setup.projector.catch_up_all()
+    setup.reconciler.incremental(force=True)
+    assert rid not in setup.table.rows  # failed: nothing to hand on
+
+    setup.now += timedelta(seconds=1)
+    retry = RetryReminder(engagement_id=DAVOS, reminder_id=rid)
+    handle(setup.store, REMINDER_OUTCOMES, retry, Envelope("ops"), lambda: setup.now)
+    setup.projector.catch_up_all()
+    setup.reconciler.incremental()  # not forced: the retry itself is what moved
+    assert setup.table.rows[rid] == setup.now

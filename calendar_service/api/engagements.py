@@ -22,6 +22,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from calendar_service.api.auth import expected_version, staff_of
+from calendar_service.api.errors import ApiError
 from calendar_service.api.schemas import (
     AcceptIn,
     CancelIn,
@@ -47,12 +48,14 @@ from calendar_service.domain import (
     Accept,
     AddNote,
     AddParticipant,
+    Audience,
     Cancel,
     Command,
     Confirm,
     Decline,
     Delegate,
     EngagementId,
+    EngagementNotFound,
     InvalidValue,
     MarkHeld,
     ReceiveInvitation,
@@ -63,7 +66,7 @@ from calendar_service.domain import (
     SetReminderPolicy,
 )
 from calendar_service.domain.engagement.when import MAX_YEAR, MIN_YEAR
-from calendar_service.service import Envelope
+from calendar_service.service import ENGAGEMENT, Envelope, load
 from calendar_service.staff.tokens import Principal
 
 _COMMAND_HEADERS = {
@@ -324,6 +327,7 @@ class _Runner:
         envelope = Envelope(
             actor=principal.actor, known_at=_known_at(body.known_at), command_id=key
         )
+        self._check_clearance(command, principal)
         outcome = self.container.execute(command, envelope, expected)
         refs = [EventRef(type=ref.type, position=ref.position) for ref in outcome.refs]
         out = CommandOut(engagement_id=outcome.aggregate_id, version=outcome.version, events=refs)
@@ -331,6 +335,25 @@ class _Runner:
         if outcome.duplicate:
             headers["Idempotent-Replayed"] = "true"
         return JSONResponse(out.model_dump(mode="json"), status_code=status, headers=headers)
+
+    def _check_clearance(self, command: Command, principal: Principal) -> None:
+        """A token writes only within its clearance, as it reads: an engagement above it is
+        not found (404, as for a read: its id tells nothing), and an audience above it, for a
+        new engagement or a changed one, is refused (403)."""
+        engagement_id = str(getattr(command, "engagement_id", ""))
+        state, _ = load(self.container.store, ENGAGEMENT, engagement_id)
+        if state is not None and not principal.clearance.admits(state.audience):
+            raise EngagementNotFound(engagement_id, getattr(command, "VERB", "change"))
+        details = getattr(command, "details", None)
+        asked = getattr(command, "audience", None) or getattr(details, "audience", None)
+        if isinstance(asked, Audience) and not principal.clearance.admits(asked):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"The token of {principal.actor!r} is cleared for "
+                f"{principal.clearance.value!r}, so it cannot make an engagement "
+                f"{asked.value!r}: ask an administrator for a token with a wider clearance.",
+            )
 
 
 def _known_at(value: datetime | None) -> datetime | None:

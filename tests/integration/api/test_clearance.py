@@ -154,3 +154,29 @@ def test_tokens_issued_before_clearances_read_as_restricted_if_admin_else_staff(
     }
     assert listed["old-admin"] == "restricted"
     assert listed["old-staff"] == "staff"
+
+
+def test_a_staff_token_cannot_write_to_or_create_a_restricted_engagement(officer: Api) -> None:
+    """Writes are held to the clearance as reads are: a write to an engagement above it is
+    not found, word for word as for an id that names nothing, and appends nothing; making an
+    engagement restricted is refused."""
+    _calendar(officer)
+    staff = officer.as_(token(officer.container, "Officer Kim"))
+    head = officer.container.store.head()
+
+    note = {"text": "Seen at the airport", "visibility": "internal"}
+    written = staff.post(f"/api/engagements/{SECRET}/notes", note, **{"If-Match": "*"})
+    nothing = staff.post("/api/engagements/no-such-talks-2027/notes", note, **{"If-Match": "*"})
+    created = staff.post("/api/engagements", invitation("new-secret-2027", audience="restricted"))
+
+    assert written.status_code == 404, written.text
+    assert written.json() == {
+        **nothing.json(),
+        "message": nothing.json()["message"].replace("no-such-talks-2027", SECRET),
+    }
+    assert created.status_code == 403, created.text
+    assert "cleared for 'staff'" in created.json()["message"]
+    assert officer.container.store.head() == head, "nothing was appended"
+    assert (
+        staff.post(f"/api/engagements/{OPEN}/notes", note, **{"If-Match": "*"}).status_code == 200
+    )

@@ -97,6 +97,7 @@ def serve(
         )
         uvicorn.Server(config).run(sockets=[listening])
     finally:
+        listening.close()
         if reminders is not None:
             reminders.stop()
         container.close()

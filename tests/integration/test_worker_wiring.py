@@ -83,7 +83,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> Started:
         found.celery_nudges.append(names)
 
     monkeypatch.setattr(calendar_service.api, "create_app", create_app)
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     monkeypatch.setattr(calendar_service.logs, "configure_logging", lambda *_, **__: None)
     monkeypatch.setattr(workers.scheduler, "start_embedded", start_embedded)
     monkeypatch.setattr(CeleryNudger, "nudge", nudge)

@@ -38,9 +38,6 @@ from calendar_service.reminders.leases import Claims, ClaimsError
 
 logger = logging.getLogger(__name__)
 
-MAX_REFIRE_WAIT = timedelta(seconds=60)
-"""The longest wait between two hand-ons of a reminder still pending."""
-
 ENGAGEMENT_STREAM = "engagement:"
 REMINDER_STREAM = "reminders:"
 RETRIED = "ReminderRetried"
@@ -82,10 +79,6 @@ class Reconciler:
     """Future jobs this scheduler put in the table, by id."""
     _fired: dict[str, datetime] = field(default_factory=dict)
     """When each reminder whose time has come was last handed on (or its job ran)."""
-    _refires: dict[str, int] = field(default_factory=dict)
-    """How often each reminder has been handed on again: each wait is twice the one before
-    (up to `MAX_REFIRE_WAIT`), so a backlog of deliveries still queued is not multiplied by
-    copies of itself every few seconds, while a lost delivery is still handed on at once."""
     _by_engagement: dict[str, set[str]] = field(default_factory=dict)
     """The reminder ids scheduled per engagement, to notice the ones a change removed."""
     _position: int = 0
@@ -109,7 +102,6 @@ class Reconciler:
                 removed += 1
         kept = now - self.grace - self.refire_after
         self._fired = {rid: at for rid, at in self._fired.items() if rid in wanted or at > kept}
-        self._refires = {rid: n for rid, n in self._refires.items() if rid in self._fired}
         self._by_engagement = {}
         for rid in wanted:
             self._by_engagement.setdefault(rid.split("|", 1)[0], set()).add(rid)
@@ -165,19 +157,12 @@ class Reconciler:
                 self.table.remove(rid)  # rescheduled or cancelled
                 removed += 1
             self._fired.pop(rid, None)
-            self._refires.pop(rid, None)
         self._by_engagement[engagement_id] = current
         return Pass(counts.put, counts.refired, counts.removed + removed)
 
-    def _wait(self, rid: str) -> timedelta:
-        """How long after its last hand-on a pending reminder is handed on again."""
-        doubled: timedelta = self.refire_after * 2 ** min(self._refires.get(rid, 0), 16)
-        return min(doubled, max(self.refire_after, MAX_REFIRE_WAIT))
-
     def _refire(self, now: datetime) -> Pass:
-        """Reminders handed on a while ago (`_wait`): still pending means the delivery was lost,
-        or is still queued behind others."""
-        due = [rid for rid, at in self._fired.items() if now - at >= self._wait(rid)]
+        """Reminders handed on `refire_after` ago: still pending means the delivery was lost."""
+        due = [rid for rid, at in self._fired.items() if now - at >= self.refire_after]
         if not due:
             return Pass()
         found = self.views.get(SCHEDULE, REMINDERS, due)
@@ -205,7 +190,6 @@ class Reconciler:
                     self.table.remove(rid)
                     removed += 1
                 self._fired.pop(rid, None)
-                self._refires.pop(rid, None)
                 continue
             due = _moment(row["due_at"])
             if due > now:
@@ -215,11 +199,9 @@ class Reconciler:
                     put += 1
                 continue
             last = self._fired.get(rid)
-            if last is None or now - last >= self._wait(rid):
+            if last is None or now - last >= self.refire_after:
                 self.table.put(rid, now)
                 self._fired[rid] = now
-                if last is not None:
-                    self._refires[rid] = self._refires.get(rid, 0) + 1
                 refired += 1
         return Pass(put, refired, removed)
 

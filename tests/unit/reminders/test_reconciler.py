@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 from calendar_service.domain import (
@@ -171,32 +170,3 @@ def test_a_reminder_an_operator_retries_is_handed_on_at_the_next_incremental_pas
     setup.projector.catch_up_all()
     setup.reconciler.incremental()  # not forced: the retry itself is what moved
     assert setup.table.rows[rid] == setup.now
-
-
-def test_a_reminder_still_pending_is_handed_on_again_less_and_less_often() -> None:
-    """A delivery lost is handed on after `refire_after`; one still queued behind a backlog is
-    not copied into the queue every few seconds: each wait doubles, up to a minute."""
-    setup = Setup()
-    setup.run(scheduled(WHEN))
-    reconciler = Reconciler(
-        setup.views,
-        setup.store,
-        setup.table,
-        grace=timedelta(minutes=15),
-        horizon=timedelta(days=30),
-        refire_after=timedelta(seconds=4),
-        clock=lambda: setup.now,
-    )
-    reconciler.full()
-    first_due = min(setup.table.rows.values())
-    setup.now = first_due
-    job = setup.table.run_due(setup.now)[0]
-    handed_on = []
-    for _ in range(200):  # 200 s, one pass a second, the delivery never arriving
-        setup.now += timedelta(seconds=1)
-        reconciler.incremental(force=True)
-        if setup.table.run_due(setup.now).count(job):
-            handed_on.append((setup.now - first_due).total_seconds())
-    assert handed_on[:4] == [4, 12, 28, 60]
-    gaps = [b - a for a, b in itertools.pairwise(handed_on)]
-    assert max(gaps) == 60

@@ -17,10 +17,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from calendar_service.domain import EngagementKind
+from calendar_service.feed.words import KINDS
 from calendar_service.words import (
     LANGUAGES,
-    NP_,
     format_day,
     format_weekday_day,
     language_name,
@@ -31,18 +30,7 @@ from calendar_service.words import (
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-"""Each language by its own name (an endonym is a name: it is not translated)."""
-
-
-KIND_WORDS: dict[str, str] = {
-    EngagementKind.MEETING: NP_("kind", "Meeting"),
-    EngagementKind.VISIT: NP_("kind", "Visit"),
-    EngagementKind.FORUM: NP_("kind", "Forum"),
-    EngagementKind.EXPO: NP_("kind", "Expo"),
-    EngagementKind.SIGNING: NP_("kind", "Signing"),
-    EngagementKind.ANNIVERSARY: NP_("kind", "Anniversary"),
-    EngagementKind.DEADLINE: NP_("kind", "Deadline"),
-}
+KIND_WORDS: dict[str, str] = {kind.value: word for kind, word in KINDS.items()}
 """The kinds the page's filter offers, by `EngagementKind` value."""
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from calendar_service.domain import (
     Audience,
     EngagementKind,
-    EventStatus,
-    Origin,
-    Participation,
 )
+from calendar_service.read.wording import ORIGIN_WORDS as ORIGINS
+from calendar_service.read.wording import PART_OF_DAY_WORDS as PARTS_OF_DAY
+from calendar_service.read.wording import PARTICIPATION_WORDS as PARTICIPATION
+from calendar_service.read.wording import STATUS_WORDS as STATUSES
 from calendar_service.words import N_, NP_, words_for
 
 CALENDAR_NAME = N_("Diplomatic calendar (%(audience)s)")
@@ -34,32 +35,6 @@ KINDS = {
     EngagementKind.DEADLINE: NP_("kind", "Deadline"),
 }
 """An item's kind (CATEGORIES)."""
-STATUSES = {
-    EventStatus.TENTATIVE: N_("tentative"),
-    EventStatus.CONFIRMED: N_("confirmed"),
-    EventStatus.HELD: N_("held"),
-    EventStatus.CANCELLED: N_("cancelled"),
-}
-"""The engagement's own status."""
-PARTICIPATION = {
-    Participation.INVITED: N_("invited, participation undecided"),
-    Participation.DECISION_PENDING: N_("invited, decision pending"),
-    Participation.ATTENDING: N_("attending"),
-    Participation.DECLINED: N_("declined"),
-    Participation.DELEGATED: N_("delegated"),
-}
-"""The province's part (not_applicable says nothing)."""
-PARTS_OF_DAY = {
-    "morning": NP_("part of day", "morning"),
-    "afternoon": NP_("part of day", "afternoon"),
-    "evening": NP_("part of day", "evening"),
-}
-ORIGINS = {
-    Origin.ARTICLE: NP_("source", "article"),
-    Origin.EXTERNAL: NP_("source", "external"),
-    Origin.ASSUMED: NP_("source", "assumed"),
-}
-"""Where a source's fact comes from."""
 ROLES = {
     "host": NP_("role", "host"),
     "invitee": NP_("role", "invitee"),

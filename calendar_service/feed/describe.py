@@ -44,7 +44,8 @@ from calendar_service.feed.words import (
     STATUSES,
     audience_name,
 )
-from calendar_service.read.wording import deadline_doc, deadline_rule, deadline_title
+from calendar_service.projections.calendar import deadline_doc
+from calendar_service.read.wording import deadline_rule, deadline_title
 from calendar_service.words import (
     Words,
     country_name,
@@ -166,7 +167,7 @@ def description_lines(
 def deadline_summary(deadline: Deadline, engagement: Engagement, lang: str) -> str:
     """The deadline's title in `lang` (a default rule's from the catalogue, around the
     engagement's title in `lang`)."""
-    title = deadline_title(deadline_doc(deadline), engagement.title, lang)
+    title = deadline_title(deadline_doc(deadline, engagement), engagement.title, lang)
     if deadline.tentative:
         return words_for(lang).gettext("%(title)s (to be confirmed)", title=title)
     return title
@@ -178,12 +179,14 @@ def deadline_categories(engagement: Engagement, lang: str) -> list[str]:
     return [kind, audience_name(engagement.audience, lang)]
 
 
-def deadline_lines(deadline: Deadline, lang: str, url: str | None) -> list[str]:
+def deadline_lines(
+    deadline: Deadline, engagement: Engagement, lang: str, url: str | None
+) -> list[str]:
     """The deadline's rule, the day it was moved from if any, and the link."""
     t = words_for(lang)
     # The rule's one sentence only: its basis is on the engagement's page, and a feed has
     # several deadlines per engagement, so each byte here counts against the 1 MB budget.
-    doc = deadline_doc(deadline)
+    doc = deadline_doc(deadline, engagement)
     rule = deadline_rule(doc, lang) if deadline.derived else deadline.rule_text
     lines = [t.gettext("Rule: %(rule)s", rule=rule)]
     if deadline.due != deadline.unadjusted:

@@ -374,7 +374,7 @@ def _deadline_event(item: DeadlineItem, meta: FeedMeta) -> Event:
     event["TRANSP"] = vText("TRANSPARENT")
     event["CATEGORIES"] = vCategory(describe.deadline_categories(engagement, lang))
     url = meta.url_for(engagement.id)
-    event["DESCRIPTION"] = _text(_lines(describe.deadline_lines(deadline, lang, url)))
+    event["DESCRIPTION"] = _text(_lines(describe.deadline_lines(deadline, engagement, lang, url)))
     if url is not None:
         event["URL"] = vUri(url)
     event["RELATED-TO"] = vText(f"{engagement.id}@{meta.uid_host}")

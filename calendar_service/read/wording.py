@@ -39,7 +39,7 @@ from calendar_service.domain import (
     Source,
     When,
 )
-from calendar_service.domain.engagement.deadlines import Anchor, Deadline, DeadlineRule, Roll
+from calendar_service.domain.engagement.deadlines import Anchor, DeadlineRule, Roll
 from calendar_service.words import (
     N_,
     NP_,
@@ -368,18 +368,6 @@ def deadline_explanation(doc: dict[str, Any], lang: str = "en") -> str:
             _counted_from(rule.anchor, format_day(anchor_day, lang), bool(doc["tentative"]), lang),
         )
     )
-
-
-def deadline_doc(deadline: Deadline) -> dict[str, Any]:
-    """A derived deadline as the calendar's rows hold it, for the words above."""
-    return {
-        "rule": deadline.rule,
-        "title": deadline.title.to_json(),
-        "derived": deadline.derived,
-        "rule_text": deadline.rule_text,
-        "unadjusted": deadline.unadjusted.isoformat(),
-        "tentative": deadline.tentative,
-    }
 
 
 def _offset_words(rule: DeadlineRule, lang: str) -> str:

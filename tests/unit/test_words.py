@@ -4,6 +4,7 @@ would reach Korean readers in English)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -78,3 +79,13 @@ def test_dates_and_durations_come_from_cldr_in_each_language() -> None:
 
 def _strings(value: object) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, tuple | list) else (str(value),)
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_no_word_is_in_a_catalogue_twice(lang: str) -> None:
+    """Babel keeps the last of two entries for one msgid, silently: a merge that left both
+    (two translations of one word) would lose one without a trace."""
+    text = (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    keys = re.findall(r'^(?:msgctxt (".*")\n)?msgid ((?:".*"\n)+)', text, flags=re.M)
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    assert repeated == []

@@ -113,7 +113,10 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
         projector = Projector(
             store,
             views,
-            default_projections(reminder_offsets=settings.default_reminder_offsets),
+            default_projections(
+                reminder_offsets=settings.default_reminder_offsets,
+                notice_window=settings.change_window,
+            ),
             page_size=settings.projection_page_size,
             lock_ttl=settings.projection_lock_ttl,
         )

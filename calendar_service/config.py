@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     reminder_claim_ttl: float = 8.0
     """Seconds a delivery's claim (a lease renewed every third of it while the send runs)
     outlives a crashed worker, before another may take over."""
+    change_window: timedelta = timedelta(minutes=2)
+    """ISO-8601 duration: edits to one engagement this close together make one change notice
+    (docs/notices.md); each notice goes out this long after the first of them."""
+    office_mailbox: str | None = None
+    """The ORGANIZER of calendar invitations (the office's own address, where replies would
+    go); unset: CALENDAR_MAIL_FROM."""
     notify_timeout: float = 10.0
     """Seconds an SMTP or webhook exchange may take before it counts as a transient failure."""
     scheduler_lock_ttl: float = 15.0
@@ -259,6 +265,13 @@ class Settings(BaseSettings):
     def _grace(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("a negative grace makes no sense: use e.g. PT15M")
+        return value
+
+    @field_validator("change_window")
+    @classmethod
+    def _window(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(days=1):
+            raise ValueError("give a duration from PT0S to P1D, e.g. PT2M")
         return value
 
     def masked(self) -> dict[str, str]:

@@ -167,6 +167,7 @@ from calendar_service.domain.reminder_outcomes import (
 )
 from calendar_service.domain.subscriptions import (
     STAFF_EVENT_TYPES,
+    ChangeNotices,
     StaffNotFound,
     StaffSubscribed,
     StaffUnsubscribed,
@@ -202,6 +203,7 @@ __all__ = [
     "Cancel",
     "ChangeAudience",
     "ChangeLocation",
+    "ChangeNotices",
     "ChangeTitle",
     "Channel",
     "Command",

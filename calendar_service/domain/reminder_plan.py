@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from calendar_service.domain import (
     DEFAULT_RULES,
     Audience,
+    ChangeNotices,
     Channel,
     DeadlineRules,
     Engagement,
@@ -41,6 +42,7 @@ from calendar_service.domain import (
     derive_deadlines,
     format_duration,
 )
+from calendar_service.domain.engagement.values import REMINDER_CHANNELS
 from calendar_service.domain.engagement.when import Precision
 
 DEFAULT_OFFSETS = (timedelta(days=7), timedelta(days=1))
@@ -57,6 +59,7 @@ __all__ = [
     "Target",
     "Timing",
     "channels_for",
+    "notice_targets",
     "plan",
     "reminder_id",
     "targets",
@@ -134,16 +137,22 @@ class Target:
     lang: str
     names: tuple[str, ...] = ()
     audience: Audience | None = None
+    item: str = ""
+    """For an invitation: which calendar item it is about ('' the engagement, 'deadline-{rule}'
+    one of its deadline items)."""
+    timezone: str | None = None
+    """The subscriber's own clock, where it differs from the office's."""
 
     @property
     def key(self) -> str:
         """Stable across retries: what a delivery's progress is recorded under."""
-        return f"{self.channel}|{self.to}|{self.lang}"
+        base = f"{self.channel}|{self.to}|{self.lang}"
+        return f"{base}|{self.item}" if self.item else base
 
 
 def channels_for(policy: ReminderPolicy | None) -> frozenset[Channel]:
-    """The channels an engagement's reminders use: its policy's, or every one by default."""
-    return frozenset(Channel) if policy is None else policy.channels
+    """The channels an engagement's reminders use: its policy's, or email and webhook."""
+    return REMINDER_CHANNELS if policy is None else policy.channels
 
 
 def targets(
@@ -161,7 +170,7 @@ def targets(
     for sub in sorted(subscriptions, key=lambda s: s.staff_id):
         if not sub.admits(audience):
             continue
-        for channel in sorted(sub.channels & wanted):
+        for channel in sorted(sub.channels & wanted & REMINDER_CHANNELS):
             if channel.value not in available:
                 logged.append(f"{sub.name} ({channel.value})")
             elif channel is Channel.EMAIL and sub.email is not None:
@@ -180,4 +189,43 @@ def targets(
     ]
     if logged or not found:
         found.append(Target("log", "log", "en", tuple(logged)))
+    return found
+
+
+def notice_targets(
+    subscriptions: Iterable[Subscription],
+    before: Audience | None,
+    after: Audience,
+    available: frozenset[str],
+    *,
+    invitation: bool = True,
+    deadline_items: tuple[str, ...] = (),
+) -> list[Target]:
+    """Whom a change notice of an engagement reaches, its audience having been `before` (None:
+    new) and being `after`. By email and webhook: subscribers who take changes at once and may
+    see it now (as for reminders). By invitation (`invite`, sent by email): subscribers who may
+    see it now, or could before (they get a cancellation); `invitation` False when the change
+    touches only deadline items, `deadline_items` ('deadline-{rule}') the items whose dates
+    changed, sent to subscribers who take deadlines as invitations too."""
+    immediate = [
+        sub
+        for sub in subscriptions
+        if sub.changes is ChangeNotices.IMMEDIATE and sub.channels & REMINDER_CHANNELS
+    ]
+    found = [t for t in targets(immediate, after, REMINDER_CHANNELS, available) if t.names]
+    if "email" in available:
+        for sub in sorted(subscriptions, key=lambda s: s.staff_id):
+            if not sub.invited or sub.email is None:
+                continue
+            if not (sub.admits(after) or (before is not None and sub.admits(before))):
+                continue
+            items: tuple[str, ...] = ("",) if invitation else ()
+            if sub.invite_deadlines:
+                items += deadline_items
+            found += [
+                Target("invite", sub.email, sub.lang, (sub.name,), sub.audience, item, sub.timezone)
+                for item in items
+            ]
+    if not found:
+        found.append(Target("log", "log", "en"))
     return found

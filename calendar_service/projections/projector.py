@@ -29,7 +29,7 @@ from calendar_service.projections.base import (
 )
 from calendar_service.projections.calendar import CalendarProjection
 from calendar_service.projections.feeds import FeedsProjection
-from calendar_service.projections.reminders_due import RemindersDueProjection
+from calendar_service.projections.reminders_due import DEFAULT_WINDOW, RemindersDueProjection
 from calendar_service.projections.staff_tokens import StaffTokensProjection
 from calendar_service.projections.subscriptions import SubscriptionsProjection
 from calendar_service.projections.views import ViewStore, digest
@@ -47,12 +47,14 @@ def default_projections(
     rules: DeadlineRules = DEFAULT_RULES,
     is_working_day: WorkingDayPredicate | None = None,
     reminder_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
+    notice_window: timedelta = DEFAULT_WINDOW,
 ) -> list[Projection]:
     """One of each projection in `PROJECTION_NAMES`, deriving deadlines with `rules`;
-    `reminder_offsets` are the reminders of engagements without a policy of their own."""
+    `reminder_offsets` are the reminders of engagements without a policy of their own,
+    `notice_window` the coalescing window of change notices."""
     return [
         CalendarProjection(rules, is_working_day),
-        RemindersDueProjection(rules, is_working_day, reminder_offsets),
+        RemindersDueProjection(rules, is_working_day, reminder_offsets, notice_window),
         FeedsProjection(),
         StaffTokensProjection(),
         SubscriptionsProjection(),

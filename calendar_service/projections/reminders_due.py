@@ -16,6 +16,16 @@ reminders, cancelling removes them, and a reminder for a superseded time can nev
 again. A planned instant already past when the event that planned it was recorded is not
 scheduled at all (the seed's 2024 history, any backfill): it is neither sent nor missed.
 
+Change notices (`domain.change_notices`) are rows of the same table, `{engagement}|change|v{n}`
+(n counts the engagement's notices), so the scheduler, the delivery, the claims and the outcome
+events are the reminders' own. A fact that changes what a notice is about (the when, status,
+participation, audience, a deadline item's date) opens a notice due `window` after it was
+recorded, holding the state before it (`before`, null for a new engagement) and after it
+(`after`); later facts recorded before that instant, while the notice is pending, update its
+`after`, so a burst of edits makes one notice. A fact whose `known_at` is well before its
+recording (the seed, backfills) opens none. The plan keeps the last `notice_version` and the
+ids of the notices that may still be pending (`notice_ids`).
+
 Outcomes: an event of type ReminderSent, ReminderFailed or ReminderMissed whose data names a
 `reminder_id` sets that row's `status` (pending -> sent | failed | missed; the first of one
 delivery's outcomes decides it, a `ReminderFailed` of one channel beside a `ReminderSent` adds
@@ -34,6 +44,13 @@ from calendar_service.domain import (
     DeadlineRules,
     Engagement,
     WorkingDayPredicate,
+    derive_deadlines,
+)
+from calendar_service.domain.change_notices import (
+    DEFAULT_WINDOW,
+    NOTICE_LABEL,
+    is_backfill,
+    notice_basis,
 )
 from calendar_service.domain.reminder_plan import (
     DEADLINE_MORNING,
@@ -60,17 +77,23 @@ RETRIED = "ReminderRetried"
 __all__ = [
     "DEADLINE_MORNING",
     "DEFAULT_OFFSETS",
+    "DEFAULT_WINDOW",
     "NAME",
     "PLANS",
     "REMINDERS",
     "Planned",
     "RemindersDueProjection",
     "due_between",
+    "notices_between",
     "pending",
     "reminder",
     "reminder_id",
     "reminders_of",
 ]
+
+
+KEPT_NOTICES = 5
+"""Notice ids a plan keeps for the scheduler's incremental pass (its full pass finds any)."""
 
 
 @dataclass
@@ -79,6 +102,10 @@ class Plan:
     version: int = 0
     items: dict[str, str] = field(default_factory=dict)
     reminder_ids: list[str] = field(default_factory=list)
+    last: Engagement | None = None
+    """The state after the last applied event (what a new notice's `before` is)."""
+    notice_version: int = 0
+    notice_ids: list[str] = field(default_factory=list)
 
 
 def _basis(state: Engagement) -> tuple[object, ...]:
@@ -103,9 +130,11 @@ class RemindersDueProjection(EngagementProjection):
         rules: DeadlineRules = DEFAULT_RULES,
         is_working_day: WorkingDayPredicate | None = None,
         default_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
+        notice_window: timedelta = DEFAULT_WINDOW,
     ) -> None:
         super().__init__(rules, is_working_day)
         self._default_offsets = default_offsets
+        self._window = notice_window
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
         if event.type in OUTCOMES or event.type == RETRIED:
@@ -116,6 +145,9 @@ class RemindersDueProjection(EngagementProjection):
             return
         assert entry.state is not None
         plan: Plan = entry.extra
+        before, plan.last = plan.last, entry.state
+        if before is None or _notice_key(before) != _notice_key(entry.state):
+            self._notice(batch, entry, plan, before, event)
         basis = _basis(entry.state)
         if basis == plan.basis:
             return
@@ -134,8 +166,55 @@ class RemindersDueProjection(EngagementProjection):
             "schedule_version": plan.version,
             "items": plan.items,
             "reminder_ids": plan.reminder_ids,
+            "notice_version": plan.notice_version,
+            "notice_ids": plan.notice_ids,
         }
         batch.put(PLANS, entry.id, doc)
+
+    def _notice(
+        self,
+        batch: Batch,
+        entry: Entry,
+        plan: Plan,
+        before: Engagement | None,
+        event: StoredEvent,
+    ) -> None:
+        """Open a change notice for `event`, or fold it into the one still open."""
+        after = entry.state
+        assert after is not None
+        if before is not None and self._notice_basis(before) == self._notice_basis(after):
+            return
+        recorded = instant_key(event.recorded_at)
+        open_id = plan.notice_ids[-1] if plan.notice_ids else None
+        row = None if open_id is None else batch.get(REMINDERS, open_id)
+        if row is not None and row["status"] == "pending" and recorded < row["due_at"]:
+            row = {**row, "after": after.to_json(), "last_at": recorded}
+            batch.put(REMINDERS, row["reminder_id"], row, row["due_at"])
+            return
+        if is_backfill(event.recorded_at, event.known_at):
+            return
+        plan.notice_version += 1
+        rid = reminder_id(entry.id, NOTICE_LABEL, plan.notice_version)
+        plan.notice_ids = [*plan.notice_ids, rid][-KEPT_NOTICES:]
+        due = instant_key(event.recorded_at + self._window)
+        doc: Doc = {
+            "reminder_id": rid,
+            "engagement_id": entry.id,
+            "offset": NOTICE_LABEL,
+            "rule": None,
+            "schedule_version": plan.notice_version,
+            "due_at": due,
+            "channels": [],
+            "status": "pending",
+            "before": None if before is None else before.to_json(),
+            "after": after.to_json(),
+            "first_at": recorded,
+            "last_at": recorded,
+        }
+        batch.put(REMINDERS, rid, doc, due)
+
+    def _notice_basis(self, state: Engagement) -> tuple[object, ...]:
+        return notice_basis(state, derive_deadlines(state, self._rules, self._is_working_day))
 
     def plan(self, state: Engagement) -> list[Planned]:
         """Every instant a reminder is planned for, whether or not it is already past (the
@@ -181,6 +260,11 @@ class RemindersDueProjection(EngagementProjection):
             batch.put(REMINDERS, rid, doc, due)
 
 
+def _notice_key(state: Engagement) -> tuple[object, ...]:
+    """Cheap to compare: equal keys, equal notice bases (the deadlines derive from these)."""
+    return (_basis(state), state.audience)
+
+
 def _load(batch: Batch, engagement_id: str) -> Entry:
     doc = batch.get(PLANS, engagement_id)
     entry = entry_from_doc(engagement_id, doc)
@@ -192,6 +276,9 @@ def _load(batch: Batch, engagement_id: str) -> Entry:
             doc["schedule_version"],
             dict(doc["items"]),
             list(doc["reminder_ids"]),
+            entry.state,
+            doc.get("notice_version", 0),
+            list(doc.get("notice_ids", [])),
         )
     return entry
 
@@ -255,3 +342,9 @@ def reminders_of(views: ViewStore, engagement_id: str) -> list[Doc]:
     rows = views.get(NAME, REMINDERS, ids)
     docs = [json.loads(rows[rid]) for rid in ids if rid in rows]
     return sorted(docs, key=lambda doc: (doc["due_at"], doc["reminder_id"]))
+
+
+def notices_between(views: ViewStore, start: datetime, end: datetime) -> list[Doc]:
+    """Change notices due in [start, end) (what a digest lists), by due instant."""
+    found = views.range(NAME, REMINDERS, instant_key(start), instant_key(end), None)
+    return [doc for _, _, text in found if (doc := json.loads(text))["offset"] == NOTICE_LABEL]

@@ -3,8 +3,8 @@ recipients in one read.
 
 Tables (projection name `subscriptions`)::
 
-    staff          key staff id   who, email, audience, channels, language, active, and who
-                                  subscribed or unsubscribed them, when
+    staff          key staff id   who, email, audience, channels, language, how they hear of
+                                  changes, active, and who subscribed or unsubscribed them, when
     problems       key position   staff events that could not apply
 """
 
@@ -15,13 +15,18 @@ from typing import Any
 from calendar_service.domain import (
     STAFF_EVENT_TYPES,
     Audience,
+    ChangeNotices,
     Channel,
     StaffSubscribed,
     Subscription,
     evolve_staff,
     staff_event_from_data,
 )
-from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX, StaffEventType
+from calendar_service.domain.subscriptions import (
+    DEFAULT_DIGEST_AT,
+    STAFF_STREAM_PREFIX,
+    StaffEventType,
+)
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import instant_key
 from calendar_service.projections.stream_rows import StreamRows, stored_row, stored_rows
@@ -70,6 +75,10 @@ def _fields(state: Subscription) -> dict[str, Any]:
         "audience": state.audience.value,
         "channels": sorted(channel.value for channel in state.channels),
         "lang": state.lang,
+        "changes": state.changes.value,
+        "digest_at": state.digest_at,
+        "timezone": state.timezone,
+        "invite_deadlines": state.invite_deadlines,
         "active": state.active,
     }
 
@@ -83,6 +92,10 @@ def subscription_of(doc: Doc) -> Subscription:
         audience=Audience(doc["audience"]),
         channels=frozenset(Channel(c) for c in doc["channels"]),
         lang=doc["lang"],
+        changes=ChangeNotices(doc.get("changes", ChangeNotices.NONE)),
+        digest_at=doc.get("digest_at", DEFAULT_DIGEST_AT),
+        timezone=doc.get("timezone"),
+        invite_deadlines=doc.get("invite_deadlines", False),
         active=doc["active"],
     )
 

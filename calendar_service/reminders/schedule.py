@@ -142,7 +142,8 @@ class Reconciler:
 
     def _engagement(self, engagement_id: str, now: datetime) -> Pass:
         found = self.views.get(SCHEDULE, PLANS, [engagement_id]).get(engagement_id)
-        ids = [] if found is None else list(json.loads(found)["reminder_ids"])
+        plan = {} if found is None else json.loads(found)
+        ids = [*plan.get("reminder_ids", []), *plan.get("notice_ids", [])]
         rows = [
             json.loads(text)
             for text in self.views.get(SCHEDULE, REMINDERS, ids).values()

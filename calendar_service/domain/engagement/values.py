@@ -180,8 +180,15 @@ class Participation(StrEnum):
 
 
 class Channel(StrEnum):
+    """How a subscriber is reached: email, the team's chat webhook, or calendar invitations by
+    email (`invite`, a subscriber's channel only: reminders go by email or webhook)."""
+
     EMAIL = "email"
     WEBHOOK = "webhook"
+    INVITE = "invite"
+
+
+REMINDER_CHANNELS = frozenset({Channel.EMAIL, Channel.WEBHOOK})
 
 
 class Origin(StrEnum):
@@ -310,7 +317,7 @@ class ReminderPolicy:
         for offset in offsets:
             _check_offset(offset)
         for channel in self.channels:
-            if not isinstance(channel, Channel):
+            if channel not in REMINDER_CHANNELS:
                 raise InvalidValue(f"{self.FIELD}.channels", channel, "use email or webhook")
         object.__setattr__(self, "offsets", tuple(sorted(set(offsets), reverse=True)))
         object.__setattr__(self, "channels", frozenset(self.channels))
@@ -345,7 +352,10 @@ def _check_offset(offset: object) -> None:
 
 def _channel(name: str) -> Channel:
     try:
-        return Channel(name)
+        channel = Channel(name)
+        if channel not in REMINDER_CHANNELS:
+            raise ValueError(name)
+        return channel
     except ValueError:
         raise InvalidValue(
             f"{ReminderPolicy.FIELD}.channels", name, "use email or webhook"

@@ -116,6 +116,7 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
             default_projections(
                 reminder_offsets=settings.default_reminder_offsets,
                 notice_window=settings.change_window,
+                office_timezone=settings.timezone,
             ),
             page_size=settings.projection_page_size,
             lock_ttl=settings.projection_lock_ttl,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from calendar_service.domain import (
     AllDayWhen,
     Audience,
+    ChangeNotices,
     Channel,
     Confidence,
     Direction,
@@ -640,15 +641,36 @@ class RevokedOut(BaseModel):
 
 
 class SubscriptionIn(Strict):
-    """A staff member's reminder subscription: whom, how, and up to which audience."""
+    """A staff member's subscription: whom, how, up to which audience, and how they hear of
+    changes (docs/notices.md)."""
 
     name: str = Field(examples=["Interpreter Choi"])
     email: str | None = Field(default=None, examples=["choi@example.org"])
     audience: Audience = Audience.STAFF
     channels: list[Channel] = Field(
-        default_factory=lambda: [Channel.EMAIL], min_length=1, max_length=2
+        default_factory=lambda: [Channel.EMAIL],
+        min_length=1,
+        max_length=3,
+        description="email and webhook carry reminders and change notices; invite sends each "
+        "engagement as a calendar invitation to `email`",
     )
     lang: Literal["en", "ko", "zh"] = "en"
+    changes: ChangeNotices = Field(
+        default=ChangeNotices.IMMEDIATE,
+        description="Change notices: each at once, a daily digest at `digest_at`, or none",
+    )
+    digest_at: str = Field(
+        default="18:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["18:00"]
+    )
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        examples=["Asia/Seoul"],
+        description="The subscriber's clock for the digest; unset: the office's",
+    )
+    invite_deadlines: bool = Field(
+        default=False, description="With invite: deadline items come as invitations too"
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -658,6 +680,10 @@ class SubscriptionOut(BaseModel):
     audience: str
     channels: list[str]
     lang: str
+    changes: str = "none"
+    digest_at: str = "18:00"
+    timezone: str | None = None
+    invite_deadlines: bool = False
     active: bool
     subscribed_at: datetime | None = None
     subscribed_by: str | None = None

@@ -26,12 +26,23 @@ StaffIdArgument = Annotated[
 ]
 
 
+_HOW = {
+    "email": "email to {email}",
+    "webhook": "the team webhook",
+    "invite": "calendar invitations to {email}",
+}
+
+
 def _describe(row: dict[str, Any]) -> str:
-    how = ", ".join(
-        f"email to {row['email']}" if channel == "email" else "the team webhook"
-        for channel in row["channels"]
+    how = ", ".join(_HOW[channel].format(email=row["email"]) for channel in row["channels"])
+    changes = row.get("changes", "none")
+    if changes == "digest":
+        clock = row.get("timezone") or "the office's clock"
+        changes = f"digest at {row.get('digest_at')} ({clock})"
+    return (
+        f"{row['staff_id']} ({row['name']}): {how}; {row['audience']} audience; "
+        f"in {row['lang']}; changes: {changes}"
     )
-    return f"{row['staff_id']} ({row['name']}): {how}; {row['audience']} audience; in {row['lang']}"
 
 
 @staff_app.command("add")
@@ -57,17 +68,42 @@ def add(
     ] = "staff",
     channel: Annotated[
         list[str] | None,
-        typer.Option("--channel", help="email and/or webhook; repeat for both (default: email)."),
+        typer.Option(
+            "--channel",
+            help="email, webhook and/or invite (calendar invitations by email); repeat for "
+            "more than one (default: email).",
+        ),
     ] = None,
     lang: Annotated[
         str, typer.Option("--lang", help="Language of reminders: en, ko or zh.")
     ] = "en",
+    changes: Annotated[
+        str,
+        typer.Option(
+            "--changes",
+            help="Change notices: immediate (each change within minutes), digest (one message "
+            "a day at --digest-at) or none.",
+        ),
+    ] = "immediate",
+    digest_at: Annotated[
+        str, typer.Option("--digest-at", help="The digest's local time, HH:MM.")
+    ] = "18:00",
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The subscriber's clock (default: the office's)."),
+    ] = None,
+    invite_deadlines: Annotated[
+        bool,
+        typer.Option(
+            "--invite-deadlines", help="With --channel invite: deadline items as invitations too."
+        ),
+    ] = False,
     store: options.StoreOption = None,
     by: options.ByOption = None,
     as_json: options.JsonOption = False,
 ) -> None:
     """Subscribe a staff member to reminders, or change their subscription to exactly this."""
-    from calendar_service.domain import Audience, Channel, SubscribeStaff
+    from calendar_service.domain import Audience, ChangeNotices, Channel, SubscribeStaff
     from calendar_service.staff.subscriptions import subscribe
 
     try:
@@ -78,7 +114,11 @@ def add(
     try:
         channels = frozenset(Channel(name) for name in names)
     except ValueError:
-        options.fail(f"--channel {names!r}: use email and/or webhook")
+        options.fail(f"--channel {names!r}: use email, webhook and/or invite")
+    try:
+        notices = ChangeNotices(changes)
+    except ValueError:
+        options.fail(f"--changes {changes!r}: use immediate, digest or none")
     with (
         options.container(options.settings(store=store)) as built,
         options.refusals("not subscribed"),
@@ -90,6 +130,10 @@ def add(
             audience=chosen,
             channels=channels,
             lang=lang,
+            changes=notices,
+            digest_at=digest_at,
+            timezone=timezone,
+            invite_deadlines=invite_deadlines,
         )
         row = subscribe(built.store, built.projector, command, actor=options.who(by))
     if as_json:
@@ -124,7 +168,7 @@ def list_(
     if not rows:
         console.print("no staff subscriptions: add one with `calendar-service staff add`")
         return
-    table = Table("staff id", "name", "email", "channels", "audience", "lang", "active")
+    table = Table("staff id", "name", "email", "channels", "audience", "lang", "changes", "active")
     for row in rows:
         table.add_row(
             escape(row["staff_id"]),
@@ -133,6 +177,7 @@ def list_(
             ", ".join(row["channels"]),
             row["audience"],
             row["lang"],
+            row.get("changes", "none"),
             "yes" if row["active"] else "no",
         )
     console.print(table)

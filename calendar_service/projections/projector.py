@@ -48,13 +48,17 @@ def default_projections(
     is_working_day: WorkingDayPredicate | None = None,
     reminder_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
     notice_window: timedelta = DEFAULT_WINDOW,
+    office_timezone: str = "Asia/Seoul",
 ) -> list[Projection]:
     """One of each projection in `PROJECTION_NAMES`, deriving deadlines with `rules`;
     `reminder_offsets` are the reminders of engagements without a policy of their own,
-    `notice_window` the coalescing window of change notices."""
+    `notice_window` the coalescing window of change notices, `office_timezone` the clock of
+    digests for subscribers who gave none."""
     return [
         CalendarProjection(rules, is_working_day),
-        RemindersDueProjection(rules, is_working_day, reminder_offsets, notice_window),
+        RemindersDueProjection(
+            rules, is_working_day, reminder_offsets, notice_window, office_timezone
+        ),
         FeedsProjection(),
         StaffTokensProjection(),
         SubscriptionsProjection(),

@@ -26,6 +26,13 @@ recorded, holding the state before it (`before`, null for a new engagement) and 
 recording (the seed, backfills) opens none. The plan keeps the last `notice_version` and the
 ids of the notices that may still be pending (`notice_ids`).
 
+Daily digests are rows of the same table too, `digest-{staff}|day-{YYYYMMDD}|v1`, due at the
+subscriber's `digest_at` on their clock (`office_timezone` when they gave none), listing the
+notices (`notices`) whose windows close by then and after the previous digest. The projection
+follows the staff streams for that (table `digesters`: who takes a digest, when, up to which
+audience); a notice that opens adds itself to the next digest of each digester who may see its
+engagement (before or after the change). The plan keeps those rows' ids (`digest_ids`).
+
 Outcomes: an event of type ReminderSent, ReminderFailed or ReminderMissed whose data names a
 `reminder_id` sets that row's `status` (pending -> sent | failed | missed; the first of one
 delivery's outcomes decides it, a `ReminderFailed` of one channel beside a `ReminderSent` adds
@@ -37,10 +44,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
     DEFAULT_RULES,
+    Audience,
     DeadlineRules,
     Engagement,
     WorkingDayPredicate,
@@ -59,6 +68,7 @@ from calendar_service.domain.reminder_plan import (
     reminder_id,
 )
 from calendar_service.domain.reminder_plan import plan as plan_reminders
+from calendar_service.domain.subscriptions import STAFF_STREAM_PREFIX
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
     EngagementProjection,
@@ -71,7 +81,9 @@ from calendar_service.projections.base import Batch
 from calendar_service.projections.views import Doc, ViewStore
 
 NAME = "reminders_due"
-REMINDERS, PLANS = "reminders", "plans"
+REMINDERS, PLANS, DIGESTERS = "reminders", "plans", "digesters"
+DIGEST_PREFIX = "digest-"
+"""A digest's id starts with it: `digest-{staff}|day-{YYYYMMDD}|v1`."""
 OUTCOMES = {"ReminderSent": "sent", "ReminderFailed": "failed", "ReminderMissed": "missed"}
 RETRIED = "ReminderRetried"
 __all__ = [
@@ -106,6 +118,7 @@ class Plan:
     """The state after the last applied event (what a new notice's `before` is)."""
     notice_version: int = 0
     notice_ids: list[str] = field(default_factory=list)
+    digest_ids: list[str] = field(default_factory=list)
 
 
 def _basis(state: Engagement) -> tuple[object, ...]:
@@ -131,14 +144,19 @@ class RemindersDueProjection(EngagementProjection):
         is_working_day: WorkingDayPredicate | None = None,
         default_offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
         notice_window: timedelta = DEFAULT_WINDOW,
+        office_timezone: str = "Asia/Seoul",
     ) -> None:
         super().__init__(rules, is_working_day)
         self._default_offsets = default_offsets
         self._window = notice_window
+        self._office = office_timezone
 
     def apply(self, event: StoredEvent, batch: Batch) -> None:
         if event.type in OUTCOMES or event.type == RETRIED:
             _record_outcome(event, batch)
+            return
+        if event.stream.startswith(STAFF_STREAM_PREFIX):
+            _record_digester(event, batch)
             return
         entry = fold_engagement(event, batch, _load)
         if entry is None:
@@ -168,6 +186,7 @@ class RemindersDueProjection(EngagementProjection):
             "reminder_ids": plan.reminder_ids,
             "notice_version": plan.notice_version,
             "notice_ids": plan.notice_ids,
+            "digest_ids": plan.digest_ids,
         }
         batch.put(PLANS, entry.id, doc)
 
@@ -212,6 +231,45 @@ class RemindersDueProjection(EngagementProjection):
             "last_at": recorded,
         }
         batch.put(REMINDERS, rid, doc, due)
+        audiences = {after.audience} | (set() if before is None else {before.audience})
+        self._digest(batch, plan, rid, event.recorded_at + self._window, audiences)
+
+    def _digest(
+        self,
+        batch: Batch,
+        plan: Plan,
+        notice_id: str,
+        notice_due: datetime,
+        audiences: set[Audience],
+    ) -> None:
+        """Add the notice to the next digest of each digester who may see it."""
+        digesters = (batch.get(DIGESTERS, "all") or {}).get("staff", {})
+        for staff_id, who in sorted(digesters.items()):
+            if not any(Audience(who["audience"]).admits(a) for a in audiences):
+                continue
+            zone = who.get("timezone") or self._office
+            due = next_digest(notice_due, who["digest_at"], zone)
+            day = due.astimezone(ZoneInfo(zone)).date()
+            rid = reminder_id(f"{DIGEST_PREFIX}{staff_id}", f"day-{day:%Y%m%d}", 1)
+            row = batch.get(REMINDERS, rid) or {
+                "reminder_id": rid,
+                "engagement_id": f"{DIGEST_PREFIX}{staff_id}",
+                "offset": f"day-{day:%Y%m%d}",
+                "kind": "digest",
+                "staff_id": staff_id,
+                "day": day.isoformat(),
+                "rule": None,
+                "schedule_version": 1,
+                "due_at": instant_key(due),
+                "channels": [],
+                "status": "pending",
+                "notices": [],
+            }
+            if row["status"] != "pending" or notice_id in row["notices"]:
+                continue  # a digest already sent lists nothing more
+            row["notices"] = [*row["notices"], notice_id]
+            batch.put(REMINDERS, rid, row, row["due_at"])
+            plan.digest_ids = [*plan.digest_ids, rid][-KEPT_NOTICES:]
 
     def _notice_basis(self, state: Engagement) -> tuple[object, ...]:
         return notice_basis(state, derive_deadlines(state, self._rules, self._is_working_day))
@@ -279,8 +337,41 @@ def _load(batch: Batch, engagement_id: str) -> Entry:
             entry.state,
             doc.get("notice_version", 0),
             list(doc.get("notice_ids", [])),
+            list(doc.get("digest_ids", [])),
         )
     return entry
+
+
+def next_digest(after: datetime, digest_at: str, zone: str) -> datetime:
+    """The first digest time (`digest_at`, HH:MM, on the clock of `zone`) at or after `after`."""
+    tz = ZoneInfo(zone)
+    local = after.astimezone(tz)
+    hour, minute = (int(part) for part in digest_at.split(":"))
+    day = local.date()
+    while True:
+        candidate = datetime.combine(day, time(hour, minute), tz)
+        if candidate >= local:
+            return candidate
+        day += timedelta(days=1)
+
+
+def _record_digester(event: StoredEvent, batch: Batch) -> None:
+    """Keep who takes a daily digest (from the staff streams: the latest fact holds)."""
+    staff_id = event.stream[len(STAFF_STREAM_PREFIX) :]
+    doc = batch.get(DIGESTERS, "all") or {"staff": {}}
+    staff = dict(doc["staff"])
+    data = event.data
+    if event.type == "StaffSubscribed" and data.get("changes") == "digest":
+        staff[staff_id] = {
+            "audience": data.get("audience", "staff"),
+            "digest_at": data.get("digest_at", "18:00"),
+            "timezone": data.get("timezone"),
+        }
+    elif staff_id in staff:
+        del staff[staff_id]
+    else:
+        return
+    batch.put(DIGESTERS, "all", {"staff": staff})
 
 
 def _record_outcome(event: StoredEvent, batch: Batch) -> None:
@@ -315,13 +406,15 @@ def _record_outcome(event: StoredEvent, batch: Batch) -> None:
 def due_between(
     views: ViewStore, start: datetime, end: datetime, *, limit: int | None = None
 ) -> list[Doc]:
-    """Reminders due in [start, end), by due instant, whatever their status."""
-    found = views.range(NAME, REMINDERS, instant_key(start), instant_key(end), limit)
-    return [json.loads(doc) for _, _, doc in found]
+    """Reminders due in [start, end), by due instant, whatever their status (change notices
+    left out: `notices_between`)."""
+    found = views.range(NAME, REMINDERS, instant_key(start), instant_key(end), None)
+    docs = [doc for _, _, text in found if (doc := json.loads(text))["offset"] != NOTICE_LABEL]
+    return docs if limit is None else docs[:limit]
 
 
 def pending(views: ViewStore, until: datetime, *, limit: int | None = None) -> list[Doc]:
-    """Reminders not yet sent, failed or missed, due before `until`."""
+    """Reminders and change notices not yet sent, failed or missed, due before `until`."""
     found = views.range(NAME, REMINDERS, "", instant_key(until))
     docs = [doc for _, _, text in found if (doc := json.loads(text))["status"] == "pending"]
     return docs if limit is None else docs[:limit]

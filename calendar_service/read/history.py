@@ -134,6 +134,14 @@ OUTCOME_WORDS = {
     "ReminderRetried": N_("reminder retried"),
 }
 """The reminder outcomes an engagement's history shows (stream `reminders:{id}`)."""
+NOTICE_WORDS = {
+    "ReminderSent": N_("change notice sent"),
+    "ReminderFailed": N_("change notice failed"),
+    "ReminderMissed": N_("change notice missed"),
+    "ReminderRetried": N_("change notice retried"),
+}
+"""The same outcomes, of a change notice (offset `change`)."""
+NOTICE_OFFSET = "change"
 
 
 LAPSED = "InvitationLapsed"
@@ -299,6 +307,8 @@ def _row(
     audience: Audience,
 ) -> HistoryRow:
     words = EVENT_WORDS.get(stored.type) or OUTCOME_WORDS.get(stored.type)
+    if stored.type in OUTCOME_WORDS and stored.data.get("offset") == NOTICE_OFFSET:
+        words = NOTICE_WORDS[stored.type]
     return HistoryRow(
         version=stored.version,
         position=stored.position,
@@ -317,6 +327,8 @@ def _row(
 def _offset_words(label: object, lang: str) -> str:
     """A reminder's offset label ('start-P7D') as a person says it ('7 days before')."""
     text = str(label)
+    if text == NOTICE_OFFSET:
+        return words_for(lang).gettext("Change notice")
     anchor, _, iso = text.partition("-")
     try:
         span = parse_duration("offset", iso)
@@ -336,9 +348,7 @@ def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
     late = int(data.get("late_ms", 0)) // 1000
     if stored.type == "ReminderSent":
         reached = t.gettext(", ").join(
-            t.gettext("email to %(address)s", address=d.get("to", "?"))
-            if d.get("channel") == "email"
-            else t.gettext("the team webhook")
+            _delivery_words(str(d.get("channel")), str(d.get("to", "?")), lang)
             for d in data.get("deliveries", [])
         )
         text = t.gettext("%(offset)s: sent by %(channels)s", offset=offset, channels=reached)
@@ -386,9 +396,21 @@ def _channel_words(channel: str, lang: str) -> str:
     t = words_for(lang)
     if channel == "email":
         return t.gettext("email")
+    if channel == "invite":
+        return t.gettext("calendar invitation")
     if channel == "webhook":
         return t.gettext("the team webhook")
     return t.gettext("the service log")
+
+
+def _delivery_words(channel: str, to: str, lang: str) -> str:
+    """Who was told, and how: 'email to kim@…', 'invitation to kim@…', 'the team webhook'."""
+    t = words_for(lang)
+    if channel == "email":
+        return t.gettext("email to %(address)s", address=to)
+    if channel == "invite":
+        return t.gettext("invitation to %(address)s", address=to)
+    return _channel_words(channel, lang)
 
 
 def _grace(value: object, lang: str) -> str:

@@ -12,7 +12,8 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
    caller gets `BUSY`. The claim is a lease, renewed every third of its ttl while the delivery
    runs (`_Lease`), so a crashed holder's claim lapses within the ttl however long sends take;
 4. judges its timing: more than `grace` late with nothing sent yet -> `ReminderMissed`;
-5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels)
+5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels;
+   for a change notice, `reminders.notices`: whom the change concerns, and what each is told)
    not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
    sends only to those still waiting. A transient failure of a channel, while the grace is
    not spent, marks the next attempt (`RETRY_MARK`: capped exponential backoff with jitter)
@@ -59,17 +60,25 @@ from calendar_service.domain import (
     ReminderMissed,
     ReminderSent,
 )
+from calendar_service.domain.change_notices import NOTICE_LABEL
 from calendar_service.domain.reminder_outcomes import ReminderOutcomeType
 from calendar_service.domain.reminder_plan import Target, Timing, channels_for, targets, timing
 from calendar_service.eventstore import EventStore, EventStoreError
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import ViewStoreError
+from calendar_service.projections.reminders_due import (
+    DIGEST_PREFIX,
+    PLANS,
+    REMINDERS,
+    reminder,
+)
 from calendar_service.projections.reminders_due import NAME as SCHEDULE
-from calendar_service.projections.reminders_due import PLANS, reminder
 from calendar_service.projections.subscriptions import active_subscriptions
 from calendar_service.projections.views import Doc, ViewStore
 from calendar_service.reminders.leases import Claims, ClaimsError
+from calendar_service.reminders.notices import Digest, Invitations, Notice, NoticeWords
 from calendar_service.reminders.notify import (
+    Notification,
     Notifier,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -156,6 +165,10 @@ class Deliverer:
     after_record: Callable[[], None] = _never
     """Called after an outcome is appended: a nudge of the projections that show it."""
     actor: str = "reminders"
+    notice_words: NoticeWords | None = None
+    """Words change notices (email, webhook); None: they go to the log."""
+    invitations: Invitations | None = None
+    """Builds calendar invitations (the `invite` channel); None: none are sent."""
     subscriptions_ttl: float = 1.0
     _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
 
@@ -217,21 +230,23 @@ class Deliverer:
             deadline = due + self.grace
         attempt = 1 if backoff is None else backoff.attempt + 1
         final = now >= deadline  # the grace is spent: a transient failure is final now
-        engagement = Engagement.from_json(plan["engagement"])
         info = ReminderInfo(rid, row["offset"], due, row.get("rule"))
         last_modified = _moment(plan["updated_at"]) if plan.get("updated_at") else now
         channels = set(retry["channels"]) if generation else None
+        job = self._job(row, plan, due)
+        if isinstance(job, Engagement):
+            recipients = self._targets(job)
+        else:
+            recipients = job.recipients(self._subscribers(), self._available_for(job))
         targets = [
-            target
-            for target in self._targets(engagement)
-            if channels is None or target.channel in channels
+            target for target in recipients if channels is None or target.channel in channels
         ]
         waiting = []
         for target in targets:
             if _settled(marks.get(target.key), generation):
                 continue
             try:
-                self._send(info, engagement, target, last_modified)
+                told = self._send(info, job, target, last_modified)
             except PermanentDeliveryError as error:
                 value = _failed(target, error.detail, True, generation)
             except TransientDeliveryError as error:
@@ -240,7 +255,7 @@ class Deliverer:
                     continue
                 value = _failed(target, error.detail, False, generation)
             else:
-                value = _sent(target, self.clock(), generation)
+                value = _sent(target, self.clock(), generation, told)
             marks[target.key] = self._mark(rid, target.key, value)
         if waiting:
             pause = _pause(attempt, self.retry_cap)
@@ -251,7 +266,9 @@ class Deliverer:
             logger.warning("reminder %s: %s", rid, detail)
             return Delivered(rid, State.RETRYING, detail)
         keys = None if channels is None else {target.key for target in targets}
-        outcomes = _outcomes_of(key, row, due, marks, attempt, generation, keys)
+        outcomes = _outcomes_of(key, row, due, marks, attempt, generation, keys) or [
+            self._logged(key, row, due)  # a notice that had nothing to tell anyone
+        ]
         self._record(key, outcomes, generation)
         state = State.SENT if isinstance(outcomes[0], ReminderSent) else State.FAILED
         return Delivered(rid, state, ", ".join(o.event_type for o in outcomes))
@@ -260,7 +277,12 @@ class Deliverer:
 
     def _scheduled(self, key: ReminderKey) -> tuple[Doc, Doc] | None:
         """The reminder's row and its engagement's plan, once the schedule has applied every
-        event of the engagement; None if the reminder is not (or no longer) scheduled."""
+        event of the engagement; None if the reminder is not (or no longer) scheduled. A
+        digest has no engagement: its row once the schedule has caught up, and no plan."""
+        if key.engagement_id.startswith(DIGEST_PREFIX):
+            self.catch_up(SCHEDULE)
+            row = reminder(self.views, str(key))
+            return None if row is None else (row, {})
         deadline = time.monotonic() + SCHEDULE_PATIENCE
         while True:
             # The checkpoint first: rows read after it reflect at least every event up to it.
@@ -288,7 +310,7 @@ class Deliverer:
         state, _version = load(self.store, REMINDER_OUTCOMES, key.engagement_id)
         return None if state is None else state.recorded.get(str(key))
 
-    def _targets(self, engagement: Engagement) -> list[Target]:
+    def _subscribers(self) -> list[Any]:
         stamp, cached = self._subscriptions
         if time.monotonic() - stamp > self.subscriptions_ttl:
             try:
@@ -296,23 +318,77 @@ class Deliverer:
             except ViewStoreError as error:
                 raise DeliveryDeferred(f"subscriptions cannot be read: {error}") from error
             self._subscriptions = (time.monotonic(), cached)
-        available = frozenset(name for name in self.notifiers if name != "log")
+        return cached
+
+    def _available(self) -> frozenset[str]:
+        return frozenset(name for name in self.notifiers if name != "log")
+
+    def _targets(self, engagement: Engagement) -> list[Target]:
         wanted = channels_for(engagement.reminder_policy)
-        return targets(cached, engagement.audience, wanted, available)
+        return targets(self._subscribers(), engagement.audience, wanted, self._available())
+
+    def _job(self, row: Doc, plan: Doc, due: datetime) -> Engagement | Notice | Digest:
+        """What a row asks for: a reminder of the engagement, a change notice, a digest."""
+        rules, working = self.composer.rules, self.composer.is_working_day
+        if row.get("kind") == "digest":
+            found = self.views.get(SCHEDULE, REMINDERS, list(row["notices"]))
+            notices = tuple(
+                Notice.of(json.loads(found[nid]), {}, due, rules=rules, is_working_day=working)
+                for nid in row["notices"]
+                if nid in found
+            )
+            day = datetime.strptime(row["day"], "%Y-%m-%d").date()
+            return Digest(str(row["reminder_id"]), str(row["staff_id"]), day, notices)
+        if row["offset"] == NOTICE_LABEL:
+            return Notice.of(row, plan, due, rules=rules, is_working_day=working)
+        return Engagement.from_json(plan["engagement"])
+
+    def _available_for(self, job: Notice | Digest) -> frozenset[str]:
+        """The channels a notice or digest may use: none without words for it."""
+        available = self._available() if self.notice_words is not None else frozenset()
+        return available - {"invite"} if self.invitations is None else available
 
     # -- sending and recording -----------------------------------------------------------
 
     def _send(
-        self, info: ReminderInfo, engagement: Engagement, target: Target, last_modified: datetime
-    ) -> None:
-        notification = self.composer.compose(info, engagement, target, last_modified=last_modified)
-        self.notifiers[target.channel].send(notification)
-        logger.debug("reminder %s sent by %s to %s", info.reminder_id, target.channel, target.to)
+        self,
+        info: ReminderInfo,
+        job: Engagement | Notice | Digest,
+        target: Target,
+        last_modified: datetime,
+    ) -> bool:
+        """Send one target its message; False if a notice has nothing to tell them."""
+        found: Notification | None
+        if isinstance(job, Engagement):
+            found = self.composer.compose(info, job, target, last_modified=last_modified)
+        elif self.notice_words is None:
+            found = None
+        elif isinstance(job, Notice):
+            found = job.message(target, self.notice_words, self.invitations, last_modified)
+        else:
+            found = job.message(target, self.notice_words)
+        if found is None:
+            return False
+        self.notifiers[target.channel].send(found)
+        logger.debug("%s sent by %s to %s", info.reminder_id, target.channel, target.to)
+        return True
 
     def _mark(self, rid: str, item: str, value: dict[str, Any]) -> str:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
         self._patiently(lambda: self.claims.mark(rid, item, text, MARK_TTL))
         return text
+
+    def _logged(self, key: ReminderKey, row: Doc, due: datetime) -> ReminderSent:
+        """The outcome of a notice nobody needed: recorded as told to the service log."""
+        logger.info("%s: nothing to tell anyone", key)
+        record = DeliveryRecord(channel="log", to="log", at=self.clock())
+        return ReminderSent(
+            engagement_id=EngagementId(key.engagement_id),
+            reminder_id=str(key),
+            offset=row["offset"],
+            due_at=due,
+            deliveries=(record,),
+        )
 
     def _missed(self, key: ReminderKey, row: Doc, due: datetime, now: datetime) -> ReminderMissed:
         return ReminderMissed(
@@ -418,7 +494,7 @@ def _settled(text: str | None, generation: int) -> bool:
     if text is None:
         return False
     mark = json.loads(text)
-    return bool(mark["state"] == "sent" or int(mark.get("gen", 0)) == generation)
+    return bool(mark["state"] in ("sent", "skipped") or int(mark.get("gen", 0)) == generation)
 
 
 class _Lease:
@@ -448,10 +524,11 @@ def _moment(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _sent(target: Target, at: datetime, generation: int = 0) -> dict[str, Any]:
+def _sent(target: Target, at: datetime, generation: int = 0, told: bool = True) -> dict[str, Any]:
+    """A recipient reached (`told`), or one a notice had nothing for (settled, not listed)."""
     return {
         "gen": generation,
-        "state": "sent",
+        "state": "sent" if told else "skipped",
         "channel": target.channel,
         "to": target.to,
         "lang": target.lang,
@@ -489,6 +566,8 @@ def _outcomes_of(
         if item.startswith("#") or (keys is not None and item not in keys):
             continue
         mark = json.loads(text)
+        if mark["state"] == "skipped":
+            continue
         if mark["state"] == "sent":
             sent.append(
                 DeliveryRecord(

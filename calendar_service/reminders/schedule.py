@@ -144,6 +144,13 @@ class Reconciler:
         found = self.views.get(SCHEDULE, PLANS, [engagement_id]).get(engagement_id)
         plan = {} if found is None else json.loads(found)
         ids = [*plan.get("reminder_ids", []), *plan.get("notice_ids", [])]
+        digests = [
+            json.loads(text)
+            for text in self.views.get(SCHEDULE, REMINDERS, plan.get("digest_ids", [])).values()
+            if text is not None
+        ]
+        # Digests are not the engagement's own: scheduled here, and dropped only by `full`.
+        self._apply([row for row in digests if _moment(row["due_at"]) < now + self.horizon], now)
         rows = [
             json.loads(text)
             for text in self.views.get(SCHEDULE, REMINDERS, ids).values()

@@ -24,6 +24,7 @@ from calendar_service.domain import (
     SubscribeStaff,
     UnsubscribeStaff,
 )
+from calendar_service.domain.engagement.values import REMINDER_CHANNELS
 from calendar_service.eventstore.memory import MemoryEventStore
 from calendar_service.projections import MemoryViewStore, Projector, default_projections
 from calendar_service.projections.reminders_due import reminders_of
@@ -127,7 +128,7 @@ def world() -> World:
     found.run(
         scheduled(WHEN),
         SetReminderPolicy(
-            engagement_id=DAVOS, policy=ReminderPolicy((timedelta(days=1),), frozenset(Channel))
+            engagement_id=DAVOS, policy=ReminderPolicy((timedelta(days=1),), REMINDER_CHANNELS)
         ),
     )
     return found

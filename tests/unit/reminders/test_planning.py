@@ -18,6 +18,7 @@ from calendar_service.domain import (
     evolve,
 )
 from calendar_service.domain import decide as decide_engagement
+from calendar_service.domain.engagement.values import REMINDER_CHANNELS
 from calendar_service.domain.errors import InvalidValue
 from calendar_service.domain.reminder_plan import (
     DEFAULT_OFFSETS,
@@ -112,7 +113,7 @@ def test_email_goes_to_each_subscriber_in_their_language_and_the_webhook_once_pe
         _sub("lee", Channel.WEBHOOK, lang="ko"),
         _sub("wang", Channel.WEBHOOK, lang="zh", audience=Audience.RESTRICTED),
     ]
-    found = targets(subs, Audience.STAFF, frozenset(Channel), frozenset({"email", "webhook"}))
+    found = targets(subs, Audience.STAFF, REMINDER_CHANNELS, frozenset({"email", "webhook"}))
 
     assert found == [
         Target("email", "kim@example.org", "ko", ("Kim",), Audience.RESTRICTED),
@@ -128,24 +129,24 @@ def test_nobody_hears_of_an_engagement_above_their_audience_or_after_unsubscribi
         _sub("gone", Channel.EMAIL, audience=Audience.RESTRICTED, active=False),
         _sub("chief", Channel.EMAIL, audience=Audience.RESTRICTED),
     ]
-    found = targets(subs, Audience.RESTRICTED, frozenset(Channel), frozenset({"email"}))
+    found = targets(subs, Audience.RESTRICTED, REMINDER_CHANNELS, frozenset({"email"}))
     assert [t.to for t in found] == ["chief@example.org"]
 
 
 def test_a_channel_not_set_up_or_nobody_subscribed_goes_to_the_log() -> None:
     subs = [_sub("kim", Channel.EMAIL, Channel.WEBHOOK)]
-    found = targets(subs, Audience.STAFF, frozenset(Channel), frozenset({"email"}))
+    found = targets(subs, Audience.STAFF, REMINDER_CHANNELS, frozenset({"email"}))
     assert found == [
         Target("email", "kim@example.org", "en", ("Kim",), Audience.STAFF),
         Target("log", "log", "en", ("Kim (webhook)",)),
     ]
-    assert targets([], Audience.STAFF, frozenset(Channel), frozenset()) == [
+    assert targets([], Audience.STAFF, REMINDER_CHANNELS, frozenset()) == [
         Target("log", "log", "en", ())
     ]
 
 
 def test_the_policy_names_the_channels_and_no_policy_means_all_of_them() -> None:
-    assert channels_for(None) == frozenset(Channel)
+    assert channels_for(None) == REMINDER_CHANNELS
     policy = ReminderPolicy.parse(["P1D"], ["webhook"])
     assert channels_for(policy) == frozenset({Channel.WEBHOOK})
     subs = [_sub("kim", Channel.EMAIL, Channel.WEBHOOK)]

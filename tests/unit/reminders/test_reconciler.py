@@ -68,9 +68,12 @@ class Setup:
             clock=lambda: self.now,
         )
 
-    def run(self, *commands: Command) -> None:
+    def run(self, *commands: Command, news: bool = False) -> None:
+        """Record `commands`; as history filled in (no change notices) unless `news`."""
+        known_at = None if news else self.now - timedelta(days=1)
         for command in commands:
-            handle(self.store, ENGAGEMENT, command, Envelope(actor="kim"), lambda: self.now)
+            envelope = Envelope(actor="kim", known_at=known_at)
+            handle(self.store, ENGAGEMENT, command, envelope, lambda: self.now)
         self.projector.catch_up_all()
 
     def pending(self) -> dict[str, datetime]:
@@ -170,3 +173,17 @@ def test_a_reminder_an_operator_retries_is_handed_on_at_the_next_incremental_pas
     setup.projector.catch_up_all()
     setup.reconciler.incremental()  # not forced: the retry itself is what moved
     assert setup.table.rows[rid] == setup.now
+
+
+def test_a_change_notice_is_scheduled_when_its_window_closes_and_dropped_once_sent() -> None:
+    setup = Setup()
+    setup.reconciler.full()
+    setup.run(scheduled(WHEN), news=True)
+    setup.reconciler.incremental()
+    notice = f"{DAVOS}|change|v1"
+    assert setup.table.rows[notice] == T0 + timedelta(minutes=2)  # the default window
+    setup.now += timedelta(minutes=1)
+    moved = ExactWhen(START + timedelta(days=1), START + timedelta(days=1, hours=2), WHEN.tz)
+    setup.run(Reschedule(engagement_id=DAVOS, when=moved), news=True)
+    setup.reconciler.incremental()
+    assert [job for job in setup.table.rows if "|change|" in job] == [notice]  # one window

@@ -318,20 +318,23 @@ def reminder_delivery(
     from calendar_service.domain.workdays import korean_working_days
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.notify.message import Composer
+    from calendar_service.reminders.notify.notice import NoticeComposer
 
     settings = container.settings
     nudger = container.nudger
+    composer = Composer(
+        settings.base_url,
+        link_secret(settings),
+        settings.timezone,
+        is_working_day=korean_working_days(),
+    )
     return Deliverer(
         store=container.store,
         views=container.views,
         claims=open_claims(settings),
         notifiers=open_notifiers(settings),
-        composer=Composer(
-            settings.base_url,
-            link_secret(settings),
-            settings.timezone,
-            is_working_day=korean_working_days(),
-        ),
+        composer=composer,
+        notice_words=NoticeComposer(composer),
         grace=settings.reminder_grace,
         claim_ttl=settings.reminder_claim_ttl,
         retries=settings.reminder_retries,

@@ -65,6 +65,7 @@ class NoticeWords(Protocol):
         target: Target,
         *,
         day: date,
+        due_at: datetime | None = None,
     ) -> Notification: ...
 
 
@@ -219,6 +220,7 @@ class Digest:
     staff_id: str
     day: date
     notices: tuple[Notice, ...]
+    due_at: datetime | None = None
 
     def recipients(
         self, subscriptions: list[Subscription], available: frozenset[str]
@@ -249,4 +251,4 @@ class Digest:
                 items.append((notice.seen_before(audience), after, changes))
         if not items or target.channel == "log":
             return None
-        return words.compose_digest(self.digest_id, items, target, day=self.day)
+        return words.compose_digest(self.digest_id, items, target, day=self.day, due_at=self.due_at)

@@ -13,6 +13,9 @@ people, places and engagements from the data in the recipient's language. Audien
 `read.wording.describe_audience`'s (msgids in context "audience", the feed's too), so a word
 reads the same in a feed and a message.
 
+`when_lines`, `text_rows` and `html_body` word and lay out the lines of the other messages too
+(`notify.invitation`).
+
 The link is signed for the recipient (`feed.links.signed_page_url`): it opens the engagement's
 page `/e/{id}?a=&l=&s=` for the recipient's audience (the subscription's; a team webhook's is
 the narrowest of its subscribers') in their language, with no token. A deadline's reminder
@@ -102,7 +105,7 @@ class Composer:
             "You receive this because you subscribed to reminders of %(audience)s engagements.",
             audience=audience,
         )
-        text = "\n".join([subject, "", *_rows(lines, lang), "", footer])
+        text = "\n".join([subject, "", *text_rows(lines, lang), "", footer])
         return Notification(
             key=f"{reminder.reminder_id}#{target.key}",
             reminder_id=reminder.reminder_id,
@@ -112,7 +115,7 @@ class Composer:
             lang=lang,
             subject=subject,
             text=text,
-            html=_html(subject, lines, footer, lang),
+            html=html_body(subject, lines, footer, lang),
             link=link,
             fields=self._fields(reminder, engagement, target, subject, lines, link),
             attachments=self._ics(engagement, lang, last_modified, link),
@@ -159,16 +162,7 @@ class Composer:
         self, reminder: ReminderInfo, engagement: Engagement, lang: str
     ) -> list[tuple[str, str]]:
         t = words_for(lang)
-        when = engagement.when
-        if isinstance(when, ExactWhen):
-            own = t.gettext("%(city)s time", city=_own_city(engagement, lang))
-            lines = [(t.gettext("When"), f"{describe_when(when, lang)} ({own})")]
-            second = viewer_clock(when, self.timezone, lang)
-            if second is not None:
-                office = t.gettext("%(city)s time", city=zone_city(self.timezone, lang))
-                lines.append((office, second))
-        else:
-            lines = [(t.gettext("When"), describe_when_in_zone(when, lang))]
+        lines = when_lines(engagement, lang, self.timezone)
         place = describe_place(engagement.place, lang)
         if place:
             lines.append((t.gettext("Where"), place))
@@ -193,7 +187,7 @@ class Composer:
         start, end = engagement.when.bounds()
         lang = target.lang if target.lang in LANGUAGES else "en"
         return {
-            "text": "\n".join([f"*{subject}*", *_rows(lines, lang)]),
+            "text": "\n".join([f"*{subject}*", *text_rows(lines, lang)]),
             "event": "reminder",
             "reminder": {
                 "id": reminder.reminder_id,
@@ -238,7 +232,22 @@ class Composer:
         return (Attachment(f"{engagement.id}.ics", "text/calendar; method=PUBLISH", data),)
 
 
-def _rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
+def when_lines(engagement: Engagement, lang: str, clock: str) -> list[tuple[str, str]]:
+    """The 'When' line on the engagement's own clock, named by its city; for a timed item in
+    another zone than `clock` (the office's, or the reader's own), a second line on that clock."""
+    t = words_for(lang)
+    when = engagement.when
+    if not isinstance(when, ExactWhen):
+        return [(t.gettext("When"), describe_when_in_zone(when, lang))]
+    own = t.gettext("%(city)s time", city=_own_city(engagement, lang))
+    lines = [(t.gettext("When"), f"{describe_when(when, lang)} ({own})")]
+    second = viewer_clock(when, clock, lang)
+    if second is not None:
+        lines.append((t.gettext("%(city)s time", city=zone_city(clock, lang)), second))
+    return lines
+
+
+def text_rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
     """'When: ...', '일시: ...', '时间：...' (Chinese takes a full-width colon)."""
     t = words_for(lang)
     return [t.gettext("%(label)s: %(value)s", label=label, value=value) for label, value in lines]
@@ -251,7 +260,9 @@ def _own_city(engagement: Engagement, lang: str) -> str:
     return zone_city(engagement.when.tz, lang)
 
 
-def _html(subject: str, lines: list[tuple[str, str]], footer: str, lang: str) -> str:
+def html_body(subject: str, lines: list[tuple[str, str]], footer: str, lang: str) -> str:
+    """The message as HTML: the subject as a heading, the lines as a table (a link as a link),
+    the footer in small print; every text escaped."""
     rows = "".join(
         f'<tr><th align="left">{html.escape(label)}</th><td>{_cell(value)}</td></tr>'
         for label, value in lines

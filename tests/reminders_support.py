@@ -55,6 +55,8 @@ class Received:
     rcpt: list[str]
     at: float
     """time.time() when the server accepted it."""
+    mail_from: str = ""
+    """The envelope's sender (MAIL FROM)."""
 
     @property
     def reminder_id(self) -> str:
@@ -88,7 +90,8 @@ class _Handler:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.sink.lock:
-            self.sink.messages.append(Received(parsed, list(envelope.rcpt_tos), at))
+            received = Received(parsed, list(envelope.rcpt_tos), at, envelope.mail_from or "")
+            self.sink.messages.append(received)
             for listener in self.sink.listeners:
                 listener(parsed, at)
         return "250 Message accepted for delivery"

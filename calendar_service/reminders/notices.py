@@ -82,7 +82,9 @@ class Invitations(Protocol):
         last_modified: datetime,
         notice_id: str,
         lost: bool = False,
-    ) -> Notification: ...
+        updated: bool = False,
+        due_at: datetime | None = None,
+    ) -> Notification | None: ...
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,8 @@ class Notice:
             last_modified=last_modified,
             notice_id=self.notice_id,
             lost=lost,
+            updated=self.seen_before(audience) is not None,
+            due_at=self.due_at,
         )
 
 

@@ -162,9 +162,7 @@ class Composer:
         self, reminder: ReminderInfo, engagement: Engagement, lang: str
     ) -> list[tuple[str, str]]:
         t = words_for(lang)
-        when = engagement.when
-        lines = [(t.gettext("When"), own_clock(when, engagement, lang))]
-        lines += office_clock_lines(when, self.timezone, lang)
+        lines = when_lines(engagement, lang, self.timezone)
         place = describe_place(engagement.place, lang)
         if place:
             lines.append((t.gettext("Where"), place))
@@ -254,6 +252,14 @@ def addressed(
 def target_lang(target: Target) -> str:
     """The recipient's language, English when it is one the catalogue does not hold."""
     return target.lang if target.lang in LANGUAGES else "en"
+
+
+def when_lines(engagement: Engagement, lang: str, clock: str) -> list[tuple[str, str]]:
+    """The 'When' row on the engagement's own clock and, for a timed item in another zone than
+    `clock` (the office's, or the reader's own), a second row on that clock."""
+    when = engagement.when
+    own = (words_for(lang).gettext("When"), own_clock(when, engagement, lang))
+    return [own, *office_clock_lines(when, clock, lang)]
 
 
 def own_clock(when: When, engagement: Engagement, lang: str) -> str:

@@ -142,6 +142,9 @@ NOTICE_WORDS = {
 }
 """The same outcomes, of a change notice (offset `change`)."""
 NOTICE_OFFSET = "change"
+MAX_NAMED, NAMED_OF_MANY = 8, 5
+"""An outcome reaching more than MAX_NAMED recipients names the first NAMED_OF_MANY, then
+counts the rest (a notice to a thousand readers is one line, not a page)."""
 
 
 LAPSED = "InvitationLapsed"
@@ -347,10 +350,16 @@ def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
     offset = _offset_words(data.get("offset", "?"), lang)
     late = int(data.get("late_ms", 0)) // 1000
     if stored.type == "ReminderSent":
+        deliveries = data.get("deliveries", [])
+        shown = deliveries if len(deliveries) <= MAX_NAMED else deliveries[:NAMED_OF_MANY]
         reached = t.gettext(", ").join(
-            _delivery_words(str(d.get("channel")), str(d.get("to", "?")), lang)
-            for d in data.get("deliveries", [])
+            _delivery_words(str(d.get("channel")), str(d.get("to", "?")), lang) for d in shown
         )
+        if len(shown) < len(deliveries):
+            more = len(deliveries) - len(shown)
+            reached = t.ngettext(
+                "%(names)s and %(n)d more", "%(names)s and %(n)d more", more, names=reached
+            )
         text = t.gettext("%(offset)s: sent by %(channels)s", offset=offset, channels=reached)
         if late:
             text = t.ngettext(

@@ -42,6 +42,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -63,7 +64,7 @@ from calendar_service.domain import (
 from calendar_service.domain.change_notices import NOTICE_LABEL
 from calendar_service.domain.reminder_outcomes import ReminderOutcomeType
 from calendar_service.domain.reminder_plan import Target, Timing, channels_for, targets, timing
-from calendar_service.eventstore import EventStore, EventStoreError
+from calendar_service.eventstore import EventStore, EventStoreError, InvalidAppend
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import ViewStoreError
 from calendar_service.projections.reminders_due import NAME as SCHEDULE
@@ -108,6 +109,7 @@ FIRST_PAUSE = 1.0
 """Seconds before the second attempt of a channel that failed; doubled at each attempt."""
 _INFRA = (EventStoreError, ViewStoreError, ClaimsError)
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class DeliveryDeferred(TransientDeliveryError):
@@ -176,12 +178,29 @@ class Deliverer:
     invitations: Invitations | None = None
     """Builds calendar invitations (the `invite` channel); None: none are sent."""
     subscriptions_ttl: float = 1.0
+    senders: int = 8
+    """Messages of one delivery sent at once (threads, each with its own connection)."""
     _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for notifier in self.notifiers.values():
             notifier.close()
         self.claims.close()
+
+    def _each(self, send: Callable[[Target], T], targets: list[Target]) -> list[T]:
+        """`send` each target: at once by `senders` threads (each keeps its own SMTP
+        connection) when there are several, so a fan-out to a thousand readers waits on the
+        servers' round trips side by side, not one after another."""
+        if self.senders <= 1 or len(targets) <= 1:
+            return [send(target) for target in targets]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="sender")
+        return list(self._pool.map(send, targets))
 
     def deliver(self, reminder_id: str, *, owner: str | None = None) -> Delivered:
         """Deliver the reminder if it is still due and nobody has; see the module docstring.
@@ -248,21 +267,27 @@ class Deliverer:
             target for target in recipients if channels is None or target.channel in channels
         ]
         waiting = []
-        for target in targets:
-            if _settled(marks.get(target.key), generation):
-                continue
+        todo = [target for target in targets if not _settled(marks.get(target.key), generation)]
+
+        def send(target: Target) -> tuple[Target, str | None, str | None]:
+            """(target, its mark, or why it waits for another attempt)."""
             try:
                 told = self._send(info, job, target, last_modified)
             except PermanentDeliveryError as error:
                 value = _failed(target, error.detail, True, generation)
             except TransientDeliveryError as error:
                 if not final:
-                    waiting.append(f"{target.channel} {target.to}: {error.detail}")
-                    continue
+                    return target, None, f"{target.channel} {target.to}: {error.detail}"
                 value = _failed(target, error.detail, False, generation)
             else:
                 value = _sent(target, self.clock(), generation, told)
-            marks[target.key] = self._mark(rid, target.key, value)
+            return target, self._mark(rid, target.key, value), None
+
+        for target, mark, wait in self._each(send, todo):
+            if mark is not None:
+                marks[target.key] = mark
+            if wait is not None:
+                waiting.append(wait)
         if waiting:
             pause = _pause(attempt, self.retry_cap)
             next_at = min(self.clock() + timedelta(seconds=pause), deadline)
@@ -431,6 +456,8 @@ class Deliverer:
         while True:
             try:
                 return action()
+            except InvalidAppend:
+                raise  # the store refuses it as it is: trying again cannot help
             except _INFRA as error:
                 if time.monotonic() > deadline:
                     raise DeliveryDeferred(str(error)) from error
@@ -609,9 +636,19 @@ def _outcomes_of(
     if sent:
         first = min(record.at for record in sent)
         late = max(0, int((first - due) / timedelta(milliseconds=1)))
-        outcomes.append(ReminderSent(**common, deliveries=tuple(sent), late_ms=late))
+        outcomes += [
+            ReminderSent(**common, deliveries=part, late_ms=late) for part in _parts(sent, 150)
+        ]
     for channel, failures in sorted(failed.items()):
-        outcomes.append(
-            ReminderFailed(**common, failures=tuple(failures), attempts=attempts, channel=channel)
-        )
+        outcomes += [
+            ReminderFailed(**common, failures=part, attempts=attempts, channel=channel)
+            for part in _parts(failures, 50)
+        ]
     return outcomes
+
+
+def _parts(records: list[R], size: int) -> list[tuple[R, ...]]:
+    """`records` by `size`: a notice to a thousand readers is recorded as several outcome
+    events of one append (the first decides), each well under the store's MAX_EVENT_BYTES
+    (a delivery is ~110 bytes of JSON, a failure with its error at most ~900)."""
+    return [tuple(records[i : i + size]) for i in range(0, len(records), size)]

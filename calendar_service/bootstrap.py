@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.leases import Claims
     from calendar_service.reminders.notify import Notifier
+    from calendar_service.reminders.notify.invitation import Inviter
 
 T = TypeVar("T")
 
@@ -290,7 +291,8 @@ def open_claims(settings: Settings) -> Claims:
 
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The channels this deployment can send by: the log always; email with
-    CALENDAR_SMTP_URL, the webhook with CALENDAR_WEBHOOK_URL."""
+    CALENDAR_SMTP_URL, and calendar invitations (`invite`) by the same SMTP notifier; the
+    webhook with CALENDAR_WEBHOOK_URL."""
     from calendar_service.reminders.notify.email import SmtpNotifier
     from calendar_service.reminders.notify.log import LogNotifier
     from calendar_service.reminders.notify.webhook import WebhookNotifier
@@ -303,11 +305,40 @@ def open_notifiers(settings: Settings) -> dict[str, Notifier]:
             )
         except ValueError as error:
             raise ConfigError(f"CALENDAR_SMTP_URL: {error}") from None
+        notifiers["invite"] = notifiers["email"]
     if settings.webhook_url:
         notifiers["webhook"] = WebhookNotifier(
             settings.webhook_url, secret=settings.webhook_secret, timeout=settings.notify_timeout
         )
     return notifiers
+
+
+def open_inviter(settings: Settings, link_key: bytes) -> Inviter:
+    """What makes this deployment's calendar invitations: ORGANIZER the office mailbox
+    (CALENDAR_OFFICE_MAILBOX, else the address of CALENDAR_MAIL_FROM), links to engagement pages
+    signed with `link_key` (`link_secret`), the office clock and working days, and the feed's
+    default alarms and names directory (so an invitation's event reads as the feed's). A
+    mailbox that is not a plain address stops start-up, named."""
+    from email.utils import parseaddr
+
+    from calendar_service.domain.workdays import korean_working_days
+    from calendar_service.reminders.notify.invitation import Inviter
+    from calendar_service.seed import load_seed
+
+    mailbox = settings.office_mailbox or settings.mail_from
+    try:
+        return Inviter(
+            settings.base_url,
+            link_key,
+            parseaddr(mailbox)[1],
+            settings.timezone,
+            is_working_day=korean_working_days(),
+            default_reminders=settings.default_reminder_offsets,
+            directory=load_seed().directory,
+        )
+    except ValueError as error:
+        name = "CALENDAR_OFFICE_MAILBOX" if settings.office_mailbox else "CALENDAR_MAIL_FROM"
+        raise ConfigError(f"{name}: {error}") from None
 
 
 def reminder_delivery(
@@ -318,20 +349,24 @@ def reminder_delivery(
     from calendar_service.domain.workdays import korean_working_days
     from calendar_service.reminders.deliver import Deliverer
     from calendar_service.reminders.notify.message import Composer
+    from calendar_service.reminders.notify.notice import NoticeComposer
 
     settings = container.settings
     nudger = container.nudger
+    composer = Composer(
+        settings.base_url,
+        link_secret(settings),
+        settings.timezone,
+        is_working_day=korean_working_days(),
+    )
     return Deliverer(
         store=container.store,
         views=container.views,
         claims=open_claims(settings),
         notifiers=open_notifiers(settings),
-        composer=Composer(
-            settings.base_url,
-            link_secret(settings),
-            settings.timezone,
-            is_working_day=korean_working_days(),
-        ),
+        composer=composer,
+        notice_words=NoticeComposer(composer),
+        invitations=open_inviter(settings, composer.link_key),
         grace=settings.reminder_grace,
         claim_ttl=settings.reminder_claim_ttl,
         retries=settings.reminder_retries,

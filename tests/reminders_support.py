@@ -55,6 +55,8 @@ class Received:
     rcpt: list[str]
     at: float
     """time.time() when the server accepted it."""
+    mail_from: str = ""
+    """The envelope's sender (MAIL FROM)."""
 
     @property
     def reminder_id(self) -> str:
@@ -88,7 +90,8 @@ class _Handler:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.sink.lock:
-            self.sink.messages.append(Received(parsed, list(envelope.rcpt_tos), at))
+            received = Received(parsed, list(envelope.rcpt_tos), at, envelope.mail_from or "")
+            self.sink.messages.append(received)
             for listener in self.sink.listeners:
                 listener(parsed, at)
         return "250 Message accepted for delivery"
@@ -191,17 +194,20 @@ class WebhookSink:
         self.server.server_close()
 
     def delivered(self, reminder_id: str) -> list[Hook]:
-        """Requests about `reminder_id` that were answered 2xx."""
+        """Requests about `reminder_id` (a reminder, change notice or digest) answered 2xx."""
         with self.lock:
-            return [
-                r
-                for r in self.requests
-                if 200 <= r.status < 300 and r.json()["reminder"]["id"] == reminder_id
-            ]
+            return [r for r in self.requests if 200 <= r.status < 300 and _about(r) == reminder_id]
 
     def attempts(self, reminder_id: str) -> list[Hook]:
         with self.lock:
-            return [r for r in self.requests if r.json()["reminder"]["id"] == reminder_id]
+            return [r for r in self.requests if _about(r) == reminder_id]
+
+
+def _about(hook: Hook) -> str | None:
+    """The id of what a webhook POST is about: its reminder, notice or digest."""
+    payload = hook.json()
+    found = payload.get("reminder") or payload.get("notice") or payload.get("digest") or {}
+    return None if found.get("id") is None else str(found["id"])
 
 
 DALIAN = Place(

@@ -42,8 +42,9 @@ from calendar_service.domain.engagement.values import EngagementId
 from calendar_service.domain.errors import InvalidValue
 
 REMINDER_STREAM_PREFIX = "reminders:"
-DELIVERY_CHANNELS = ("email", "webhook", "log")
-"""Where a reminder can go: the two channels, and the service log when neither is set up."""
+DELIVERY_CHANNELS = ("email", "webhook", "log", "invite")
+"""Where a reminder or a change notice can go: the two channels, the service log when neither
+is set up, and (for a change notice) a calendar invitation, sent by email."""
 MAX_ERROR_CHARS = 500
 MAX_ADDRESS_CHARS = 300
 _KEY = re.compile(
@@ -83,7 +84,7 @@ class ReminderKey:
 
 def _check_channel(value: object) -> str:
     if value not in DELIVERY_CHANNELS:
-        raise InvalidValue("channel", value, "use email, webhook or log")
+        raise InvalidValue("channel", value, "use email, webhook, log or invite")
     return str(value)
 
 

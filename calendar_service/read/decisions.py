@@ -57,22 +57,28 @@ class Decision:
     def decide_by_text(self, lang: str, today: date) -> str:
         """'Decide by May 10, 2024 (in 3 days)', '… (overdue, 2 days ago)', 'No decide-by date',
         in `lang`."""
-        t = words_for(lang)
-        days = self.days_left(today)
-        if self.decide_by is None or days is None:
-            return t.gettext("No decide-by date")
-        day = format_day(self.decide_by, lang)
-        if days < 0:
-            return t.gettext(
-                "Decide by %(day)s (overdue, %(relative)s)",
-                day=day,
-                relative=format_relative_days(days, lang),
-            )
-        if days == 0:
-            return t.gettext("Decide by %(day)s (today)", day=day)
+        return decide_by_text(self.decide_by, today, lang)
+
+
+def decide_by_text(decide_by: date | None, today: date, lang: str) -> str:
+    """'Decide by May 10, 2024 (in 3 days)', '… (today)', '… (overdue, 2 days ago)', 'No
+    decide-by date', in `lang`, counted from `today` (in the office's zone)."""
+    t = words_for(lang)
+    if decide_by is None:
+        return t.gettext("No decide-by date")
+    days = (decide_by - today).days
+    day = format_day(decide_by, lang)
+    if days < 0:
         return t.gettext(
-            "Decide by %(day)s (%(relative)s)", day=day, relative=format_relative_days(days, lang)
+            "Decide by %(day)s (overdue, %(relative)s)",
+            day=day,
+            relative=format_relative_days(days, lang),
         )
+    if days == 0:
+        return t.gettext("Decide by %(day)s (today)", day=day)
+    return t.gettext(
+        "Decide by %(day)s (%(relative)s)", day=day, relative=format_relative_days(days, lang)
+    )
 
 
 @dataclass(frozen=True)

@@ -338,7 +338,7 @@ class Deliverer:
                 if nid in found
             )
             day = datetime.strptime(row["day"], "%Y-%m-%d").date()
-            return Digest(str(row["reminder_id"]), str(row["staff_id"]), day, notices)
+            return Digest(str(row["reminder_id"]), str(row["staff_id"]), day, notices, due)
         if row["offset"] == NOTICE_LABEL:
             return Notice.of(row, plan, due, rules=rules, is_working_day=working)
         return Engagement.from_json(plan["engagement"])

@@ -65,6 +65,7 @@ class NoticeWords(Protocol):
         target: Target,
         *,
         day: date,
+        due_at: datetime | None = None,
     ) -> Notification: ...
 
 
@@ -81,7 +82,9 @@ class Invitations(Protocol):
         last_modified: datetime,
         notice_id: str,
         lost: bool = False,
-    ) -> Notification: ...
+        updated: bool = False,
+        due_at: datetime | None = None,
+    ) -> Notification | None: ...
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,8 @@ class Notice:
             last_modified=last_modified,
             notice_id=self.notice_id,
             lost=lost,
+            updated=self.seen_before(audience) is not None,
+            due_at=self.due_at,
         )
 
 
@@ -219,6 +224,7 @@ class Digest:
     staff_id: str
     day: date
     notices: tuple[Notice, ...]
+    due_at: datetime | None = None
 
     def recipients(
         self, subscriptions: list[Subscription], available: frozenset[str]
@@ -249,4 +255,4 @@ class Digest:
                 items.append((notice.seen_before(audience), after, changes))
         if not items or target.channel == "log":
             return None
-        return words.compose_digest(self.digest_id, items, target, day=self.day)
+        return words.compose_digest(self.digest_id, items, target, day=self.day, due_at=self.due_at)

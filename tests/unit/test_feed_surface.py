@@ -34,6 +34,10 @@ def test_the_feed_package_exports_exactly_what_other_layers_use() -> None:
             "EngagementItem",
             "FeedMeta",
             "render_calendar",
+            # calendar invitations: one item's VEVENT, as the feed has it, and its VTIMEZONEs
+            "DeadlineItem",
+            "event_component",
+            "timezones_for",
             # the feed benchmarks: selection and icalendar's own serialisation
             "FeedItem",
             "feed_items",

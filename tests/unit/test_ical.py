@@ -82,6 +82,7 @@ def test_the_modules_export_exactly_their_public_names() -> None:
             "render_calendar",
             "render_item",
             "slot_page_url",
+            "timezones_for",
             "with_token",
             "without_links",
         ]

@@ -63,6 +63,11 @@ class Notification:
     fields: Mapping[str, Any] = field(default_factory=dict)
     """The structured content: what the webhook posts beside `text`."""
     attachments: tuple[Attachment, ...] = ()
+    """Files the email carries. A text/calendar one with an iTIP method (`text/calendar;
+    method=REQUEST` or `method=CANCEL`) makes the email a calendar invitation (`notify.email`)."""
+    author: str | None = None
+    """The email's From when it is not the notifier's own address ('Name <address>'): an
+    invitation comes from its ORGANIZER, the office mailbox."""
 
 
 class Notifier(Protocol):

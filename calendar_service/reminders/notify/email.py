@@ -13,6 +13,24 @@ Each message is `multipart/alternative` (plain text, then HTML) with the engagem
 attached, a Message-ID derived from the notification's key (so a copy is recognisable) and
 `X-Calendar-Reminder-Id` / `X-Calendar-Due` headers. SMTP 4xx replies, timeouts and dropped
 connections are transient; 5xx replies and certificate failures are permanent.
+
+A calendar invitation (iMIP, RFC 6047) is a notification with a `text/calendar` attachment
+whose `method` is an iTIP one (REQUEST or CANCEL, as `notify.invitation` makes them; a reminder's
+.ics says PUBLISH and stays a plain attachment). It goes in the shape Gmail sends and Outlook,
+Exchange and Apple Mail read (CalConnect's iMIP recommendation)::
+
+    multipart/mixed              (Content-Class: urn:content-classes:calendarmessage)
+    ├── multipart/alternative
+    │   ├── text/plain; charset="utf-8"
+    │   ├── text/html; charset="utf-8"
+    │   └── text/calendar; charset="UTF-8"; method=REQUEST     inline, last, base64
+    └── application/ics; name="invite.ics"     the same bytes as an attachment, for a
+                                               client that only offers to open a file
+
+The part's `method` is the calendar's METHOD, upper case and unquoted (a quoted or lower-case
+one has been reported to confuse receivers); base64 keeps the calendar's CRLF line ends and
+folds intact through any relay. The notification's `author` (the ORGANIZER) is the From; when
+that is not `mail_from`, `mail_from` is the Sender and the envelope's sender (RFC 5322 3.6.2).
 """
 
 from __future__ import annotations
@@ -30,11 +48,12 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formatdate
+from email.utils import format_datetime, formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from calendar_service.plumbing.urls import mask_url
 from calendar_service.reminders.notify.base import (
+    Attachment,
     Notification,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -126,28 +145,30 @@ class SmtpNotifier:
             raise _by_code(code, reply, f"recipient {notification.to} refused")
 
     def message(self, notification: Notification) -> Message:
-        """multipart/mixed: (text/plain, text/html) as alternatives, then the attachments.
-        Built with the compat32 MIME classes, which cost a fraction of `EmailMessage`'s
-        header parsing: a burst of reminders is CPU-bound here."""
+        """multipart/mixed: (text/plain, text/html) as alternatives, then the attachments; an
+        invitation's calendar is the last alternative too. Built with the compat32 MIME
+        classes, which cost a fraction of `EmailMessage`'s header parsing: a burst of
+        reminders is CPU-bound here."""
         body = MIMEMultipart("alternative")
         body.attach(MIMEText(notification.text, "plain", "utf-8"))
         body.attach(MIMEText(notification.html, "html", "utf-8"))
         message = MIMEMultipart("mixed")
         message.attach(body)
         for attachment in notification.attachments:
-            maintype, _, rest = attachment.content_type.partition("/")
-            subtype, _, params = rest.partition(";")
-            part = MIMEBase(maintype, subtype.strip(), charset="utf-8")
-            for param in params.split(";"):
-                if "=" in param:
-                    name, value = param.strip().split("=", 1)
-                    part.set_param(name, value)
-            part.set_payload(attachment.data)
-            encoders.encode_base64(part)
-            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
-            message.attach(part)
+            method = itip_method(attachment)
+            if method is None:
+                message.attach(_attached(attachment))
+                continue
+            body.attach(_calendar(attachment.data, method))
+            message.attach(_attached(Attachment("invite.ics", "application/ics", attachment.data)))
+            if "Content-Class" not in message:
+                message["Content-Class"] = "urn:content-classes:calendarmessage"
         message["Subject"] = Header(notification.subject, "utf-8")  # type: ignore[assignment]
-        message["From"] = self.mail_from
+        message["From"] = notification.author or self.mail_from
+        if notification.author is not None and _address(notification.author) != _address(
+            self.mail_from
+        ):
+            message["Sender"] = self.mail_from
         message["To"] = notification.to
         message["Date"] = formatdate(localtime=False, usegmt=True)
         digest = hashlib.sha256(notification.key.encode()).hexdigest()[:32]
@@ -218,6 +239,51 @@ class SmtpNotifier:
             smtp.close()
             raise
         return smtp
+
+
+def itip_method(attachment: Attachment) -> str | None:
+    """The iTIP method (REQUEST, CANCEL, ...) of a text/calendar attachment that is a
+    scheduling message; None for any other attachment, a PUBLISH calendar included."""
+    kind, *params = (piece.strip() for piece in attachment.content_type.split(";"))
+    if kind.lower() != "text/calendar":
+        return None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "method":
+            method = value.strip().strip('"').upper()
+            return None if method == "PUBLISH" else method
+    return None
+
+
+def _calendar(data: bytes, method: str) -> MIMEBase:
+    """The inline iMIP part: `text/calendar; charset="UTF-8"; method=REQUEST`, base64, no
+    Content-Disposition. Its Content-Type is written out whole, as Outlook and Gmail write it:
+    `set_param` would quote the method."""
+    part = MIMEBase("text", "calendar")
+    part.replace_header("Content-Type", f'text/calendar; charset="UTF-8"; method={method}')
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    return part
+
+
+def _attached(attachment: Attachment) -> MIMEBase:
+    maintype, _, rest = attachment.content_type.partition("/")
+    subtype, _, params = rest.partition(";")
+    part = MIMEBase(maintype, subtype.strip(), charset="utf-8")
+    for param in params.split(";"):
+        if "=" in param:
+            name, value = param.strip().split("=", 1)
+            part.set_param(name, value)
+    if maintype == "application":
+        part.set_param("name", attachment.filename)
+    part.set_payload(attachment.data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
+
+
+def _address(mailbox: str) -> str:
+    return parseaddr(mailbox)[1].lower()
 
 
 def _by_code(

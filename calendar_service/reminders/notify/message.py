@@ -13,6 +13,11 @@ people, places and engagements from the data in the recipient's language. Audien
 `read.wording.describe_audience`'s (msgids in context "audience", the feed's too), so a word
 reads the same in a feed and a message.
 
+The pieces a change notice shares with a reminder (`notice.py`) are public here: the recipient's
+language (`target_lang`), the when on its own clock (`own_clock`) and the office's
+(`office_clock_lines`), the engagement block of the webhook's JSON (`engagement_fields`), and the
+rows of label and value as text (`label_rows`) and HTML (`html_document`, `html_table`).
+
 The link is signed for the recipient (`feed.links.signed_page_url`): it opens the engagement's
 page `/e/{id}?a=&l=&s=` for the recipient's audience (the subscription's; a team webhook's is
 the narrowest of its subscribers') in their language, with no token. A deadline's reminder
@@ -34,6 +39,7 @@ from calendar_service.domain import (
     Engagement,
     EngagementId,
     ExactWhen,
+    When,
     WorkingDayPredicate,
     derive_deadlines,
     parse_duration,
@@ -92,7 +98,7 @@ class Composer:
         *,
         last_modified: datetime,
     ) -> Notification:
-        lang = target.lang if target.lang in LANGUAGES else "en"
+        lang = target_lang(target)
         t = words_for(lang)
         link = self.link(str(engagement.id), target, engagement.audience)
         subject = self._headline(reminder, engagement, lang)
@@ -102,17 +108,14 @@ class Composer:
             "You receive this because you subscribed to reminders of %(audience)s engagements.",
             audience=audience,
         )
-        text = "\n".join([subject, "", *_rows(lines, lang), "", footer])
-        return Notification(
-            key=f"{reminder.reminder_id}#{target.key}",
-            reminder_id=reminder.reminder_id,
-            due_at=reminder.due_at,
-            channel=target.channel,
-            to=target.to,
-            lang=lang,
+        text = "\n".join([subject, "", *label_rows(lines, lang), "", footer])
+        return addressed(
+            reminder.reminder_id,
+            reminder.due_at,
+            target,
             subject=subject,
             text=text,
-            html=_html(subject, lines, footer, lang),
+            html=html_document(subject, html_table(lines), footer, lang),
             link=link,
             fields=self._fields(reminder, engagement, target, subject, lines, link),
             attachments=self._ics(engagement, lang, last_modified, link),
@@ -159,16 +162,7 @@ class Composer:
         self, reminder: ReminderInfo, engagement: Engagement, lang: str
     ) -> list[tuple[str, str]]:
         t = words_for(lang)
-        when = engagement.when
-        if isinstance(when, ExactWhen):
-            own = t.gettext("%(city)s time", city=_own_city(engagement, lang))
-            lines = [(t.gettext("When"), f"{describe_when(when, lang)} ({own})")]
-            second = viewer_clock(when, self.timezone, lang)
-            if second is not None:
-                office = t.gettext("%(city)s time", city=zone_city(self.timezone, lang))
-                lines.append((office, second))
-        else:
-            lines = [(t.gettext("When"), describe_when_in_zone(when, lang))]
+        lines = when_lines(engagement, lang, self.timezone)
         place = describe_place(engagement.place, lang)
         if place:
             lines.append((t.gettext("Where"), place))
@@ -190,29 +184,16 @@ class Composer:
     ) -> dict[str, Any]:
         """The webhook's JSON: `text` for people; the rest are values (ids, codes, ISO-8601
         instants) for programs, except `title` and `place`, in the recipient's language."""
-        start, end = engagement.when.bounds()
-        lang = target.lang if target.lang in LANGUAGES else "en"
+        lang = target_lang(target)
         return {
-            "text": "\n".join([f"*{subject}*", *_rows(lines, lang)]),
+            "text": "\n".join([f"*{subject}*", *label_rows(lines, lang)]),
             "event": "reminder",
             "reminder": {
                 "id": reminder.reminder_id,
                 "offset": reminder.label,
                 "due_at": reminder.due_at.astimezone(UTC).isoformat(),
             },
-            "engagement": {
-                "id": str(engagement.id),
-                "title": engagement.title.best(lang),
-                "kind": engagement.kind.value,
-                "status": engagement.status.value,
-                "participation": engagement.participation.value,
-                "audience": engagement.audience.value,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "tz": engagement.when.tz,
-                "place": describe_place(engagement.place, lang) or None,
-                "url": link,
-            },
+            "engagement": engagement_fields(engagement, lang, link),
             "lang": lang,
             "recipients": list(target.names),
         }
@@ -238,29 +219,131 @@ class Composer:
         return (Attachment(f"{engagement.id}.ics", "text/calendar; method=PUBLISH", data),)
 
 
-def _rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
-    """'When: ...', '일시: ...', '时间：...' (Chinese takes a full-width colon)."""
-    t = words_for(lang)
-    return [t.gettext("%(label)s: %(value)s", label=label, value=value) for label, value in lines]
-
-
-def _own_city(engagement: Engagement, lang: str) -> str:
-    place = engagement.place
-    if place is not None and place.city is not None and place.tz == engagement.when.tz:
-        return place.city.best(lang)
-    return zone_city(engagement.when.tz, lang)
-
-
-def _html(subject: str, lines: list[tuple[str, str]], footer: str, lang: str) -> str:
-    rows = "".join(
-        f'<tr><th align="left">{html.escape(label)}</th><td>{_cell(value)}</td></tr>'
-        for label, value in lines
+def addressed(
+    message_id: str,
+    due_at: datetime,
+    target: Target,
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    link: str,
+    fields: dict[str, Any],
+    attachments: tuple[Attachment, ...] = (),
+) -> Notification:
+    """The message `message_id` (a reminder's, a notice's, a digest's id) for `target`, in its
+    language: keyed by both, so every retry of it carries the same key."""
+    return Notification(
+        key=f"{message_id}#{target.key}",
+        reminder_id=message_id,
+        due_at=due_at,
+        channel=target.channel,
+        to=target.to,
+        lang=target_lang(target),
+        subject=subject,
+        text=text,
+        html=html,
+        link=link,
+        fields=fields,
+        attachments=attachments,
     )
+
+
+def target_lang(target: Target) -> str:
+    """The recipient's language, English when it is one the catalogue does not hold."""
+    return target.lang if target.lang in LANGUAGES else "en"
+
+
+def when_lines(engagement: Engagement, lang: str, clock: str) -> list[tuple[str, str]]:
+    """The 'When' row on the engagement's own clock and, for a timed item in another zone than
+    `clock` (the office's, or the reader's own), a second row on that clock."""
+    when = engagement.when
+    own = (words_for(lang).gettext("When"), own_clock(when, engagement, lang))
+    return [own, *office_clock_lines(when, clock, lang)]
+
+
+def own_clock(when: When, engagement: Engagement, lang: str) -> str:
+    """The when on its own clock, named: 'Jun 25, 2024 09:00 – 12:00 (Dalian time)' for a timed
+    item (by its place's city when the place keeps the when's zone), 'Jun 25 – 27, 2024
+    (Shanghai)' for whole days, whose dates are the same on every clock."""
+    if not isinstance(when, ExactWhen):
+        return describe_when_in_zone(when, lang)
+    own = words_for(lang).gettext("%(city)s time", city=own_city(engagement, when.tz, lang))
+    return f"{describe_when(when, lang)} ({own})"
+
+
+def office_clock_lines(when: When, office_tz: str, lang: str) -> list[tuple[str, str]]:
+    """The row of a timed item abroad on the office's clock ('Seoul time', 'Jun 25, 2024
+    10:00 – 13:00'); none for whole days or a when on the office's own clock."""
+    second = viewer_clock(when, office_tz, lang)
+    if second is None:
+        return []
+    return [(office_clock_label(office_tz, lang), second)]
+
+
+def office_clock_label(office_tz: str, lang: str) -> str:
+    """'Seoul time', '서울 시각', '首尔时间'."""
+    return words_for(lang).gettext("%(city)s time", city=zone_city(office_tz, lang))
+
+
+def engagement_fields(engagement: Engagement, lang: str, link: str) -> dict[str, Any]:
+    """The webhook's engagement block: values for programs (ids, codes, ISO-8601 instants),
+    except `title` and `place`, in the recipient's language."""
+    start, end = engagement.when.bounds()
+    return {
+        "id": str(engagement.id),
+        "title": engagement.title.best(lang),
+        "kind": engagement.kind.value,
+        "status": engagement.status.value,
+        "participation": engagement.participation.value,
+        "audience": engagement.audience.value,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "tz": engagement.when.tz,
+        "place": describe_place(engagement.place, lang) or None,
+        "url": link,
+    }
+
+
+def label_rows(lines: list[tuple[str, str]], lang: str) -> list[str]:
+    """'When: ...', '일시: ...', '时间：...' (Chinese takes a full-width colon); a row without a
+    label is a sentence of its own."""
+    t = words_for(lang)
+    return [
+        t.gettext("%(label)s: %(value)s", label=label, value=value) if label else value
+        for label, value in lines
+    ]
+
+
+def own_city(engagement: Engagement, tz: str, lang: str) -> str:
+    """The city whose clock `tz` is: the engagement's place's when it is in that zone, else the
+    zone's CLDR city."""
+    place = engagement.place
+    if place is not None and place.city is not None and place.tz == tz:
+        return place.city.best(lang)
+    return zone_city(tz, lang)
+
+
+def html_document(subject: str, body: str, footer: str, lang: str) -> str:
+    """A message's HTML: the subject as its heading, `body` (markup), the footer. Every text a
+    user entered must already be escaped in `body`; `subject` and `footer` are escaped here."""
     return (
         f'<!DOCTYPE html><html lang="{lang}"><body>'
-        f"<h2>{html.escape(subject)}</h2><table>{rows}</table>"
+        f"<h2>{html.escape(subject)}</h2>{body}"
         f"<p><small>{html.escape(footer)}</small></p></body></html>"
     )
+
+
+def html_table(lines: list[tuple[str, str]]) -> str:
+    """The rows as a table, every text escaped, a link made a link; a row without a label spans
+    both columns."""
+    rows = "".join(
+        f'<tr><th align="left">{html.escape(label)}</th><td>{_cell(value)}</td></tr>'
+        if label
+        else f'<tr><td colspan="2">{_cell(value)}</td></tr>'
+        for label, value in lines
+    )
+    return f"<table>{rows}</table>"
 
 
 def _cell(value: str) -> str:

@@ -4,13 +4,9 @@ Korean or Chinese message; and nothing a user typed can become markup."""
 
 from __future__ import annotations
 
-import email
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import default
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -33,10 +29,9 @@ from calendar_service.domain.engagement.values import Direction
 from calendar_service.domain.reminder_plan import Target
 from calendar_service.feed import page_signature_ok
 from calendar_service.reminders.notify.base import Notification
-from calendar_service.reminders.notify.email import SmtpNotifier
 from calendar_service.reminders.notify.message import Composer, ReminderInfo
-from tests.english import english_words
 from tests.unit.domain.builders import weekdays_only
+from tests.unit.reminders.shown import as_a_mail_client_shows_it, english_left, names_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2024, 6, 25, 9, 0, tzinfo=SHANGHAI)
@@ -208,52 +203,6 @@ def test_the_office_clock_and_the_audience_are_named_as_the_feed_names_them() ->
 
 # A Korean or Chinese reader meets no English word of the catalogue.
 
-_URL = re.compile(r"https?://\S+")
-
-
-def english_left(text: str, names: list[str]) -> list[str]:
-    """The catalogue's English words in `text` (`tests.english`), its links excepted: a link's
-    query says `a=staff` to the server, not to the reader."""
-    return english_words(_URL.sub(" ", text), names=tuple(names))
-
-
-class _Visible(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def _as_a_mail_client_shows_it(notification: Notification) -> list[str]:
-    """The subject and the text of every text part, as a mail client decodes the bytes."""
-    raw = SmtpNotifier("smtp://localhost:25", "calendar@gg.example").message(notification)
-    parsed = email.message_from_bytes(raw.as_bytes(), policy=default)
-    assert isinstance(parsed, EmailMessage)
-    shown = [str(parsed["Subject"])]
-    for part in parsed.walk():
-        if part.get_content_type() == "text/plain":
-            shown.append(part.get_content())
-        elif part.get_content_type() == "text/html":
-            visible = _Visible()
-            visible.feed(part.get_content())
-            shown.append(" ".join(visible.parts))
-    assert len(shown) == 3
-    return shown
-
-
-def _names(engagement: Engagement, lang: str) -> list[str]:
-    found = [engagement.title.best(lang)]
-    for participant in engagement.participants:
-        if participant.name is not None:
-            found.append(participant.name.best(lang))
-    place = engagement.place
-    for text in (place.name, place.city) if place is not None else ():
-        if text is not None:
-            found.append(text.best(lang))
-    return found
-
 
 @pytest.mark.parametrize("lang", ["ko", "zh"])
 @pytest.mark.parametrize(
@@ -271,9 +220,9 @@ def test_a_korean_or_chinese_email_and_webhook_text_hold_no_english_word(
     engagement = {"timed abroad": _engagement(), "all day": _invitation()}.get(case)
     if engagement is None:  # the decision's morning of an invitation, a visa check's of a trip
         engagement = _invitation() if label == "deadline-decision" else _engagement()
-    names = _names(engagement, lang)
+    names = names_in(engagement, lang)
     mail = _compose(engagement, Target("email", "kim@x.kr", lang, ("Kim",), Audience.STAFF), label)
-    for shown in _as_a_mail_client_shows_it(mail):
+    for shown in as_a_mail_client_shows_it(mail):
         assert english_left(shown, names) == [], shown
     hook = _compose(engagement, Target("webhook", "webhook", lang, ("Kim",)), label)
     assert english_left(hook.fields["text"], names) == [], hook.fields["text"]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tests.reminders_support import Proc
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def redis_url() -> str:
@@ -64,22 +65,36 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[index]
 
 
+def _with_children(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(int(child) for child in children)]
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of `pid` and its children (a prefork worker's pool), in MB."""
     total = 0.0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(child) for child in children]
-    except OSError:
-        pass
-    for each in pids:
+    for each in _with_children(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             continue
+    return total
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) `pid` and its children (a prefork pool) have used so far."""
+    total = 0.0
+    for each in _with_children(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _TICKS
     return total
 
 
@@ -188,6 +203,13 @@ class Deployment:
         for proc in self.workers:
             proc.wait_for(WORKER_READY, 60)
         self.scheduler.wait_for(SCHEDULER_ACTIVE, 60)
+
+    def worker_cpu_s(self) -> dict[str, float]:
+        """CPU seconds each worker has used so far, by name."""
+        return {
+            proc.name: cpu_s(proc.process.pid) if proc.process is not None else 0.0
+            for proc in self.workers
+        }
 
     def worker_command(self, pool: str, threads: int) -> str:
         return f"{len(self.workers)} x celery -A workers worker --pool={pool} -c {threads}"

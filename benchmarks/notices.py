@@ -19,8 +19,9 @@ change's append to each notice accepted by an SMTP server.
   the write path's call, so the append itself counts) to acceptance, the time
   until the last message was accepted (`last_s`, the worst repeat), messages per second (the
   subscribers over that time), the no-op round trips per second, their ratio, missing and
-  doubled messages, notices whose outcome never reached the log (`unrecorded`), which worker
-  ran the deliveries, and the load average before and after.
+  doubled messages, notices whose outcome never reached the log (`unrecorded`), the CPU each
+  worker spent on the notices and on the no-ops (`worker_cpu_s`; per message and per no-op),
+  and the load average before and after.
   Target: every notice accepted within 60 s, none missing, none doubled, every outcome recorded.
 
 Knobs (environment): CALENDAR_BENCH_SUBSCRIBERS (1,000; `--quick` 100), CALENDAR_BENCH_WORKERS
@@ -33,6 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -145,6 +147,7 @@ def _run(
     progress(f"   {subscribers} subscribers and one engagement recorded in {setup_s:.1f} s")
     peer = NoopPeer(rig.settings, rig.broker)
     changes: list[Change] = []
+    cpu: dict[str, dict[str, float]] = {}
     try:
         noop_ms = [peer.one() * 1000 for _ in range(20)]  # also warms both sides up
 
@@ -159,8 +162,10 @@ def _run(
             )
             return change.waited_s
 
+        contenders = {"notice": notice, "celery_noop": lambda: peer.round_trips(subscribers)}
         samples = interleaved(
-            {"notice": notice, "celery_noop": lambda: peer.round_trips(subscribers)}, repeats
+            {name: _counting_cpu(rig, cpu, name, run) for name, run in contenders.items()},
+            repeats,
         )
         time.sleep(SETTLE_S)
     finally:
@@ -169,6 +174,7 @@ def _run(
     noop_per_s = median([subscribers / seconds for seconds in samples["celery_noop"]])
     reached = [run for run in runs if run["reached"]]
     per_s = median([run["messages_per_s"] for run in reached]) if reached else 0.0
+    delivered = sum(run["messages"] for run in runs)
     return {
         "subscribers": subscribers,
         "repeats": repeats,
@@ -181,13 +187,17 @@ def _run(
         "celery_noop_round_trips_per_s": rnd(noop_per_s),
         "ratio_vs_celery_noop": rnd(per_s / noop_per_s),
         "celery_noop_one_ms": rnd(percentile(noop_ms, 50)),
-        "messages": sum(run["messages"] for run in runs),
+        "messages": delivered,
         "missing": sum(subscribers - run["reached"] for run in runs),
         "duplicates": sum(run["messages"] - run["reached"] for run in runs),
         "append_ms": _median_of(runs, "append_ms"),
         "unrecorded": sum(change.recorded is None for change in changes),
         "runs": runs,
-        "deliveries_by_worker": _deliveries_by_worker(rig),
+        "worker_cpu_ms_per_message": rnd(_total(cpu, "notice") * 1000 / max(1, delivered)),
+        "worker_cpu_ms_per_noop": rnd(_total(cpu, "celery_noop") * 1000 / (repeats * subscribers)),
+        "worker_cpu_s": {name: {k: rnd(v) for k, v in by.items()} for name, by in cpu.items()},
+        "notice_s": [rnd(x) for x in samples["notice"]],
+        "celery_noop_s": [rnd(x) for x in samples["celery_noop"]],
         "spread_max": rnd(max(spread(values) for values in samples.values())),
         "worker": rig.worker_command(pool, threads),
         "limit_s": LIMIT_S,
@@ -299,11 +309,24 @@ def _tally(change: Change, times: dict[str, list[float]], subscribers: int) -> F
     return run
 
 
-def _deliveries_by_worker(rig: Deployment) -> dict[str, int]:
-    """How many `calendar.deliver_reminder` tasks each worker ran (from their logs)."""
-    return {
-        proc.name: proc.output().count("task=calendar.deliver_reminder") for proc in rig.workers
-    }
+def _counting_cpu(
+    rig: Deployment, cpu: dict[str, dict[str, float]], name: str, run: Callable[[], float]
+) -> Callable[[], float]:
+    """`run`, adding the CPU seconds each worker spent meanwhile to `cpu[name]`."""
+
+    def counted() -> float:
+        before = rig.worker_cpu_s()
+        seconds = run()
+        spent = cpu.setdefault(name, {})
+        for worker, now in rig.worker_cpu_s().items():
+            spent[worker] = spent.get(worker, 0.0) + now - before[worker]
+        return seconds
+
+    return counted
+
+
+def _total(cpu: dict[str, dict[str, float]], name: str) -> float:
+    return sum(cpu.get(name, {}).values())
 
 
 BENCHMARKS = (

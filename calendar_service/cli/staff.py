@@ -168,7 +168,10 @@ def list_(
     if not rows:
         console.print("no staff subscriptions: add one with `calendar-service staff add`")
         return
-    table = Table("staff id", "name", "email", "channels", "audience", "lang", "changes", "active")
+    table = Table()
+    table.add_column("staff id", no_wrap=True)  # what `staff add` and `remove` take, whole
+    for header in ("name", "email", "channels", "audience", "lang", "changes", "active"):
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(
             escape(row["staff_id"]),

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
+import vobject
+from icalendar import Calendar
 
 from calendar_service.bootstrap import Container, build
 from calendar_service.config import Settings
@@ -65,6 +67,15 @@ from tests.reminders_support import (
 from workers.nudge import celery_nudger
 
 pytestmark = pytest.mark.slow
+EMAILS = Path(__file__).resolve().parents[2] / "test-artifacts" / "emails"
+"""Where the messages are kept as .eml, to open in a mail client and look at."""
+
+
+def _keep(received: Received, name: str) -> None:
+    EMAILS.mkdir(parents=True, exist_ok=True)
+    (EMAILS / f"{name}.eml").write_bytes(received.message.as_bytes())
+
+
 WINDOW = 3.0
 KIM, PARK, LEE = "kim@example.org", "park@example.org", "lee@example.org"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -188,6 +199,8 @@ def _scenario(deployment: Deployment) -> None:
     assert hook["event"] == "change"
     assert describe_when(new, "ko") in hook["text"]
 
+    _keep(kim, "notice-rescheduled-ko")
+    _keep(park, "notice-rescheduled-en")
     cancel_kim = next(m for m in deployment.notices(cancelled) if KIM in m.rcpt)
     cancel_park = next(m for m in deployment.notices(cancelled) if PARK in m.rcpt)
     assert "취소" in str(cancel_kim.message["Subject"])
@@ -359,6 +372,7 @@ def test_a_digest_reader_gets_one_message_at_their_time_listing_the_days_changes
 
         wait_until(lambda: len(choi()) >= 1, 150, "Choi's digest")
         (digest,) = choi()
+        _keep(digest, "digest-ko")
         assert digest.at >= at.timestamp() - 2.5, (digest.at, at)
         assert digest.at <= at.timestamp() + 30
         text = _text(digest)
@@ -369,3 +383,60 @@ def test_a_digest_reader_gets_one_message_at_their_time_listing_the_days_changes
         wait_until(lambda: len(deployment.readers(later)) >= 2, 30, "the others' notice")
         time.sleep(WINDOW + 2)
         assert len(choi()) == 1  # the later change waits for tomorrow's digest
+
+
+def test_an_invitation_reader_gets_request_request_request_cancel_with_one_uid(
+    tmp_path: Path,
+) -> None:
+    """Item 3 through the running service: created, rescheduled twice (each in its own window),
+    cancelled; Wang's mailbox gets four iTIP messages, as Outlook and Gmail read them."""
+    with _embedded(tmp_path) as deployment:
+        _subscribe(
+            deployment.container,
+            "wang-fang",
+            "wang@example.org",
+            "zh",
+            channels=frozenset({Channel.INVITE}),
+        )
+        eid = _new_id("invited")
+
+        def invitations() -> list[Received]:
+            return [m for m in deployment.smtp.messages if "wang@example.org" in m.rcpt]
+
+        steps: list[Command] = [
+            _engagement(eid, _when(50)),
+            Reschedule(engagement_id=EngagementId(eid), when=_when(51)),
+            Reschedule(engagement_id=EngagementId(eid), when=_when(52, hour=15)),
+            Cancel(engagement_id=EngagementId(eid), reason="Host withdrew"),
+        ]
+        for number, step in enumerate(steps, 1):
+            deployment.record(step)
+            wait_until(lambda n=number: len(invitations()) >= n, 60, f"invitation {number}")
+        time.sleep(WINDOW + 2)
+        received = invitations()
+        assert len(received) == 4
+        for name, message in zip(
+            ("request-1", "request-2", "request-3", "cancel"), received, strict=True
+        ):
+            _keep(message, f"invitation-zh-{name}")
+        parts = [_itip(m) for m in received]
+        assert [method for method, _ in parts] == ["REQUEST", "REQUEST", "REQUEST", "CANCEL"]
+        events = [Calendar.from_ical(data).walk("VEVENT")[0] for _, data in parts]
+        assert len({str(event["UID"]) for event in events}) == 1
+        sequences = [int(event["SEQUENCE"]) for event in events]
+        assert sequences == sorted(set(sequences)), sequences
+        assert events[2].start == _when(52, hour=15).start
+        assert str(events[3]["STATUS"]) == "CANCELLED"
+        for _, data in parts:  # vobject (Evolution, Radicale) reads each one too
+            assert vobject.readOne(data.decode()).vevent.uid.value == str(events[0]["UID"])
+        assert "大连经济论坛" in str(received[0].message["Subject"])
+
+
+def _itip(received: Received) -> tuple[str, bytes]:
+    """The iTIP method and body of the text/calendar alternative, as a mail client finds it."""
+    for part in received.message.walk():
+        if part.get_content_type() == "text/calendar" and part.get_param("method"):
+            content = part.get_content()
+            data = content.encode() if isinstance(content, str) else content
+            return str(part.get_param("method")), data
+    raise AssertionError("no text/calendar part with a method")

@@ -33,6 +33,10 @@ follows the staff streams for that (table `digesters`: who takes a digest, when,
 audience); a notice that opens adds itself to the next digest of each digester who may see its
 engagement (before or after the change). The plan keeps those rows' ids (`digest_ids`).
 
+A subscriber who starts taking invitations (the `invite` channel added, or a new subscription
+with it) gets a catch-up, `invites-{staff}|sync|v{n}`, due `window` after: an invitation for
+each engagement they may see that has not ended (`reminders.notices.InviteSync`).
+
 Outcomes: an event of type ReminderSent, ReminderFailed or ReminderMissed whose data names a
 `reminder_id` sets that row's `status` (pending -> sent | failed | missed; the first of one
 delivery's outcomes decides it, a `ReminderFailed` of one channel beside a `ReminderSent` adds
@@ -84,6 +88,10 @@ NAME = "reminders_due"
 REMINDERS, PLANS, DIGESTERS = "reminders", "plans", "digesters"
 DIGEST_PREFIX = "digest-"
 """A digest's id starts with it: `digest-{staff}|day-{YYYYMMDD}|v1`."""
+INVITES_PREFIX = "invites-"
+"""An invitation catch-up's id starts with it: `invites-{staff}|sync|v{n}`."""
+STAFF_ROWS = (DIGEST_PREFIX, INVITES_PREFIX)
+"""The ids of rows about a staff member rather than an engagement."""
 OUTCOMES = {"ReminderSent": "sent", "ReminderFailed": "failed", "ReminderMissed": "missed"}
 RETRIED = "ReminderRetried"
 __all__ = [
@@ -93,6 +101,7 @@ __all__ = [
     "NAME",
     "PLANS",
     "REMINDERS",
+    "STAFF_ROWS",
     "Planned",
     "RemindersDueProjection",
     "due_between",
@@ -156,7 +165,7 @@ class RemindersDueProjection(EngagementProjection):
             _record_outcome(event, batch)
             return
         if event.stream.startswith(STAFF_STREAM_PREFIX):
-            _record_digester(event, batch)
+            _record_digester(event, batch, self._window)
             return
         entry = fold_engagement(event, batch, _load)
         if entry is None:
@@ -355,23 +364,48 @@ def next_digest(after: datetime, digest_at: str, zone: str) -> datetime:
         day += timedelta(days=1)
 
 
-def _record_digester(event: StoredEvent, batch: Batch) -> None:
-    """Keep who takes a daily digest (from the staff streams: the latest fact holds)."""
+def _record_digester(event: StoredEvent, batch: Batch, window: timedelta) -> None:
+    """Keep who takes a daily digest and who takes invitations (from the staff streams: the
+    latest fact holds); open an invitation catch-up for one who starts taking invitations."""
     staff_id = event.stream[len(STAFF_STREAM_PREFIX) :]
-    doc = batch.get(DIGESTERS, "all") or {"staff": {}}
-    staff = dict(doc["staff"])
+    doc = batch.get(DIGESTERS, "all") or {}
+    staff, invited = dict(doc.get("staff", {})), dict(doc.get("invited", {}))
     data = event.data
-    if event.type == "StaffSubscribed" and data.get("changes") == "digest":
+    subscribed = event.type == "StaffSubscribed"
+    if subscribed and data.get("changes") == "digest":
         staff[staff_id] = {
             "audience": data.get("audience", "staff"),
             "digest_at": data.get("digest_at", "18:00"),
             "timezone": data.get("timezone"),
         }
-    elif staff_id in staff:
-        del staff[staff_id]
     else:
-        return
-    batch.put(DIGESTERS, "all", {"staff": staff})
+        staff.pop(staff_id, None)
+    was = invited.get(staff_id, {"active": False, "syncs": 0})
+    now = subscribed and "invite" in data.get("channels", [])
+    if now and not was["active"]:
+        _invite_sync(batch, staff_id, was["syncs"] + 1, event.recorded_at + window)
+        was = {"active": True, "syncs": was["syncs"] + 1}
+    elif not now:
+        was = {**was, "active": False}
+    invited[staff_id] = was
+    batch.put(DIGESTERS, "all", {"staff": staff, "invited": invited})
+
+
+def _invite_sync(batch: Batch, staff_id: str, number: int, due: datetime) -> None:
+    rid = reminder_id(f"{INVITES_PREFIX}{staff_id}", "sync", number)
+    doc: Doc = {
+        "reminder_id": rid,
+        "engagement_id": f"{INVITES_PREFIX}{staff_id}",
+        "offset": "sync",
+        "kind": "sync",
+        "staff_id": staff_id,
+        "rule": None,
+        "schedule_version": number,
+        "due_at": instant_key(due),
+        "channels": [],
+        "status": "pending",
+    }
+    batch.put(REMINDERS, rid, doc, instant_key(due))
 
 
 def _record_outcome(event: StoredEvent, batch: Batch) -> None:

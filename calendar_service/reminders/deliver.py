@@ -66,17 +66,23 @@ from calendar_service.domain.reminder_plan import Target, Timing, channels_for, 
 from calendar_service.eventstore import EventStore, EventStoreError
 from calendar_service.eventstore.port import utc_now
 from calendar_service.projections import ViewStoreError
+from calendar_service.projections.reminders_due import NAME as SCHEDULE
 from calendar_service.projections.reminders_due import (
-    DIGEST_PREFIX,
     PLANS,
     REMINDERS,
+    STAFF_ROWS,
     reminder,
 )
-from calendar_service.projections.reminders_due import NAME as SCHEDULE
 from calendar_service.projections.subscriptions import active_subscriptions
 from calendar_service.projections.views import Doc, ViewStore
 from calendar_service.reminders.leases import Claims, ClaimsError
-from calendar_service.reminders.notices import Digest, Invitations, Notice, NoticeWords
+from calendar_service.reminders.notices import (
+    Digest,
+    Invitations,
+    InviteSync,
+    Notice,
+    NoticeWords,
+)
 from calendar_service.reminders.notify import (
     Notification,
     Notifier,
@@ -278,8 +284,9 @@ class Deliverer:
     def _scheduled(self, key: ReminderKey) -> tuple[Doc, Doc] | None:
         """The reminder's row and its engagement's plan, once the schedule has applied every
         event of the engagement; None if the reminder is not (or no longer) scheduled. A
-        digest has no engagement: its row once the schedule has caught up, and no plan."""
-        if key.engagement_id.startswith(DIGEST_PREFIX):
+        digest or an invitation catch-up has no engagement: its row once the schedule has caught
+        up, and no plan."""
+        if key.engagement_id.startswith(STAFF_ROWS):
             self.catch_up(SCHEDULE)
             row = reminder(self.views, str(key))
             return None if row is None else (row, {})
@@ -327,9 +334,13 @@ class Deliverer:
         wanted = channels_for(engagement.reminder_policy)
         return targets(self._subscribers(), engagement.audience, wanted, self._available())
 
-    def _job(self, row: Doc, plan: Doc, due: datetime) -> Engagement | Notice | Digest:
-        """What a row asks for: a reminder of the engagement, a change notice, a digest."""
+    def _job(self, row: Doc, plan: Doc, due: datetime) -> Engagement | Notice | Digest | InviteSync:
+        """What a row asks for: a reminder of the engagement, a change notice, a digest, an
+        invitation catch-up."""
         rules, working = self.composer.rules, self.composer.is_working_day
+        if row.get("kind") == "sync":
+            plans = [json.loads(doc) for _, _, _, doc in self.views.rows(SCHEDULE, PLANS)]
+            return InviteSync.of(str(row["staff_id"]), plans, due, rules, working)
         if row.get("kind") == "digest":
             found = self.views.get(SCHEDULE, REMINDERS, list(row["notices"]))
             notices = tuple(
@@ -343,7 +354,7 @@ class Deliverer:
             return Notice.of(row, plan, due, rules=rules, is_working_day=working)
         return Engagement.from_json(plan["engagement"])
 
-    def _available_for(self, job: Notice | Digest) -> frozenset[str]:
+    def _available_for(self, job: Notice | Digest | InviteSync) -> frozenset[str]:
         """The channels a notice or digest may use: none without words for it."""
         available = self._available() if self.notice_words is not None else frozenset()
         return available - {"invite"} if self.invitations is None else available
@@ -353,7 +364,7 @@ class Deliverer:
     def _send(
         self,
         info: ReminderInfo,
-        job: Engagement | Notice | Digest,
+        job: Engagement | Notice | Digest | InviteSync,
         target: Target,
         last_modified: datetime,
     ) -> bool:
@@ -365,6 +376,8 @@ class Deliverer:
             found = None
         elif isinstance(job, Notice):
             found = job.message(target, self.notice_words, self.invitations, last_modified)
+        elif isinstance(job, InviteSync):
+            found = None if self.invitations is None else job.message(target, self.invitations)
         else:
             found = job.message(target, self.notice_words)
         if found is None:

@@ -18,8 +18,8 @@ Deliveries, claims, marks and outcome events are the reminders' (`reminders.deli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from calendar_service.domain import (
@@ -256,3 +256,90 @@ class Digest:
         if not items or target.channel == "log":
             return None
         return words.compose_digest(self.digest_id, items, target, day=self.day, due_at=self.due_at)
+
+
+@dataclass(frozen=True)
+class InviteSync:
+    """A subscriber who starts taking invitations gets one for each engagement they may see
+    that has not ended (`invites-{staff}|sync|v{n}`), SEQUENCE its latest notice's number, so
+    each later change (a higher number) updates it; and its deadline items with them, if they
+    take those too."""
+
+    sync_id: str
+    staff_id: str
+    engagements: tuple[tuple[Engagement, int], ...]
+    """Each engagement not ended nor cancelled, with its latest notice's number."""
+    rules: DeadlineRules = DEFAULT_RULES
+    is_working_day: WorkingDayPredicate | None = None
+
+    @classmethod
+    def of(
+        cls,
+        staff_id: str,
+        plans: list[Doc],
+        now: datetime,
+        rules: DeadlineRules = DEFAULT_RULES,
+        is_working_day: WorkingDayPredicate | None = None,
+    ) -> InviteSync:
+        """From the reminder schedule's plans (each holds its engagement and notice number)."""
+        found = []
+        for plan in plans:
+            if "engagement" not in plan:
+                continue
+            engagement = Engagement.from_json(plan["engagement"])
+            if engagement.status is EventStatus.CANCELLED or engagement.when.bounds()[1] < now:
+                continue
+            found.append((engagement, int(plan.get("notice_version", 0))))
+        found.sort(key=lambda pair: (pair[0].when.bounds()[0], str(pair[0].id)))
+        return cls(f"{staff_id}-sync", staff_id, tuple(found), rules, is_working_day)
+
+    def recipients(
+        self, subscriptions: list[Subscription], available: frozenset[str]
+    ) -> list[Target]:
+        """An invitation per engagement (and deadline item) the subscriber may see; the log
+        when they no longer take invitations."""
+        found = [sub for sub in subscriptions if sub.staff_id == self.staff_id and sub.invited]
+        email = found[0].email if found else None
+        if email is None or "invite" not in available:
+            return [Target("log", "log", "en")]
+        sub = found[0]
+        targets = []
+        for engagement, _ in self.engagements:
+            if not sub.admits(engagement.audience):
+                continue
+            items = [""]
+            if sub.invite_deadlines and self.is_working_day is not None:
+                deadlines = derive_deadlines(engagement, self.rules, self.is_working_day)
+                items += [f"deadline-{deadline.rule}" for deadline in deadlines]
+            targets += [
+                Target(
+                    "invite",
+                    email,
+                    sub.lang,
+                    (sub.name,),
+                    sub.audience,
+                    f"{engagement.id}/{item}",
+                    sub.timezone,
+                )
+                for item in items
+            ]
+        return targets or [Target("log", "log", "en")]
+
+    def message(self, target: Target, invitations: Invitations) -> Notification | None:
+        """The invitation of one target's item (`{engagement}/{item}`)."""
+        if target.channel != "invite":
+            return None
+        engagement_id, _, item = target.item.partition("/")
+        found = [pair for pair in self.engagements if str(pair[0].id) == engagement_id]
+        if not found:
+            return None
+        engagement, sequence = found[0]
+        audience = target.audience or Audience.STAFF
+        return invitations.invite(
+            engagement.seen_by(audience),
+            replace(target, item=item),
+            method="REQUEST",
+            sequence=sequence,
+            last_modified=datetime.now(UTC),
+            notice_id=self.sync_id,
+        )

@@ -227,8 +227,8 @@ def test_a_cancellation_says_so_and_lists_no_deadline_and_no_decide_by() -> None
     assert _old_new(notice, "Status") == ("tentative", "cancelled")
     assert "Decide" not in notice.text
     assert "Tianjin" not in notice.text  # the office's reason is not the subscriber's news
-    assert _notice(before, after, "ko").subject == "취소: 2025 하계 다보스포럼"
-    assert _notice(before, after, "zh").subject == "已取消：2025夏季达沃斯论坛"
+    assert _notice(before, after, "ko").subject == "일정 취소: 2025 하계 다보스포럼"
+    assert _notice(before, after, "zh").subject == "日程取消：2025夏季达沃斯论坛"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from calendar_service.domain import (
     Accept,
@@ -13,6 +15,7 @@ from calendar_service.domain import (
     ChangeNotices,
     Channel,
     Engagement,
+    EngagementId,
     Refine,
     Reschedule,
     Subscription,
@@ -20,7 +23,7 @@ from calendar_service.domain import (
 from calendar_service.domain.change_notices import changes_between, is_backfill
 from calendar_service.domain.engagement.values import EventStatus, Participation
 from calendar_service.domain.reminder_plan import Target
-from calendar_service.reminders.notices import Digest, Notice
+from calendar_service.reminders.notices import Digest, InviteSync, Notice
 from tests.unit.domain.builders import (
     DAVOS,
     DAVOS_DATES,
@@ -161,3 +164,40 @@ def test_history_filled_in_is_no_news() -> None:
     assert is_backfill(recorded, datetime(2024, 4, 1, tzinfo=UTC))
     assert not is_backfill(recorded, recorded)
     assert not is_backfill(recorded, None)
+
+
+def test_a_reader_who_starts_taking_invitations_gets_each_engagement_not_ended() -> None:
+    _, upcoming = _states()
+    cancelled, _ = run([Cancel(engagement_id=DAVOS, reason="Host")], start=upcoming)
+    other = replace(upcoming, id=EngagementId("expo-2024"), audience=Audience.RESTRICTED)
+    plans: list[dict[str, Any]] = [
+        {"engagement": upcoming.to_json(), "notice_version": 3},
+        {"engagement": other.to_json(), "notice_version": 1},
+        {"engagement": replace(cancelled, id=EngagementId("gone")).to_json()},
+    ]
+    sync = InviteSync.of("kim", plans, DUE, is_working_day=weekdays_only)
+    assert sorted(str(e.id) for e, _ in sync.engagements) == ["expo-2024", str(DAVOS)]
+    subs = [_sub("kim", channels=frozenset({Channel.INVITE}))]
+    (target,) = sync.recipients(subs, frozenset({"email", "invite"}))  # not the restricted one
+    assert target.item == f"{DAVOS}/"
+
+    sent: list[dict[str, object]] = []
+
+    class Recorder:
+        def invite(self, engagement: Engagement, target: Target, **kw: object) -> object:
+            sent.append({"id": str(engagement.id), "item": target.item, **kw})
+            return object()
+
+    sync.message(target, Recorder())  # type: ignore[arg-type]
+    assert sent == [
+        {
+            "id": str(DAVOS),
+            "item": "",
+            "method": "REQUEST",
+            "sequence": 3,  # the next notice, 4, updates it
+            "last_modified": sent[0]["last_modified"],
+            "notice_id": "kim-sync",
+        }
+    ]
+    ended = InviteSync.of("kim", plans, datetime(2030, 1, 1, tzinfo=UTC))
+    assert ended.engagements == ()

@@ -65,6 +65,9 @@ OUTCOME_WAIT_S = 10.0
 """How long after its last message a notice's outcome may take to be recorded in the log."""
 SETTLE_S = 3.0
 """After the last repeat: anything doubled arrives by now."""
+WARM_UP_S = 3.0
+"""After the set-up, before anything is timed: the scheduler's next nudge and the workers'
+catch-up of the set-up's events are over by then."""
 ENGAGEMENT = "bench-notice"
 LANGS = ("en", "ko", "zh")
 
@@ -149,7 +152,9 @@ def _run(
     changes: list[Change] = []
     cpu: dict[str, dict[str, float]] = {}
     try:
-        noop_ms = [peer.one() * 1000 for _ in range(20)]  # also warms both sides up
+        time.sleep(WARM_UP_S)  # the workers' own catch-up of the set-up is over by now
+        peer.round_trips(100)  # connections, result subscriptions, both workers' threads
+        noop_ms = [peer.one() * 1000 for _ in range(20)]
 
         def notice() -> float:
             n = len(changes) + 1

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from benchmarks._harness import Benchmark, Config, Skipped, machine_info, record, run_benchmark
 
-GROUPS = ("eventlog", "eventlog_redis", "projections", "feeds", "reminders")
+GROUPS = ("eventlog", "eventlog_redis", "projections", "feeds", "reminders", "notices")
 """Modules of this package, each with a `BENCHMARKS` tuple, in the order they run."""
 
 

@@ -360,12 +360,15 @@ def worker(
     name: str = "worker",
     threads: int = 4,
     pool: str = "threads",
+    include: tuple[str, ...] = (),
 ) -> Proc:
+    """A `celery -A workers worker`; `include`: more task modules it imports (`-I`)."""
     return Proc(
         name,
         [sys.executable, "-m", "celery", "-A", "workers", "worker", f"--pool={pool}",
          "-c", str(threads), "--without-mingle", "--without-gossip", "--without-heartbeat",
-         "-l", "INFO", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+         "-l", "INFO", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
+        + (["-I", ",".join(include)] if include else []),
         env,
         directory,
     )  # fmt: skip

@@ -367,6 +367,7 @@ def reminder_delivery(
         composer=composer,
         notice_words=NoticeComposer(composer),
         invitations=open_inviter(settings, composer.link_key),
+        senders=settings.notify_senders,
         grace=settings.reminder_grace,
         claim_ttl=settings.reminder_claim_ttl,
         retries=settings.reminder_retries,

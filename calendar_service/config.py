@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from calendar_service.plumbing.urls import mask_url
@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     office_mailbox: str | None = None
     """The ORGANIZER of calendar invitations (the office's own address, where replies would
     go); unset: CALENDAR_MAIL_FROM."""
+    notify_senders: int = Field(default=1, ge=1, le=32)
+    """Messages of one delivery (a notice's fan-out) sent at once, each thread on its own
+    connection. 1 keeps the crash window (a message the server accepted before the worker died
+    is sent again) to one message; 8 sent 1,000 notices in 7 s instead of 11 s here."""
     notify_timeout: float = 10.0
     """Seconds an SMTP or webhook exchange may take before it counts as a transient failure."""
     scheduler_lock_ttl: float = 15.0

@@ -357,9 +357,7 @@ def describe_reminder_outcome(stored: StoredEvent, lang: str = "en") -> str:
         )
         if len(shown) < len(deliveries):
             more = len(deliveries) - len(shown)
-            reached = t.ngettext(
-                "%(names)s and %(n)d more", "%(names)s and %(n)d more", more, names=reached
-            )
+            reached = t.ngettext("%(names)s (+%(n)d)", "%(names)s (+%(n)d)", more, names=reached)
         text = t.gettext("%(offset)s: sent by %(channels)s", offset=offset, channels=reached)
         if late:
             text = t.ngettext(

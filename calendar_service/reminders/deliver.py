@@ -178,8 +178,10 @@ class Deliverer:
     invitations: Invitations | None = None
     """Builds calendar invitations (the `invite` channel); None: none are sent."""
     subscriptions_ttl: float = 1.0
-    senders: int = 8
-    """Messages of one delivery sent at once (threads, each with its own connection)."""
+    senders: int = 1
+    """Messages of one delivery sent at once (threads, each with its own connection). More
+    than one makes a large fan-out faster, and widens the one window where a crash can repeat
+    a message (accepted by the server, not yet marked) from one message to `senders`."""
     _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

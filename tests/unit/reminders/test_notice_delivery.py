@@ -95,7 +95,7 @@ def test_a_notice_to_a_thousand_readers_reaches_each_once_and_its_outcome_is_rec
     history = engagement_history(world.store, str(DAVOS))
     assert history is not None
     told = [row.change for row in history.rows if row.event_type == "ReminderSent"]
-    assert "reader0004@example.org and 145 more" in told[0]  # 150 an event: 5 named, 145 counted
+    assert "reader0004@example.org (+145)" in told[0]  # 150 an event: 5 named, 145 counted
 
 
 def test_a_notice_reaches_each_reader_once_in_their_language() -> None:

@@ -63,6 +63,18 @@ def test_each_page_commits_its_rows_with_the_checkpoint_it_reached() -> None:
     assert views.commits == [(0, 4), (4, 8), (8, 10)]
 
 
+def test_a_large_backlog_is_caught_up_in_bulk_pages_with_the_same_rows() -> None:
+    log, small, bulk = _log(24), _Recording(), _Recording()
+    catch_up(CalendarProjection(), log.store, small, page_size=4)
+    catch_up(CalendarProjection(), log.store, bulk, page_size=4, bulk_page_size=10, bulk_backlog=20)
+
+    assert bulk.commits == [(0, 10), (10, 20), (20, 25)]
+    assert digest(bulk, "calendar") == digest(small, "calendar")
+    log.run(*(AddNote(engagement_id=DAVOS, text=f"later {n}") for n in range(5)))
+    catch_up(CalendarProjection(), log.store, bulk, page_size=4, bulk_page_size=10, bulk_backlog=20)
+    assert bulk.commits[3:] == [(25, 29), (29, 30)]  # a small backlog keeps small pages
+
+
 class _Racing(MemoryViewStore):
     """No lease (every catch-up may run), and a rival catch-up lands just before our commit."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -318,6 +319,16 @@ def _fill(run: _Run, on_progress: Progress | None) -> None:
 BATCH_GC_THRESHOLD = 20_000
 
 
+class _BulkFolds:
+    """How many bulk folds (`batch_collector`) are running in this process, and the threshold
+    the first of them found: catch-ups of several projections run at once in a worker's
+    threads, and the last one out must put back what the first one found."""
+
+    lock = threading.Lock()
+    running = 0
+    before: tuple[int, int, int] = (0, 0, 0)
+
+
 @contextmanager
 def batch_collector() -> Iterator[None]:
     """Run the cyclic garbage collector less often for the duration of a bulk fold.
@@ -326,14 +337,20 @@ def batch_collector() -> Iterator[None]:
     documents); with the default young-generation threshold of 700 the collector keeps
     promoting a page in flight and then scanning it in full passes, about a tenth of a
     rebuild's time. Reference counting frees those objects anyway. The threshold is the
-    process's, restored afterwards.
+    process's, restored once the last bulk fold running in it (in any thread) ends.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], BATCH_GC_THRESHOLD), *before[1:])
+    with _BulkFolds.lock:
+        if _BulkFolds.running == 0:
+            before = _BulkFolds.before = gc.get_threshold()
+            gc.set_threshold(max(before[0], BATCH_GC_THRESHOLD), *before[1:])
+        _BulkFolds.running += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _BulkFolds.lock:
+            _BulkFolds.running -= 1
+            if _BulkFolds.running == 0:
+                gc.set_threshold(*_BulkFolds.before)
 
 
 def replay_into(

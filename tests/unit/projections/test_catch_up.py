@@ -3,6 +3,7 @@ rebuild beside the live projection, and a log the views do not belong to."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -19,6 +20,7 @@ from calendar_service.projections import (
     digest,
     rebuild,
 )
+from calendar_service.projections.base import BATCH_GC_THRESHOLD, batch_collector
 from calendar_service.projections.views import Changes
 from tests.unit.domain.builders import DAVOS, scheduled
 from tests.unit.projections.counting import NAME, CountingProjection
@@ -178,3 +180,14 @@ def test_a_failed_rebuild_leaves_the_live_projection_alone() -> None:
     assert digest(views, "calendar") == before
     assert views.live("calendar").checkpoint == 6
     assert len(views._generations) == 1, "the shadow generation was dropped"
+
+
+def test_overlapping_bulk_folds_leave_the_collector_as_they_found_it() -> None:
+    before = gc.get_threshold()
+    first, second = batch_collector(), batch_collector()
+    first.__enter__()
+    second.__enter__()  # another thread's catch-up starts while the first runs
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] >= BATCH_GC_THRESHOLD  # the second one is still folding
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

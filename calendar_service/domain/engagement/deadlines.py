@@ -272,12 +272,17 @@ def deadline_id(engagement_id: EngagementId, rule: str) -> str:
 
 
 def _title(template: LocalizedText, title: LocalizedText) -> LocalizedText:
+    """The template's texts with the title put in. Built without LocalizedText's checks: each
+    text is a checked template around a checked title, cut to fit (`_fill`), so it passes them;
+    a derivation makes several, and the checks cost more than the rest of it."""
     filled = {
         lang: _fill(text, title.best(lang))
         for lang in LANGUAGES
         if (text := template.get(lang)) is not None
     }
-    return LocalizedText(**filled, label="deadline.title")
+    made = object.__new__(LocalizedText)
+    made.__dict__.update({"en": None, "ko": None, "zh": None, **filled, "label": "deadline.title"})
+    return made
 
 
 def _fill(template: str, title: str) -> str:

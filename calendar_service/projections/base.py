@@ -316,7 +316,7 @@ def _fill(run: _Run, on_progress: Progress | None) -> None:
             on_progress(run.checkpoint, max(run.store.head(), run.checkpoint))
 
 
-BATCH_GC_THRESHOLD = 20_000
+BATCH_GC_THRESHOLD = 50_000
 
 
 class _BulkFolds:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from calendar_service.domain._checks import check_slug, check_text, check_zone
@@ -94,9 +95,10 @@ class DeadlineRule:
             if not value:
                 raise InvalidValue(f"rule.{field}", [], "list at least one")
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """The rule in words, e.g. '45 days before the engagement starts; ... Basis: ...'."""
+        """The rule in words, e.g. '45 days before the engagement starts; ... Basis: ...'
+        (worked out once per rule: every derived item quotes it)."""
         side = "starts" if self.anchor is Anchor.START else "ends"
         days = abs(self.offset_days)
         if days == 0:

@@ -2,12 +2,15 @@
 store in the same run, and nudge-to-visible latency through a live Celery worker.
 
 - `catchup_100k`: `catch_up` of the calendar projection (decode, fold, derive deadlines, write
-  rows and checkpoint once per page of 1,000) over 100,000 events, from an empty views file,
-  against `iter_all` decoding the same 100,000 events (what any reader of the log pays).
-  Target: catch-up at least 0.3x the replay rate. Also measured: `domain_replay`, iter_all
-  plus the domain's own `event_from_data` and `evolve` of every event, the floor under any
-  projection of engagement state; `ceiling_ratio_vs_replay` is replay / domain_replay, the
-  best ratio such a projection could reach on this machine.
+  rows and checkpoint once per page; a backlog this large is read in pages of 10,000 with the
+  rebuild's GC threshold) over 100,000 events, from an empty views file, against
+  `domain_replay`: iter_all plus the domain's own `event_from_data` and `evolve` of every
+  event, the floor under any projection of engagement state (issue 15's peer). Target:
+  catch-up at least 0.6x the domain's decode-and-fold rate. Also measured: `replay`, `iter_all`
+  decoding the same events (what any reader of the log pays), and `ceiling_ratio_vs_replay`
+  = replay / domain_replay, the best ratio against it such a projection could reach. Once
+  after the interleaved samples, `catch_up_all` (every projection, as a real catch-up runs
+  them) over the same log into a fresh views file, as a rate and a ratio to domain_replay.
 - `rebuild_1m`: `projections rebuild calendar` (shadow generation, then swap) over 1,000,000
   events. Target: at most 60 s; the ratio to decoded replay of the same log is reported.
 - `nudge_latency`: 1,000 commands through the write path against Redis, with a
@@ -95,6 +98,7 @@ from calendar_service.domain import (
 from calendar_service.eventstore import iter_all
 from calendar_service.eventstore.sqlite import SqliteEventStore
 from calendar_service.projections import PROJECTION_NAMES, Projector, default_projections
+from calendar_service.projections.base import BULK_BACKLOG, BULK_PAGE_SIZE, DEFAULT_PAGE_SIZE
 from calendar_service.projections.projector import REBUILD_PAGE_SIZE
 from calendar_service.projections.views_sqlite import SqliteViewStore
 
@@ -338,6 +342,8 @@ def catchup_100k(config: Config) -> Figures:
             interleaved(samplers, 1)  # warm-up: page cache, holiday tables, statement caches
             progress(f"   {total} events x {repeats} repeats x 3 contenders")
             samples = interleaved(samplers, repeats)
+            progress(f"   every projection over {total} events, once")
+            all_s = catch_up_all(store, directory / "views-all.db", total)
         finally:
             store.close()
     ours, peer = median(samples["catch_up"]), median(samples["replay"])
@@ -345,16 +351,31 @@ def catchup_100k(config: Config) -> Figures:
     return {
         "events": total,
         "engagements": total // 10,
-        "page": 1000,
+        "page": BULK_PAGE_SIZE if total >= BULK_BACKLOG else DEFAULT_PAGE_SIZE,
         "repeats": repeats,
         "catch_up_events_per_s": rnd(total / ours, 4),
-        "replay_events_per_s": rnd(total / peer, 4),
         "domain_replay_events_per_s": rnd(total / domain, 4),
-        "ratio_vs_replay": rnd(peer / ours),
+        "replay_events_per_s": rnd(total / peer, 4),
         "ratio_vs_domain_replay": rnd(domain / ours),
+        "ratio_vs_replay": rnd(peer / ours),
         "ceiling_ratio_vs_replay": rnd(peer / domain),
+        "catch_up_all_s": rnd(all_s),
+        "catch_up_all_events_per_s": rnd(total / all_s, 4),
+        "catch_up_all_ratio_vs_domain_replay": rnd(domain / all_s),
         "spread_max": rnd(max(spread(s) for s in samples.values()), 2),
     }
+
+
+def catch_up_all(store: SqliteEventStore, path: Path, total: int) -> float:
+    """Seconds `Projector.catch_up_all` takes over the log into a fresh views file at `path`."""
+    views = SqliteViewStore(path)
+    projector = Projector(store, views, default_projections())
+    try:
+        seconds = timed(projector.catch_up_all)
+        assert all(views.checkpoint(name) == total for name in projector.names)
+    finally:
+        views.close()
+    return seconds
 
 
 def rebuild_1m(config: Config) -> Figures:
@@ -535,8 +556,9 @@ def _wait_for(ready: Callable[[], bool], process: subprocess.Popen[bytes], log: 
 BENCHMARKS = (
     Benchmark(
         "projections.catchup_100k",
-        peer="decoded replay (iter_all) of the same 100,000 events in the same run",
-        checks=(Check("ratio_vs_replay", at_least=0.3),),
+        peer="the domain's own decode and fold (iter_all, event_from_data, evolve) of the same "
+        "100,000 events in the same run",
+        checks=(Check("ratio_vs_domain_replay", at_least=0.6),),
         run=catchup_100k,
     ),
     Benchmark(

@@ -131,7 +131,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     projection_page_size: int = 1000
-    """Events a projection applies per committed batch (rows and checkpoint in one commit)."""
+    """Events a projection applies per committed batch (rows and checkpoint in one commit). A
+    catch-up that starts 10,000 or more events behind (a new deployment, a worker back after
+    an outage) uses batches of 10,000, as `projections rebuild` does."""
     projection_lock_ttl: float = 15.0
     """Seconds a projection's catch-up lease outlives its holder: after a crash, how long
     until another worker takes over. Refreshed after every batch."""

@@ -31,6 +31,7 @@ from calendar_service.domain import (
     Audience,
     ChangeNotices,
     Channel,
+    Deadline,
     DeadlineRules,
     Engagement,
     EventStatus,
@@ -86,9 +87,11 @@ def plan(
     offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS,
     rules: DeadlineRules = DEFAULT_RULES,
     is_working_day: WorkingDayPredicate,
+    deadlines: list[Deadline] | None = None,
 ) -> list[Planned]:
     """Every instant a reminder is planned for, whether or not it is already past. `offsets`
-    apply when the engagement has no reminder policy of its own."""
+    apply when the engagement has no reminder policy of its own; `deadlines`, if given, are
+    `derive_deadlines(state, rules, is_working_day)` already derived."""
     planned = []
     policy = state.reminder_policy
     chosen = offsets if policy is None else policy.offsets
@@ -99,7 +102,9 @@ def plan(
     ):
         start = state.when.bounds()[0]
         planned += [Planned(f"start-{format_duration(o)}", start - o) for o in chosen]
-    for deadline in derive_deadlines(state, rules, is_working_day):
+    if deadlines is None:
+        deadlines = derive_deadlines(state, rules, is_working_day)
+    for deadline in deadlines:
         morning = datetime.combine(deadline.due, DEADLINE_MORNING, ZoneInfo(deadline.tz))
         planned.append(Planned(f"deadline-{deadline.rule}", morning, deadline.rule))
     return planned

@@ -29,7 +29,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
-from uuid import UUID
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -50,6 +49,7 @@ from calendar_service.eventstore.records import (
     check_stream_id,
     from_micros,
     prepare_batch,
+    stored_event,
 )
 from calendar_service.eventstore.upcasting import NO_UPCASTERS, Upcasters
 from calendar_service.plumbing.urls import mask_url
@@ -437,19 +437,19 @@ class RedisEventStore:
             ) = loads(record)
             if recorded_us != seen_us:
                 seen_us, seen_at = recorded_us, from_micros(recorded_us)
-            event = StoredEvent(
+            event = stored_event(  # the ids as the text this store wrote: UUIDs on demand
                 position,
                 stream,
                 version,
-                UUID(event_id),
+                event_id,
                 type_,
                 schema_version,
                 data,
                 seen_at,
                 seen_at if known_us is None else from_micros(known_us),
                 actor,
-                None if correlation is None else UUID(correlation),
-                None if causation is None else UUID(causation),
+                correlation,
+                causation,
             )
             events.append(upcast(event) if upcast else event)
         return events

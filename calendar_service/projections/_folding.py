@@ -10,22 +10,26 @@ plans), so each one can be rebuilt, and catch up, on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from calendar_service.domain import (
     DEFAULT_RULES,
     EVENT_TYPES,
+    Deadline,
     DeadlineRules,
     DomainError,
     Engagement,
     EngagementCancelled,
     Event,
+    EventStatus,
     WorkingDayPredicate,
+    derive_deadlines,
     event_from_data,
     evolve,
 )
+from calendar_service.domain._codec import encode_fields_reusing
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections.base import Batch
 
@@ -121,6 +125,37 @@ class EngagementProjection:
         """Put the rows of one engagement the batch touched (its `state` is `entry.state`)."""
         raise NotImplementedError
 
+    def deadlines(self, entry: Entry, state: Engagement) -> list[Deadline]:
+        """`derive_deadlines(state)` with this projection's rules, derived again only when
+        something the items are computed from changed (`deadline_basis`): most events (a
+        note, a participant, a confirmation) leave them as they were. Do not change the list.
+        """
+        basis = deadline_basis(state)
+        for known, found in entry.derivations:
+            if known == basis:
+                return found
+        found = derive_deadlines(state, self._rules, self._is_working_day)
+        entry.derivations = [(basis, found), *entry.derivations[: DERIVATIONS_KEPT - 1]]
+        return found
+
+
+DERIVATIONS_KEPT = 2
+"""Derivations an entry remembers: the state before an event and the state after it."""
+
+
+def deadline_basis(state: Engagement) -> tuple[object, ...]:
+    """Everything of an engagement `derive_deadlines` reads (beside its id): equal bases, equal
+    deadline items."""
+    return (
+        state.status is EventStatus.CANCELLED,  # of the statuses, the rules read only this
+        state.kind,
+        state.direction,
+        state.participation,
+        state.when,
+        state.deadlines,
+        state.title,
+    )
+
 
 def working_days(is_working_day: WorkingDayPredicate | None) -> WorkingDayPredicate:
     """`is_working_day`, or by default the Korean working days (loaded only then), asked once
@@ -170,6 +205,24 @@ class Entry:
     """When the last cancellation was recorded (the feed keeps a cancelled item for a while)."""
     extra: Any = None
     """What the projection derived from the state last time (deadline basis, plan, ...)."""
+    derivations: list[tuple[tuple[object, ...], list[Deadline]]] = field(default_factory=list)
+    """The deadline items last derived, by `deadline_basis` (`EngagementProjection.deadlines`)."""
+    encoded: tuple[Engagement, dict[str, Any]] | None = None
+    """The state last encoded, and its JSON (`state_json`)."""
+
+    def state_json(self, state: Engagement) -> dict[str, Any]:
+        """`state.to_json()`, re-encoding only the fields that changed since the state last
+        encoded (a page's events each replace a few fields and carry the others over as they
+        are). The document is shared: do not change it."""
+        if self.encoded is None:
+            encoded = state.to_json()
+        else:
+            before, before_json = self.encoded
+            if before is state:
+                return before_json
+            encoded = encode_fields_reusing(state, before, before_json)
+        self.encoded = (state, encoded)
+        return encoded
 
     def fold(self, event: StoredEvent, domain: Event, batch: Batch) -> bool:
         """Apply `domain` (the decoding of `event`); False, with a problem row, if it cannot."""

@@ -21,8 +21,9 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
@@ -34,6 +35,12 @@ from calendar_service.projections.views import Change, Doc, Generation, ViewStor
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
+BULK_PAGE_SIZE = 10_000
+"""Events per page of a catch-up that starts with a large backlog (and of a rebuild): fewer,
+larger pages write each engagement's rows fewer times."""
+BULK_BACKLOG = 10_000
+"""A catch-up that starts this far behind the head runs as a rebuild does: pages of
+`bulk_page_size` and the garbage collector tuned for a bulk fold (`batch_collector`)."""
 DEFAULT_LOCK_TTL = 15.0
 """Seconds a catch-up lease lasts without a heartbeat; it is refreshed after every page."""
 
@@ -204,23 +211,34 @@ def catch_up(
     page_size: int = DEFAULT_PAGE_SIZE,
     lock_ttl: float = DEFAULT_LOCK_TTL,
     on_progress: Progress | None = None,
+    bulk_page_size: int = BULK_PAGE_SIZE,
+    bulk_backlog: int = BULK_BACKLOG,
 ) -> CatchUpResult:
     """Bring `projection` up to the head of the log; safe to call any number of times, from
-    any number of threads and processes at once."""
+    any number of threads and processes at once.
+
+    A run that starts `bulk_backlog` or more events behind the head (a new deployment, a
+    projection added, a worker back after an outage) reads pages of `bulk_page_size` with the
+    garbage collector tuned as a rebuild's (`batch_collector`); small backlogs, the usual
+    nudge after a command, keep pages of `page_size`. The rows are the same either way."""
     name, owner, applied, conflicts = projection.name, uuid4().hex, 0, 0
     while True:
         if not views.try_lock(name, owner, lock_ttl):
             return CatchUpResult(name, "busy", applied, views.checkpoint(name))
         try:
-            run = _start(projection, store, views, page_size)
-            state = "more"
-            while state == "more":
-                state, _ = run.page()
-                if on_progress is not None:
-                    on_progress(run.checkpoint, max(store.head(), run.checkpoint))
-                if state == "more" and not views.refresh_lock(name, owner, lock_ttl):
-                    logger.warning("lost the catch-up lease of %s; stopping this run", name)
-                    state = "conflict"
+            run, head = _start(projection, store, views, page_size)
+            bulk = head - run.checkpoint >= bulk_backlog and bulk_page_size > page_size
+            if bulk:
+                run.page_size = bulk_page_size
+            with batch_collector() if bulk else nullcontext():
+                state = "more"
+                while state == "more":
+                    state, _ = run.page()
+                    if on_progress is not None:
+                        on_progress(run.checkpoint, max(store.head(), run.checkpoint))
+                    if state == "more" and not views.refresh_lock(name, owner, lock_ttl):
+                        logger.warning("lost the catch-up lease of %s; stopping this run", name)
+                        state = "conflict"
             applied += run.applied
         finally:
             views.unlock(name, owner)
@@ -237,12 +255,15 @@ def catch_up(
             return CatchUpResult(name, "caught_up", applied, checkpoint)
 
 
-def _start(projection: Projection, store: EventStore, views: ViewStore, page_size: int) -> _Run:
+def _start(
+    projection: Projection, store: EventStore, views: ViewStore, page_size: int
+) -> tuple[_Run, int]:
+    """A run from the live generation's checkpoint, and the head of the log it starts at."""
     generation = views.live(projection.name)
     head = store.head()
     if generation.checkpoint > head:
         raise ViewsAhead(projection.name, generation.checkpoint, head)
-    return _Run(projection, store, views, generation, generation.checkpoint, page_size)
+    return _Run(projection, store, views, generation, generation.checkpoint, page_size), head
 
 
 @dataclass(frozen=True)
@@ -295,7 +316,17 @@ def _fill(run: _Run, on_progress: Progress | None) -> None:
             on_progress(run.checkpoint, max(run.store.head(), run.checkpoint))
 
 
-BATCH_GC_THRESHOLD = 20_000
+BATCH_GC_THRESHOLD = 50_000
+
+
+class _BulkFolds:
+    """How many bulk folds (`batch_collector`) are running in this process, and the threshold
+    the first of them found: catch-ups of several projections run at once in a worker's
+    threads, and the last one out must put back what the first one found."""
+
+    lock = threading.Lock()
+    running = 0
+    before: tuple[int, int, int] = (0, 0, 0)
 
 
 @contextmanager
@@ -306,14 +337,20 @@ def batch_collector() -> Iterator[None]:
     documents); with the default young-generation threshold of 700 the collector keeps
     promoting a page in flight and then scanning it in full passes, about a tenth of a
     rebuild's time. Reference counting frees those objects anyway. The threshold is the
-    process's, restored afterwards.
+    process's, restored once the last bulk fold running in it (in any thread) ends.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], BATCH_GC_THRESHOLD), *before[1:])
+    with _BulkFolds.lock:
+        if _BulkFolds.running == 0:
+            before = _BulkFolds.before = gc.get_threshold()
+            gc.set_threshold(max(before[0], BATCH_GC_THRESHOLD), *before[1:])
+        _BulkFolds.running += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _BulkFolds.lock:
+            _BulkFolds.running -= 1
+            if _BulkFolds.running == 0:
+                gc.set_threshold(*_BulkFolds.before)
 
 
 def replay_into(

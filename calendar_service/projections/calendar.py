@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
@@ -28,9 +27,7 @@ from calendar_service.domain import (
     Engagement,
     EventStatus,
     LocalizedText,
-    derive_deadlines,
 )
-from calendar_service.domain._codec import encode_fields_reusing
 from calendar_service.domain.engagement.when import MAX_SPAN_DAYS, MAX_YEAR, MIN_YEAR, When
 from calendar_service.eventstore import StoredEvent
 from calendar_service.projections._folding import (
@@ -52,13 +49,11 @@ _LOOKBACK = timedelta(days=MAX_SPAN_DAYS + 1)
 @dataclass
 class _Derived:
     """What the calendar last derived from an engagement: the inputs of its deadline items,
-    their ids, and (when known in this run) their documents, and the state last written with
-    its JSON and the sort keys of its when."""
+    their ids, and (when known in this run) their documents, and the sort keys of its when."""
 
     basis: tuple[object, ...]
     ids: list[str]
     docs: dict[str, Doc] | None = None
-    written: tuple[Engagement, dict[str, Any]] | None = None
     timed: tuple[When, str, str, str] | None = None
 
     def when_keys(self, when: When) -> tuple[str, str, str]:
@@ -69,21 +64,6 @@ class _Derived:
             precision = when.precision.name.lower()
             self.timed = (when, instant_key(start), instant_key(end), precision)
         return self.timed[1], self.timed[2], self.timed[3]
-
-    def state_json(self, state: Engagement) -> dict[str, Any]:
-        """`state.to_json()`, re-encoding only the fields that changed since the last write
-        (a page's events each replace a few fields and carry the others over as they are)."""
-        if self.written is None:
-            encoded = state.to_json()
-        else:
-            before, before_json = self.written
-            encoded = (
-                before_json
-                if before is state
-                else encode_fields_reusing(state, before, before_json)
-            )
-        self.written = (state, encoded)
-        return encoded
 
 
 class CalendarProjection(EngagementProjection):
@@ -99,11 +79,11 @@ class CalendarProjection(EngagementProjection):
         derived: _Derived | None = entry.extra
         basis = self._basis(state)
         if derived is None or derived.basis != basis:
-            entry.extra = derived = self._write_deadlines(batch, state, basis, derived)
+            entry.extra = derived = self._write_deadlines(batch, entry, state, basis, derived)
         start, end, precision = derived.when_keys(state.when)
         doc = {
             "id": entry.id,
-            "engagement": derived.state_json(state),
+            "engagement": entry.state_json(state),
             **entry.coordinates(),
             "cancelled_at": None if entry.cancelled_at is None else instant_key(entry.cancelled_at),
             "start": start,
@@ -124,11 +104,12 @@ class CalendarProjection(EngagementProjection):
     def _write_deadlines(
         self,
         batch: Batch,
+        entry: Entry,
         state: Engagement,
         basis: tuple[object, ...],
         before: _Derived | None,
     ) -> _Derived:
-        deadlines = derive_deadlines(state, self._rules, self._is_working_day)
+        deadlines = self.deadlines(entry, state)
         docs = {deadline.id: deadline_doc(deadline, state) for deadline in deadlines}
         old_ids = [] if before is None else before.ids
         old_docs = None if before is None else before.docs
@@ -139,7 +120,7 @@ class CalendarProjection(EngagementProjection):
                 batch.put(DEADLINES, deadline_id, doc, doc["due"])
         derived = _Derived(basis, list(docs), docs)
         if before is not None:  # what was written stays as it was
-            derived.written, derived.timed = before.written, before.timed
+            derived.timed = before.timed
         return derived
 
     def _load(self, batch: Batch, engagement_id: str) -> Entry:

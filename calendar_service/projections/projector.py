@@ -16,6 +16,7 @@ from calendar_service.domain import DEFAULT_RULES, DeadlineRules, WorkingDayPred
 from calendar_service.domain.reminder_plan import DEFAULT_OFFSETS
 from calendar_service.eventstore import EventStore
 from calendar_service.projections.base import (
+    BULK_PAGE_SIZE,
     DEFAULT_LOCK_TTL,
     DEFAULT_PAGE_SIZE,
     CatchUpResult,
@@ -36,11 +37,12 @@ from calendar_service.projections.views import ViewStore, digest
 
 PROJECTION_NAMES = ("calendar", "reminders_due", "feeds", "staff_tokens", "subscriptions")
 """Every projection, in the order they are caught up and listed."""
-REBUILD_PAGE_SIZE = 10_000
+REBUILD_PAGE_SIZE = BULK_PAGE_SIZE
+"""Events per commit of a rebuild, and of a catch-up with a large backlog: larger than
+catch-up's, since nobody reads the shadow and fewer, larger pages fold each engagement's rows
+fewer times."""
 SETTLE_MARGIN = 5.0
 """Seconds `wait_for` waits beyond a catch-up lease's lifetime before giving up."""
-"""Events per commit of a rebuild: larger than catch-up's, since nobody reads the shadow and
-fewer, larger pages fold each engagement's rows fewer times."""
 
 
 def default_projections(
@@ -118,7 +120,8 @@ class Projector:
         return found
 
     def catch_up(self, name: str, on_progress: Progress | None = None) -> CatchUpResult:
-        """Bring `name` to the head of the log (or return at once if another run is at it)."""
+        """Bring `name` to the head of the log (or return at once if another run is at it);
+        a large backlog is read in pages of `rebuild_page_size` (see `base.catch_up`)."""
         return catch_up(
             self.projection(name),
             self.store,
@@ -126,6 +129,7 @@ class Projector:
             page_size=self.page_size,
             lock_ttl=self.lock_ttl,
             on_progress=on_progress,
+            bulk_page_size=self.rebuild_page_size,
         )
 
     def wait_for(self, name: str, position: int, timeout: float | None = None) -> None:

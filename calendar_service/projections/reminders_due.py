@@ -54,10 +54,10 @@ from zoneinfo import ZoneInfo
 from calendar_service.domain import (
     DEFAULT_RULES,
     Audience,
+    Deadline,
     DeadlineRules,
     Engagement,
     WorkingDayPredicate,
-    derive_deadlines,
 )
 from calendar_service.domain.change_notices import (
     DEFAULT_WINDOW,
@@ -179,7 +179,7 @@ class RemindersDueProjection(EngagementProjection):
         if basis == plan.basis:
             return
         plan.basis = basis
-        planned = self.plan(entry.state)
+        planned = self.plan(entry.state, self.deadlines(entry, entry.state))
         items = {p.label: instant_key(p.due) for p in planned}
         if items != plan.items:
             self._reschedule(batch, entry, plan, planned, items, event.recorded_at)
@@ -188,7 +188,7 @@ class RemindersDueProjection(EngagementProjection):
         plan: Plan = entry.extra
         doc = {
             "id": entry.id,
-            "engagement": state.to_json(),
+            "engagement": entry.state_json(state),
             **entry.coordinates(),
             "schedule_version": plan.version,
             "items": plan.items,
@@ -210,13 +210,15 @@ class RemindersDueProjection(EngagementProjection):
         """Open a change notice for `event`, or fold it into the one still open."""
         after = entry.state
         assert after is not None
-        if before is not None and self._notice_basis(before) == self._notice_basis(after):
+        if before is not None and self._notice_basis(entry, before) == self._notice_basis(
+            entry, after
+        ):
             return
         recorded = instant_key(event.recorded_at)
         open_id = plan.notice_ids[-1] if plan.notice_ids else None
         row = None if open_id is None else batch.get(REMINDERS, open_id)
         if row is not None and row["status"] == "pending" and recorded < row["due_at"]:
-            row = {**row, "after": after.to_json(), "last_at": recorded}
+            row = {**row, "after": entry.state_json(after), "last_at": recorded}
             batch.put(REMINDERS, row["reminder_id"], row, row["due_at"])
             return
         if is_backfill(event.recorded_at, event.known_at):
@@ -234,8 +236,8 @@ class RemindersDueProjection(EngagementProjection):
             "due_at": due,
             "channels": [],
             "status": "pending",
-            "before": None if before is None else before.to_json(),
-            "after": after.to_json(),
+            "before": None if before is None else entry.state_json(before),
+            "after": entry.state_json(after),
             "first_at": recorded,
             "last_at": recorded,
         }
@@ -280,17 +282,19 @@ class RemindersDueProjection(EngagementProjection):
             batch.put(REMINDERS, rid, row, row["due_at"])
             plan.digest_ids = [*plan.digest_ids, rid][-KEPT_NOTICES:]
 
-    def _notice_basis(self, state: Engagement) -> tuple[object, ...]:
-        return notice_basis(state, derive_deadlines(state, self._rules, self._is_working_day))
+    def _notice_basis(self, entry: Entry, state: Engagement) -> tuple[object, ...]:
+        return notice_basis(state, self.deadlines(entry, state))
 
-    def plan(self, state: Engagement) -> list[Planned]:
+    def plan(self, state: Engagement, deadlines: list[Deadline] | None = None) -> list[Planned]:
         """Every instant a reminder is planned for, whether or not it is already past (the
-        rules are `calendar_service.domain.reminder_plan.plan`'s)."""
+        rules are `calendar_service.domain.reminder_plan.plan`'s); `deadlines`, if given, are
+        the state's deadline items already derived."""
         return plan_reminders(
             state,
             offsets=self._default_offsets,
             rules=self._rules,
             is_working_day=self._is_working_day,
+            deadlines=deadlines,
         )
 
     @staticmethod

@@ -131,7 +131,11 @@ class ViewStore(Protocol):
 
 def canonical(doc: Mapping[str, Any]) -> str:
     """The one JSON text of a document: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL(doc)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+"""One encoder for every row: json.dumps with options builds a new encoder per call."""
 
 
 def check_name(kind: str, value: str) -> str:

@@ -524,6 +524,13 @@ def test_actor_correlation_and_causation_ids_round_trip(store: EventStore) -> No
         assert stored.actor == event.actor
         assert stored.correlation_id == event.correlation_id
         assert stored.causation_id == event.causation_id
+        for read, given in (
+            (stored.event_id, event.event_id),
+            (stored.correlation_id, event.correlation_id),
+            (stored.causation_id, event.causation_id),
+        ):  # UUIDs, not the text a store keeps them as until they are read
+            assert isinstance(read, uuid.UUID)
+            assert (str(read), hash(read)) == (str(given), hash(given))
     second = store.read_stream("engagement-1")[1]
     assert (second.actor, second.correlation_id, second.causation_id) == ("system", None, None)
 

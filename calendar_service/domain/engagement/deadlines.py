@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from calendar_service.domain._checks import check_slug, check_text, check_zone
@@ -94,9 +95,10 @@ class DeadlineRule:
             if not value:
                 raise InvalidValue(f"rule.{field}", [], "list at least one")
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """The rule in words, e.g. '45 days before the engagement starts; ... Basis: ...'."""
+        """The rule in words, e.g. '45 days before the engagement starts; ... Basis: ...'
+        (worked out once per rule: every derived item quotes it)."""
         side = "starts" if self.anchor is Anchor.START else "ends"
         days = abs(self.offset_days)
         if days == 0:
@@ -272,12 +274,17 @@ def deadline_id(engagement_id: EngagementId, rule: str) -> str:
 
 
 def _title(template: LocalizedText, title: LocalizedText) -> LocalizedText:
+    """The template's texts with the title put in. Built without LocalizedText's checks: each
+    text is a checked template around a checked title, cut to fit (`_fill`), so it passes them;
+    a derivation makes several, and the checks cost more than the rest of it."""
     filled = {
         lang: _fill(text, title.best(lang))
         for lang in LANGUAGES
         if (text := template.get(lang)) is not None
     }
-    return LocalizedText(**filled, label="deadline.title")
+    made = object.__new__(LocalizedText)
+    made.__dict__.update({"en": None, "ko": None, "zh": None, **filled, "label": "deadline.title"})
+    return made
 
 
 def _fill(template: str, title: str) -> str:

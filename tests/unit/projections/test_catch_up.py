@@ -3,6 +3,7 @@ rebuild beside the live projection, and a log the views do not belong to."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -19,6 +20,7 @@ from calendar_service.projections import (
     digest,
     rebuild,
 )
+from calendar_service.projections.base import BATCH_GC_THRESHOLD, batch_collector
 from calendar_service.projections.views import Changes
 from tests.unit.domain.builders import DAVOS, scheduled
 from tests.unit.projections.counting import NAME, CountingProjection
@@ -61,6 +63,18 @@ def test_each_page_commits_its_rows_with_the_checkpoint_it_reached() -> None:
     catch_up(CountingProjection(), log.store, views, page_size=4)
 
     assert views.commits == [(0, 4), (4, 8), (8, 10)]
+
+
+def test_a_large_backlog_is_caught_up_in_bulk_pages_with_the_same_rows() -> None:
+    log, small, bulk = _log(24), _Recording(), _Recording()
+    catch_up(CalendarProjection(), log.store, small, page_size=4)
+    catch_up(CalendarProjection(), log.store, bulk, page_size=4, bulk_page_size=10, bulk_backlog=20)
+
+    assert bulk.commits == [(0, 10), (10, 20), (20, 25)]
+    assert digest(bulk, "calendar") == digest(small, "calendar")
+    log.run(*(AddNote(engagement_id=DAVOS, text=f"later {n}") for n in range(5)))
+    catch_up(CalendarProjection(), log.store, bulk, page_size=4, bulk_page_size=10, bulk_backlog=20)
+    assert bulk.commits[3:] == [(25, 29), (29, 30)]  # a small backlog keeps small pages
 
 
 class _Racing(MemoryViewStore):
@@ -166,3 +180,14 @@ def test_a_failed_rebuild_leaves_the_live_projection_alone() -> None:
     assert digest(views, "calendar") == before
     assert views.live("calendar").checkpoint == 6
     assert len(views._generations) == 1, "the shadow generation was dropped"
+
+
+def test_overlapping_bulk_folds_leave_the_collector_as_they_found_it() -> None:
+    before = gc.get_threshold()
+    first, second = batch_collector(), batch_collector()
+    first.__enter__()
+    second.__enter__()  # another thread's catch-up starts while the first runs
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] >= BATCH_GC_THRESHOLD  # the second one is still folding
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

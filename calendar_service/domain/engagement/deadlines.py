@@ -283,7 +283,7 @@ def _title(template: LocalizedText, title: LocalizedText) -> LocalizedText:
         if (text := template.get(lang)) is not None
     }
     made = object.__new__(LocalizedText)
-    made.__dict__.update({"en": None, "ko": None, "zh": None, **filled, "label": "deadline.title"})
+    made.__dict__.update({**dict.fromkeys(LANGUAGES), **filled, "label": "deadline.title"})
     return made
 
 

@@ -37,6 +37,7 @@ from calendar_service.api.errors import RETRY_AFTER_SECONDS, unavailable
 from calendar_service.bootstrap import Container, feed_cache
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
 from calendar_service.projections import ViewStore
+from calendar_service.projections.calendar import NAME as CALENDAR
 from calendar_service.projections.feeds import feed_for_token
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -65,6 +66,7 @@ _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 def install(app: FastAPI, container: Container) -> None:
     """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own."""
     cache = feed_cache(container)
+    container.when_caught_up(CALENDAR, cache.refresh)
     app.add_middleware(FeedRoute, endpoint=FeedEndpoint(cache, container.views))
     redact_tokens()
 
@@ -155,15 +157,15 @@ class FeedEndpoint:
         except ValueError as error:
             return _plain(400, f"{error}\n")
         if moment is None:
-            version = self.cache.peek(row.audience, lang)
+            version = self.cache.peek_feed(row.audience, lang, token)
             if version is None:
-                version = await run_in_threadpool(self.cache.live, row.audience, lang)
+                version = await run_in_threadpool(self.cache.feed, row.audience, lang, token)
         else:
             version = await run_in_threadpool(self.cache.as_of, row.audience, lang, moment)
-        own = self.cache.peek_token(version, token)
-        if own is None:
-            own = await run_in_threadpool(self.cache.for_token, version, token)
-        version = own
+            own = self.cache.peek_token(version, token)
+            if own is None:
+                own = await run_in_threadpool(self.cache.for_token, version, token)
+            version = own
         return respond(request, version, self._headers_of(version))
 
     def _headers_of(self, version: FeedVersion) -> _Prepared:

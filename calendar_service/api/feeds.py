@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
@@ -34,14 +35,19 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calendar_service.api.errors import RETRY_AFTER_SECONDS, unavailable
+from calendar_service.api.requestlog import HEADER as CORRELATION
+from calendar_service.api.requestlog import correlation_of, log_request
 from calendar_service.bootstrap import Container, feed_cache
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
+from calendar_service.logs import correlation_id
 from calendar_service.projections import ViewStore
 from calendar_service.projections.calendar import NAME as CALENDAR
 from calendar_service.projections.feeds import feed_for_token
 
 RawHeaders = list[tuple[bytes, bytes]]
 _FEED_PATH = re.compile(r"/feeds/(?P<token>[^/]+)\.ics")
+REDACTED_PATH = "/feeds/REDACTED.ics"
+"""A feed request's path in the log: all of its token is the secret."""
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, no-cache"
 """Private: the URL is a secret, so no shared cache keeps it. no-cache: revalidate on every use
@@ -63,12 +69,59 @@ UNAVAILABLE = (
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
-def install(app: FastAPI, container: Container) -> None:
-    """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own."""
+def install(app: FastAPI, container: Container) -> FeedFront:
+    """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own
+    (built again as soon as the calendar changes in this process). Returns the route for the
+    app to put in front of its whole stack (`api.app.CalendarApp`); it also stays in the stack
+    as a middleware ahead of the router, for an app that does not."""
     cache = feed_cache(container)
     container.when_caught_up(CALENDAR, cache.refresh)
-    app.add_middleware(FeedRoute, endpoint=FeedEndpoint(cache, container.views))
+    endpoint = FeedEndpoint(cache, container.views)
+    app.add_middleware(FeedRoute, endpoint=endpoint)
     redact_tokens()
+    return FeedFront(endpoint)
+
+
+class FeedFront:
+    """`GET` and `HEAD /feeds/{token}.ics` ahead of the whole ASGI stack, which the request
+    log, FastAPI's telemetry and body-limit middleware and Starlette's error middleware make
+    about as costly as the route itself (a conditional GET is mostly that cost). It does what
+    they do for a feed: the correlation id (given or new, echoed), the request's log line
+    with the token redacted, and a plain 500 if the route fails."""
+
+    def __init__(self, endpoint: FeedEndpoint) -> None:
+        self.endpoint = endpoint
+
+    @staticmethod
+    def token_of(scope: Scope) -> str | None:
+        """The token of a feed path, or None for any other request."""
+        if scope["type"] != "http":
+            return None
+        found = _FEED_PATH.fullmatch(scope["path"])
+        return None if found is None else found["token"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, token: str) -> None:
+        cid = correlation_of(scope)
+        context = correlation_id.set(cid)
+        started = time.perf_counter()
+        status, sent = 500, False
+        try:
+            if scope["method"] not in ("GET", "HEAD"):
+                status, headers, body = _plain(405, "Use GET or HEAD.\n", allow=True)
+            else:
+                scope["path_params"] = {"token": token}
+                status, headers, body = await self.endpoint.respond_to(scope)
+            sent = True
+            headers.append((CORRELATION, cid.encode("latin-1")))
+            await _send(send, status, headers, body)
+        except Exception:
+            if not sent:
+                status = 500
+                await _send(send, *_plain(500, "Internal Server Error"))
+            raise
+        finally:
+            log_request(scope["method"], REDACTED_PATH, status, started, cid)
+            correlation_id.reset(context)
 
 
 class FeedRoute:
@@ -135,13 +188,16 @@ class FeedEndpoint:
         self._headers: dict[int, tuple[FeedVersion, _Prepared]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send(send, *await self.respond_to(scope))
+
+    async def respond_to(self, scope: Scope) -> tuple[int, RawHeaders, bytes]:
+        """The answer (a fresh list of headers), a 503 when the views do not answer."""
         try:
-            answer = await self.answer(_Request.of(scope))
+            return await self.answer(_Request.of(scope))
         except Exception as error:
             if not unavailable(error):
                 raise
-            answer = _plain(503, UNAVAILABLE, retry_after=True)
-        await _send(send, *answer)
+            return _plain(503, UNAVAILABLE, retry_after=True)
 
     async def answer(self, request: _Request) -> tuple[int, RawHeaders, bytes]:
         token = request.token
@@ -186,8 +242,11 @@ def respond(
 ) -> tuple[int, RawHeaders, bytes]:
     """200 with the version's bytes (gzipped if the client accepts it), or 304; HEAD gets
     the same headers (Content-Length included) and no body."""
-    gzipped = accepts_gzip(request.accept_encoding)
-    if not_modified(request.if_none_match, request.if_modified_since, version):
+    gzipped = _accepts_gzip(request.accept_encoding)
+    none_match = request.if_none_match
+    if (none_match is not None and none_match in (version.gzip_etag, version.etag)) or (
+        not_modified(none_match, request.if_modified_since, version)
+    ):
         return 304, list(prepared.not_modified[gzipped]), b""
     body = b"" if request.method == "HEAD" else (version.gzipped if gzipped else version.body)
     return 200, list(prepared.ok[gzipped]), body
@@ -252,6 +311,19 @@ def not_modified(
     if moment.tzinfo is None:
         return False
     return version.last_modified <= moment
+
+
+_GZIP_ANSWERS: dict[str | None, bool] = {}
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    """`accepts_gzip`, remembered for the few Accept-Encoding values clients send."""
+    found = _GZIP_ANSWERS.get(header)
+    if found is None:
+        if len(_GZIP_ANSWERS) >= 256:
+            _GZIP_ANSWERS.clear()
+        found = _GZIP_ANSWERS[header] = accepts_gzip(header)
+    return found
 
 
 def accepts_gzip(header: str | None) -> bool:

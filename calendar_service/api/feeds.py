@@ -42,7 +42,8 @@ from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, pars
 from calendar_service.logs import correlation_id
 from calendar_service.projections import ViewStore
 from calendar_service.projections.calendar import NAME as CALENDAR
-from calendar_service.projections.feeds import feed_for_token
+from calendar_service.projections.feeds import NAME as FEEDS
+from calendar_service.projections.feeds import FeedRow, feed_for_token
 
 RawHeaders = list[tuple[bytes, bytes]]
 _FEED_PATH = re.compile(r"/feeds/(?P<token>[^/]+)\.ics")
@@ -53,6 +54,8 @@ CACHE_CONTROL = "private, no-cache"
 """Private: the URL is a secret, so no shared cache keeps it. no-cache: revalidate on every use
 (a 304 costs nothing), so a revoked feed stops at once even behind a browser's cache."""
 MAX_TOKEN_CHARS = 128
+MAX_ROWS = 4096
+"""Feed rows (and unknown tokens) remembered between two changes of the feeds projection."""
 MAX_PREPARED = 64
 """Versions whose encoded headers are kept (per audience, language and as-of asked for)."""
 NOT_FOUND = (
@@ -66,6 +69,7 @@ UNAVAILABLE = (
     "The calendar cannot be read right now: its data store does not answer. Nothing is lost; "
     f"try again in {RETRY_AFTER_SECONDS} seconds (your calendar app will, on its next refresh).\n"
 )
+_MARKED = (CALENDAR, FEEDS)
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
@@ -186,6 +190,9 @@ class FeedEndpoint:
     def __init__(self, cache: FeedCache, views: ViewStore) -> None:
         self.cache, self.views = cache, views
         self._headers: dict[int, tuple[FeedVersion, _Prepared]] = {}
+        self._rows: dict[str, FeedRow | None] = {}
+        self._rows_mark = (-1, -1)
+        """The feeds projection's (generation, checkpoint) the rows in `_rows` were read at."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _send(send, *await self.respond_to(scope))
@@ -201,7 +208,10 @@ class FeedEndpoint:
 
     async def answer(self, request: _Request) -> tuple[int, RawHeaders, bytes]:
         token = request.token
-        row = feed_for_token(self.views, token) if len(token) <= MAX_TOKEN_CHARS else None
+        if len(token) > MAX_TOKEN_CHARS:
+            return _plain(404, NOT_FOUND)
+        calendar, feeds = self.views.marks(_MARKED)
+        row = self._row(token, feeds)
         if row is None:
             return _plain(404, NOT_FOUND)
         if row.revoked:
@@ -213,7 +223,7 @@ class FeedEndpoint:
         except ValueError as error:
             return _plain(400, f"{error}\n")
         if moment is None:
-            version = self.cache.peek_feed(row.audience, lang, token)
+            version = self.cache.peek_feed(row.audience, lang, token, calendar[1])
             if version is None:
                 version = await run_in_threadpool(self.cache.feed, row.audience, lang, token)
         else:
@@ -223,6 +233,22 @@ class FeedEndpoint:
                 own = await run_in_threadpool(self.cache.for_token, version, token)
             version = own
         return respond(request, version, self._headers_of(version))
+
+    def _row(self, token: str, mark: tuple[int, int]) -> FeedRow | None:
+        """The feed whose token is `token`, read again whenever the feeds projection has moved
+        (`mark`), so a revocation is seen by the very next request, in any process."""
+        if mark != self._rows_mark:
+            self._rows = {}
+            self._rows_mark = mark
+        try:
+            return self._rows[token]
+        except KeyError:
+            pass
+        row = feed_for_token(self.views, token)
+        if len(self._rows) >= MAX_ROWS:
+            self._rows = {}
+        self._rows[token] = row
+        return row
 
     def _headers_of(self, version: FeedVersion) -> _Prepared:
         """The version's headers, encoded on its first request (only the event loop's thread

@@ -324,11 +324,13 @@ class FeedCache:
 
     # -- what the feed route serves ----------------------------------------------------------
 
-    def peek_feed(self, audience: Audience, lang: str, token: str) -> FeedVersion | None:
+    def peek_feed(
+        self, audience: Audience, lang: str, token: str, checkpoint: int | None = None
+    ) -> FeedVersion | None:
         """The live version of the feed whose secret is `token`, if it is built for the
-        current checkpoint and hour (one read of the checkpoint, two dictionary lookups);
-        None means `feed` has work to do."""
-        version = self.peek(audience, lang)
+        calendar's `checkpoint` (read if not given) and the current hour (two dictionary
+        lookups); None means `feed` has work to do."""
+        version = self.peek(audience, lang, checkpoint)
         if version is None:
             return None
         return self.peek_token(version, token)
@@ -354,11 +356,13 @@ class FeedCache:
 
     # -- live feeds ------------------------------------------------------------------------
 
-    def peek(self, audience: Audience, lang: str) -> FeedVersion | None:
-        """The live version if it is already built for the current checkpoint and hour: one
-        read of the checkpoint, no rendering. None means `live` has work to do."""
+    def peek(
+        self, audience: Audience, lang: str, checkpoint: int | None = None
+    ) -> FeedVersion | None:
+        """The live version if it is already built for the calendar's `checkpoint` (one read,
+        if not given) and the current hour, no rendering. None means `live` has work to do."""
         found = self._live.get((audience, lang))
-        if found is not None and found[0] == self._live_key():
+        if found is not None and found[0] == self._live_key(checkpoint):
             return found[1]
         return None
 
@@ -378,9 +382,9 @@ class FeedCache:
             self._live[(audience, lang)] = (key, version)
             return version
 
-    def _live_key(self) -> tuple[int, datetime]:
+    def _live_key(self, checkpoint: int | None = None) -> tuple[int, datetime]:
         hour = self._clock().replace(minute=0, second=0, microsecond=0)
-        return self._views.checkpoint(CALENDAR), hour
+        return self._views.checkpoint(CALENDAR) if checkpoint is None else checkpoint, hour
 
     def _live_snapshot(self, checkpoint: int) -> _Snapshot:
         snapshot = self._snapshot

@@ -280,12 +280,16 @@ class FeedCache:
                 self._token_versions.move_to_end(key)
                 return found
         with self._fill_lock:
+            with self._token_lock:  # filled while this thread waited (by `refresh`, say)?
+                found = self._token_versions.get(key)
+            if found is not None:
+                return found
             own = self._fill(version, token)
-        own.gzipped  # noqa: B018 (deflated here, in a worker thread, never on the event loop)
-        with self._token_lock:
-            self._token_versions[key] = own
-            while len(self._token_versions) > TOKEN_VERSIONS:
-                self._token_versions.popitem(last=False)
+            own.gzipped  # noqa: B018 (deflated here, in a worker thread, never on the event loop)
+            with self._token_lock:
+                self._token_versions[key] = own
+                while len(self._token_versions) > TOKEN_VERSIONS:
+                    self._token_versions.popitem(last=False)
         return own
 
     def _fill(self, version: FeedVersion, token: str) -> FeedVersion:

@@ -8,12 +8,16 @@ A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500; a
 that cannot be reached (the token lookup included) a plain-text 503 with `Retry-After`, as
 `api/errors.py` maps them for every route.
 
-Per request: one read of the feed's row by token hash (so a revocation is seen by the very next
-request, in any process), one read of the calendar's checkpoint, then the bytes from
-`FeedCache`, with the feed's token put in its links (`FeedCache.for_token`: the engagement
-pages under the feed's page), with headers encoded once per version. Rendering, when a version
-is new, runs in the thread pool, off the event loop. `install` puts the route in front of
-FastAPI's router (see `FeedRoute` for why).
+Per request: one read of the views (`ViewStore.marks`: the calendar's and the feeds
+projection's generation and checkpoint); the feed's row by token hash is read again whenever
+the feeds projection has moved (so a revocation is seen by the very next request, in any
+process), then the bytes from `FeedCache`, with the feed's token put in its links
+(`FeedCache.feed`: the engagement pages under the feed's page), with headers encoded once per
+version. Rendering, when a version is new, runs in the thread pool, off the event loop; in
+embedded mode the versions of the feeds served lately are built again right after the calendar
+projection commits (`FeedCache.refresh`), so the next GET finds them ready. `install` gives the
+route that `api.app.CalendarApp` answers ahead of its whole middleware stack (see `FeedFront`
+for why).
 
 Last-Modified, like every HTTP date, counts whole seconds, so two changes within one second
 share it; the ETag tells them apart, and If-None-Match, when sent, wins (RFC 9110 §13.2.2).

@@ -38,6 +38,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -149,12 +150,20 @@ def free_port() -> int:
 @contextmanager
 def server(command: list[str], port: int, ready_path: str) -> Iterator[int]:
     """A subprocess serving on `port`, stopped afterwards; waits until `ready_path` answers."""
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its stderr goes to a file: ours logs a line per request, as `serve` does, more than a
+    # pipe nobody reads would hold.
+    with tempfile.TemporaryFile() as errors:
+        yield from _served(command, port, ready_path, errors)
+
+
+def _served(command: list[str], port: int, ready_path: str, errors: IO[bytes]) -> Iterator[int]:
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
+                errors.seek(0)
+                error = errors.read().decode(errors="replace")
                 raise RuntimeError(f"{command[2:4]} exited: {error[-500:]}")
             try:
                 httpx.get(f"http://{HOST}:{port}{ready_path}", timeout=60)

@@ -3,7 +3,8 @@
     python -m benchmarks.feeds_server ours STORE_URL PORT
     python -m benchmarks.feeds_server ceiling BODY GZIPPED ETAG PORT
 
-`ours` is `create_app` over the store (embedded mode), as `calendar-service serve` runs it.
+`ours` is `create_app` over the store (embedded mode), as `calendar-service serve` runs it:
+its logging configured the same way (one line per request, INFO, on stderr: a file here).
 `ceiling` is the least a Python endpoint can do: a bare ASGI app that returns bytes computed
 before it started, with their ETag, and 304 when If-None-Match equals it. Both run with the
 same uvicorn settings (one process, access log off), so the difference is the app.
@@ -64,9 +65,12 @@ def main(argv: list[str]) -> None:
         from calendar_service.api import create_app
         from calendar_service.bootstrap import build
         from calendar_service.config import load_settings
+        from calendar_service.logs import configure_logging
 
         store, port = argv[1], int(argv[2])
-        app: Any = create_app(build(load_settings(store=store)))
+        settings = load_settings(store=store)
+        configure_logging(settings)  # as `serve`: a line per request, at INFO, on stderr
+        app: Any = create_app(build(settings))
     else:
         body, gzipped, etag, port = (
             Path(argv[1]).read_bytes(),

@@ -18,6 +18,7 @@ nudger: the Celery nudger of `workers.nudge` in a process that writes (the CLI's
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from calendar_service.reminders.notify.invitation import Inviter
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 SAFETY_NET_SECONDS = 30.0
 """Embedded mode: how often the background thread catches up even if nobody nudged it."""
@@ -73,6 +75,15 @@ class Container:
     projector: Projector
     nudger: Nudger = field(default_factory=NullNudger)
     clock: Callable[[], datetime] = utc_now
+    listeners: dict[str, list[Callable[[], object]]] = field(default_factory=dict)
+    """What runs after a catch-up of this process's nudger applied events (`when_caught_up`)."""
+
+    def when_caught_up(self, name: str, listener: Callable[[], object]) -> None:
+        """Call `listener` each time this process's nudger has caught projection `name` up
+        with new events (embedded mode: right after its commit, before the other projections;
+        with a broker, the workers catch up and this never fires). A listener that raises is
+        logged and the catch-up goes on."""
+        self.listeners.setdefault(name, []).append(listener)
 
     def execute(
         self, command: Command, envelope: Envelope, expected_version: int | None = None
@@ -122,12 +133,33 @@ def build(settings: Settings, *, nudger: Nudger | None = None) -> Container:
             page_size=settings.projection_page_size,
             lock_ttl=settings.projection_lock_ttl,
         )
+        listeners: dict[str, list[Callable[[], object]]] = {}
         if nudger is None:
-            nudger = ThreadNudger(projector.catch_up, projector.names, interval=SAFETY_NET_SECONDS)
+            nudger = ThreadNudger(
+                _announcing(projector, listeners), projector.names, interval=SAFETY_NET_SECONDS
+            )
     except BaseException:
         store.close()
         raise
-    return Container(settings, store, views, projector, nudger)
+    return Container(settings, store, views, projector, nudger, listeners=listeners)
+
+
+def _announcing(
+    projector: Projector, listeners: dict[str, list[Callable[[], object]]]
+) -> Callable[[str], object]:
+    """`projector.catch_up`, then the listeners of the projection if it applied events."""
+
+    def catch_up(name: str) -> object:
+        result = projector.catch_up(name)
+        if result.applied:
+            for listener in listeners.get(name, ()):
+                try:
+                    listener()
+                except Exception:  # a listener must not stop the other projections
+                    logger.exception("after the catch-up of %s: %r failed", name, listener)
+        return result
+
+    return catch_up
 
 
 def open_store(settings: Settings, upcasters: Upcasters = NO_UPCASTERS) -> EventStore:

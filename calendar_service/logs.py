@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from contextvars import ContextVar
@@ -22,9 +23,13 @@ _configured = False
 _SKIP = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "fields"}
 
 
+_QUOTED = re.compile(r'[ "=\n\t]')
+"""A character that makes a value need quotes."""
+
+
 def _quote(value: object) -> str:
     text = str(value)
-    if text == "" or any(c in text for c in ' "=\n\t'):
+    if text == "" or _QUOTED.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text
 
@@ -63,6 +68,10 @@ def configure_logging(settings: Settings | None = None, *, force: bool = False) 
         return
     _configured = True
     level = os.environ.get("CALENDAR_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
+    # A line names no thread, process or source line (KeyValueFormatter): do not make every
+    # record look them up (the logging HOWTO's "Optimization"); a feed poll's line costs half.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter())
     root = logging.getLogger()

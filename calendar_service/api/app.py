@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from calendar_service import __version__
 from calendar_service.api import admin, docs, engagements, errors, feeds, page, queries
@@ -28,8 +29,26 @@ API_ERRORS = (
 )
 
 
+class CalendarApp(FastAPI):
+    """The FastAPI app, with the feed route answered before its middleware stack (see
+    `api.feeds.FeedFront`): calendar apps poll feeds far more often than anything else."""
+
+    feed_front: feeds.FeedFront | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        front = self.feed_front
+        if front is not None:
+            token = front.token_of(scope)
+            if token is not None:
+                await front(scope, receive, send, token)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="Diplomatic calendar", version=__version__, docs_url=None, redoc_url=None)
+    app = CalendarApp(
+        title="Diplomatic calendar", version=__version__, docs_url=None, redoc_url=None
+    )
     app.state.container = container
 
     @app.get("/healthz", summary="The process is up")
@@ -48,7 +67,7 @@ def create_app(container: Container) -> FastAPI:
         return JSONResponse({"status": "ready", "log_head": head, "projections": projections})
 
     docs.install(app)
-    feeds.install(app, container)
+    app.feed_front = feeds.install(app, container)
     app.include_router(engagements.router_for(container))
     app.include_router(queries.router_for(container))
     app.include_router(admin.router_for(container))

@@ -8,12 +8,16 @@ A malformed `as_of` or `lang` is a 400 with a plain-text message, never a 500; a
 that cannot be reached (the token lookup included) a plain-text 503 with `Retry-After`, as
 `api/errors.py` maps them for every route.
 
-Per request: one read of the feed's row by token hash (so a revocation is seen by the very next
-request, in any process), one read of the calendar's checkpoint, then the bytes from
-`FeedCache`, with the feed's token put in its links (`FeedCache.for_token`: the engagement
-pages under the feed's page), with headers encoded once per version. Rendering, when a version
-is new, runs in the thread pool, off the event loop. `install` puts the route in front of
-FastAPI's router (see `FeedRoute` for why).
+Per request: one read of the views (`ViewStore.marks`: the calendar's and the feeds
+projection's generation and checkpoint); the feed's row by token hash is read again whenever
+the feeds projection has moved (so a revocation is seen by the very next request, in any
+process), then the bytes from `FeedCache`, with the feed's token put in its links
+(`FeedCache.feed`: the engagement pages under the feed's page), with headers encoded once per
+version. Rendering, when a version is new, runs in the thread pool, off the event loop; in
+embedded mode the versions of the feeds served lately are built again right after the calendar
+projection commits (`FeedCache.refresh`), so the next GET finds them ready. `install` gives the
+route that `api.app.CalendarApp` answers ahead of its whole middleware stack (see `FeedFront`
+for why).
 
 Last-Modified, like every HTTP date, counts whole seconds, so two changes within one second
 share it; the ETag tells them apart, and If-None-Match, when sent, wins (RFC 9110 §13.2.2).
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
@@ -34,18 +39,27 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calendar_service.api.errors import RETRY_AFTER_SECONDS, unavailable
+from calendar_service.api.requestlog import HEADER as CORRELATION
+from calendar_service.api.requestlog import correlation_of, log_request
 from calendar_service.bootstrap import Container, feed_cache
 from calendar_service.feed.cache import FeedCache, FeedVersion, check_lang, parse_as_of
+from calendar_service.logs import correlation_id
 from calendar_service.projections import ViewStore
-from calendar_service.projections.feeds import feed_for_token
+from calendar_service.projections.calendar import NAME as CALENDAR
+from calendar_service.projections.feeds import NAME as FEEDS
+from calendar_service.projections.feeds import FeedRow, feed_for_token
 
 RawHeaders = list[tuple[bytes, bytes]]
 _FEED_PATH = re.compile(r"/feeds/(?P<token>[^/]+)\.ics")
+REDACTED_PATH = "/feeds/REDACTED.ics"
+"""A feed request's path in the log: all of its token is the secret."""
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, no-cache"
 """Private: the URL is a secret, so no shared cache keeps it. no-cache: revalidate on every use
 (a 304 costs nothing), so a revoked feed stops at once even behind a browser's cache."""
 MAX_TOKEN_CHARS = 128
+MAX_ROWS = 4096
+"""Feed rows (and unknown tokens) remembered between two changes of the feeds projection."""
 MAX_PREPARED = 64
 """Versions whose encoded headers are kept (per audience, language and as-of asked for)."""
 NOT_FOUND = (
@@ -59,14 +73,63 @@ UNAVAILABLE = (
     "The calendar cannot be read right now: its data store does not answer. Nothing is lost; "
     f"try again in {RETRY_AFTER_SECONDS} seconds (your calendar app will, on its next refresh).\n"
 )
+_MARKED = (CALENDAR, FEEDS)
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
-def install(app: FastAPI, container: Container) -> None:
-    """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own."""
+def install(app: FastAPI, container: Container) -> FeedFront:
+    """Serve the feed route in `app`, over `container`'s views, with a feed cache of its own
+    (built again as soon as the calendar changes in this process). Returns the route for the
+    app to put in front of its whole stack (`api.app.CalendarApp`); it also stays in the stack
+    as a middleware ahead of the router, for an app that does not."""
     cache = feed_cache(container)
-    app.add_middleware(FeedRoute, endpoint=FeedEndpoint(cache, container.views))
+    container.when_caught_up(CALENDAR, cache.refresh)
+    endpoint = FeedEndpoint(cache, container.views)
+    app.add_middleware(FeedRoute, endpoint=endpoint)
     redact_tokens()
+    return FeedFront(endpoint)
+
+
+class FeedFront:
+    """`GET` and `HEAD /feeds/{token}.ics` ahead of the whole ASGI stack, which the request
+    log, FastAPI's telemetry and body-limit middleware and Starlette's error middleware make
+    about as costly as the route itself (a conditional GET is mostly that cost). It does what
+    they do for a feed: the correlation id (given or new, echoed), the request's log line
+    with the token redacted, and a plain 500 if the route fails."""
+
+    def __init__(self, endpoint: FeedEndpoint) -> None:
+        self.endpoint = endpoint
+
+    @staticmethod
+    def token_of(scope: Scope) -> str | None:
+        """The token of a feed path, or None for any other request."""
+        if scope["type"] != "http":
+            return None
+        found = _FEED_PATH.fullmatch(scope["path"])
+        return None if found is None else found["token"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, token: str) -> None:
+        cid = correlation_of(scope)
+        context = correlation_id.set(cid)
+        started = time.perf_counter()
+        status, sent = 500, False
+        try:
+            if scope["method"] not in ("GET", "HEAD"):
+                status, headers, body = _plain(405, "Use GET or HEAD.\n", allow=True)
+            else:
+                scope["path_params"] = {"token": token}
+                status, headers, body = await self.endpoint.respond_to(scope)
+            sent = True
+            headers.append((CORRELATION, cid.encode("latin-1")))
+            await _send(send, status, headers, body)
+        except Exception:
+            if not sent:
+                status = 500
+                await _send(send, *_plain(500, "Internal Server Error"))
+            raise
+        finally:
+            log_request(scope["method"], REDACTED_PATH, status, started, cid)
+            correlation_id.reset(context)
 
 
 class FeedRoute:
@@ -131,19 +194,28 @@ class FeedEndpoint:
     def __init__(self, cache: FeedCache, views: ViewStore) -> None:
         self.cache, self.views = cache, views
         self._headers: dict[int, tuple[FeedVersion, _Prepared]] = {}
+        self._rows: dict[str, FeedRow | None] = {}
+        self._rows_mark = (-1, -1)
+        """The feeds projection's (generation, checkpoint) the rows in `_rows` were read at."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send(send, *await self.respond_to(scope))
+
+    async def respond_to(self, scope: Scope) -> tuple[int, RawHeaders, bytes]:
+        """The answer (a fresh list of headers), a 503 when the views do not answer."""
         try:
-            answer = await self.answer(_Request.of(scope))
+            return await self.answer(_Request.of(scope))
         except Exception as error:
             if not unavailable(error):
                 raise
-            answer = _plain(503, UNAVAILABLE, retry_after=True)
-        await _send(send, *answer)
+            return _plain(503, UNAVAILABLE, retry_after=True)
 
     async def answer(self, request: _Request) -> tuple[int, RawHeaders, bytes]:
         token = request.token
-        row = feed_for_token(self.views, token) if len(token) <= MAX_TOKEN_CHARS else None
+        if len(token) > MAX_TOKEN_CHARS:
+            return _plain(404, NOT_FOUND)
+        calendar, feeds = self.views.marks(_MARKED)
+        row = self._row(token, feeds)
         if row is None:
             return _plain(404, NOT_FOUND)
         if row.revoked:
@@ -155,16 +227,32 @@ class FeedEndpoint:
         except ValueError as error:
             return _plain(400, f"{error}\n")
         if moment is None:
-            version = self.cache.peek(row.audience, lang)
+            version = self.cache.peek_feed(row.audience, lang, token, calendar[1])
             if version is None:
-                version = await run_in_threadpool(self.cache.live, row.audience, lang)
+                version = await run_in_threadpool(self.cache.feed, row.audience, lang, token)
         else:
             version = await run_in_threadpool(self.cache.as_of, row.audience, lang, moment)
-        own = self.cache.peek_token(version, token)
-        if own is None:
-            own = await run_in_threadpool(self.cache.for_token, version, token)
-        version = own
+            own = self.cache.peek_token(version, token)
+            if own is None:
+                own = await run_in_threadpool(self.cache.for_token, version, token)
+            version = own
         return respond(request, version, self._headers_of(version))
+
+    def _row(self, token: str, mark: tuple[int, int]) -> FeedRow | None:
+        """The feed whose token is `token`, read again whenever the feeds projection has moved
+        (`mark`), so a revocation is seen by the very next request, in any process."""
+        if mark != self._rows_mark:
+            self._rows = {}
+            self._rows_mark = mark
+        try:
+            return self._rows[token]
+        except KeyError:
+            pass
+        row = feed_for_token(self.views, token)
+        if len(self._rows) >= MAX_ROWS:
+            self._rows = {}
+        self._rows[token] = row
+        return row
 
     def _headers_of(self, version: FeedVersion) -> _Prepared:
         """The version's headers, encoded on its first request (only the event loop's thread
@@ -184,8 +272,11 @@ def respond(
 ) -> tuple[int, RawHeaders, bytes]:
     """200 with the version's bytes (gzipped if the client accepts it), or 304; HEAD gets
     the same headers (Content-Length included) and no body."""
-    gzipped = accepts_gzip(request.accept_encoding)
-    if not_modified(request.if_none_match, request.if_modified_since, version):
+    gzipped = _accepts_gzip(request.accept_encoding)
+    none_match = request.if_none_match
+    if (none_match is not None and none_match in (version.gzip_etag, version.etag)) or (
+        not_modified(none_match, request.if_modified_since, version)
+    ):
         return 304, list(prepared.not_modified[gzipped]), b""
     body = b"" if request.method == "HEAD" else (version.gzipped if gzipped else version.body)
     return 200, list(prepared.ok[gzipped]), body
@@ -250,6 +341,19 @@ def not_modified(
     if moment.tzinfo is None:
         return False
     return version.last_modified <= moment
+
+
+_GZIP_ANSWERS: dict[str | None, bool] = {}
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    """`accepts_gzip`, remembered for the few Accept-Encoding values clients send."""
+    found = _GZIP_ANSWERS.get(header)
+    if found is None:
+        if len(_GZIP_ANSWERS) >= 256:
+            _GZIP_ANSWERS.clear()
+        found = _GZIP_ANSWERS[header] = accepts_gzip(header)
+    return found
 
 
 def accepts_gzip(header: str | None) -> bool:

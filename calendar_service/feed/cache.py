@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from calendar_service.domain import (
@@ -69,7 +70,7 @@ from calendar_service.feed.gzip import Gzipper, gzip_once
 from calendar_service.feed.ical import (
     FeedMeta,
     RenderedItem,
-    assemble,
+    assemble_parts,
     render_item,
     slot_page_url,
     with_token,
@@ -104,22 +105,31 @@ COLORS = {
 
 @dataclass(frozen=True)
 class FeedVersion:
-    """One version of one feed: its bytes, gzipped once, and their validators.
+    """One version of one feed: its bytes, gzipped once (when first asked for), and their
+    validators.
 
     `etag` is strong: a hash of `body`. The gzip coding is another representation, so it has
     its own strong ETag, `gzip_etag`. `last_modified` is the latest change (recorded_at, or
     known_at for an as-of feed) of any engagement the audience may see, shown or not, so that
     an engagement leaving the feed (cancelled long ago, now past the window) never makes it
-    go back in time.
+    go back in time. `parts`: the bytes objects `body` joins, when it was assembled from
+    rendered pieces (`for_token` fills them one at a time, reusing the last version's).
     """
 
     body: bytes
-    gzipped: bytes
     etag: str
     gzip_etag: str
     last_modified: datetime | None
     last_modified_http: str | None
     events: int
+    gzipper: Callable[[bytes], bytes] = field(default=gzip_once, repr=False, compare=False)
+    parts: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzipped, made on first use: a feed served only with its token's links never
+        needs its audience's version deflated."""
+        return self.gzipper(self.body)
 
     @classmethod
     def of(
@@ -128,13 +138,13 @@ class FeedVersion:
         last_modified: datetime | None,
         events: int,
         gzipper: Callable[[bytes], bytes] = gzip_once,
+        parts: tuple[bytes, ...] = (),
     ) -> FeedVersion:
         digest = hashlib.sha256(body).hexdigest()[:32]
         if last_modified is not None:
             last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
         return cls(
             body=body,
-            gzipped=gzipper(body),
             etag=f'"{digest}"',
             gzip_etag=f'"{digest}-gzip"',
             last_modified=last_modified,
@@ -142,7 +152,21 @@ class FeedVersion:
             if last_modified is None
             else format_datetime(last_modified, usegmt=True),
             events=events,
+            gzipper=gzipper,
+            parts=parts,
         )
+
+
+class _Serial:
+    """A `Gzipper` called by one thread at a time (a version is deflated when first asked
+    for, by whichever thread asks)."""
+
+    def __init__(self, gzipper: Gzipper) -> None:
+        self._gzipper, self._lock = gzipper, threading.Lock()
+
+    def __call__(self, body: bytes) -> bytes:
+        with self._lock:
+            return self._gzipper(body)
 
 
 @dataclass
@@ -220,7 +244,7 @@ class FeedCache:
         self._lock = threading.RLock()
         self._snapshot: _Snapshot | None = None
         self._live: dict[tuple[Audience, str], tuple[tuple[int, datetime], FeedVersion]] = {}
-        self._gzippers: dict[tuple[Audience, str], Gzipper] = {}
+        self._gzippers: dict[tuple[Audience, str], _Serial] = {}
         self._as_of_lock = threading.Lock()
         self._as_of_versions: OrderedDict[tuple[object, ...], tuple[int, FeedVersion]] = (
             OrderedDict()
@@ -228,7 +252,9 @@ class FeedCache:
         self._as_of_snapshots: OrderedDict[tuple[datetime, Axis], _Snapshot] = OrderedDict()
         self._token_lock = threading.Lock()
         self._token_versions: OrderedDict[tuple[str, str], FeedVersion] = OrderedDict()
-        self._token_gzippers: OrderedDict[str, Gzipper] = OrderedDict()
+        self._token_gzippers: OrderedDict[str, _Serial] = OrderedDict()
+        self._token_parts: OrderedDict[str, dict[bytes, bytes]] = OrderedDict()
+        self._served: OrderedDict[str, tuple[Audience, str]] = OrderedDict()
         self._fill_lock = threading.Lock()
 
     def meta(self, audience: Audience, lang: str) -> FeedMeta:
@@ -253,31 +279,94 @@ class FeedCache:
             if found is not None:
                 self._token_versions.move_to_end(key)
                 return found
-        with self._fill_lock:  # a feed's Gzipper is not thread-safe
-            body = with_token(version.body, token)
-            if body is version.body:
-                own = version
-            else:
-                # Each feed keeps its own Gzipper, so a new version of it deflates only the
-                # chunks that changed, as the audience's version did.
-                gzipper = self._token_gzippers.pop(token, None) or Gzipper()
-                self._token_gzippers[token] = gzipper
-                while len(self._token_gzippers) > TOKEN_VERSIONS:
-                    self._token_gzippers.popitem(last=False)
-                own = FeedVersion.of(body, version.last_modified, version.events, gzipper)
-        with self._token_lock:
-            self._token_versions[key] = own
-            while len(self._token_versions) > TOKEN_VERSIONS:
-                self._token_versions.popitem(last=False)
+        with self._fill_lock:
+            with self._token_lock:  # filled while this thread waited (by `refresh`, say)?
+                found = self._token_versions.get(key)
+            if found is not None:
+                return found
+            own = self._fill(version, token)
+            own.gzipped  # noqa: B018 (deflated here, in a worker thread, never on the event loop)
+            with self._token_lock:
+                self._token_versions[key] = own
+                while len(self._token_versions) > TOKEN_VERSIONS:
+                    self._token_versions.popitem(last=False)
         return own
+
+    def _fill(self, version: FeedVersion, token: str) -> FeedVersion:
+        """`version` with `token` in its links. Assembled from parts, each part is filled on
+        its own and kept for the feed's next version, so a change fills only the parts it
+        changed (each part holds whole lines: filling them apart is filling the whole)."""
+        if not version.parts:
+            body = with_token(version.body, token)
+            parts: tuple[bytes, ...] = ()
+        else:
+            before = self._token_parts.pop(token, {})
+            kept: dict[bytes, bytes] = {}
+            filled = []
+            for part in version.parts:
+                done = before.get(part)
+                if done is None:
+                    done = with_token(part, token)
+                kept[part] = done
+                filled.append(done)
+            self._token_parts[token] = kept
+            while len(self._token_parts) > TOKEN_VERSIONS:
+                self._token_parts.popitem(last=False)
+            if all(a is b for a, b in zip(filled, version.parts, strict=True)):
+                return version
+            parts = tuple(filled)
+            body = b"".join(parts)
+        if body is version.body:
+            return version
+        # Each feed keeps its own Gzipper, so a new version of it deflates only the chunks
+        # that changed, as the audience's version did.
+        gzipper = self._token_gzippers.pop(token, None) or _Serial(Gzipper())
+        self._token_gzippers[token] = gzipper
+        while len(self._token_gzippers) > TOKEN_VERSIONS:
+            self._token_gzippers.popitem(last=False)
+        return FeedVersion.of(body, version.last_modified, version.events, gzipper, parts)
+
+    # -- what the feed route serves ----------------------------------------------------------
+
+    def peek_feed(
+        self, audience: Audience, lang: str, token: str, checkpoint: int | None = None
+    ) -> FeedVersion | None:
+        """The live version of the feed whose secret is `token`, if it is built for the
+        calendar's `checkpoint` (read if not given) and the current hour (two dictionary
+        lookups); None means `feed` has work to do."""
+        version = self.peek(audience, lang, checkpoint)
+        if version is None:
+            return None
+        return self.peek_token(version, token)
+
+    def feed(self, audience: Audience, lang: str, token: str) -> FeedVersion:
+        """`for_token(live(audience, lang), token)`, and the feed is remembered: `refresh`
+        builds its next version as soon as the calendar changes."""
+        with self._token_lock:
+            self._served[token] = (audience, lang)
+            self._served.move_to_end(token)
+            while len(self._served) > TOKEN_VERSIONS:
+                self._served.popitem(last=False)
+        return self.for_token(self.live(audience, lang), token)
+
+    def refresh(self) -> None:
+        """Build now the live versions of the feeds served lately (`feed`): called right after
+        the calendar projection commits in this process, so that the next GET finds the new
+        bytes ready instead of rendering them."""
+        with self._token_lock:
+            served = list(self._served.items())
+        for token, (audience, lang) in reversed(served):  # the latest served first
+            self.for_token(self.live(audience, lang), token)
 
     # -- live feeds ------------------------------------------------------------------------
 
-    def peek(self, audience: Audience, lang: str) -> FeedVersion | None:
-        """The live version if it is already built for the current checkpoint and hour: one
-        read of the checkpoint, no rendering. None means `live` has work to do."""
+    def peek(
+        self, audience: Audience, lang: str, checkpoint: int | None = None
+    ) -> FeedVersion | None:
+        """The live version if it is already built for the calendar's `checkpoint` (one read,
+        if not given) and the current hour, no rendering. None means `live` has work to do."""
         found = self._live.get((audience, lang))
-        if found is not None and found[0] == self._live_key():
+        if found is not None and found[0] == self._live_key(checkpoint):
             return found[1]
         return None
 
@@ -292,14 +381,14 @@ class FeedCache:
             if found is not None and found[0] == key:
                 return found[1]
             snapshot = self._live_snapshot(key[0])
-            gzipper = self._gzippers.setdefault((audience, lang), Gzipper())
+            gzipper = self._gzippers.setdefault((audience, lang), _Serial(Gzipper()))
             version = self._build(snapshot, audience, lang, key[1], gzipper)
             self._live[(audience, lang)] = (key, version)
             return version
 
-    def _live_key(self) -> tuple[int, datetime]:
+    def _live_key(self, checkpoint: int | None = None) -> tuple[int, datetime]:
         hour = self._clock().replace(minute=0, second=0, microsecond=0)
-        return self._views.checkpoint(CALENDAR), hour
+        return self._views.checkpoint(CALENDAR) if checkpoint is None else checkpoint, hour
 
     def _live_snapshot(self, checkpoint: int) -> _Snapshot:
         snapshot = self._snapshot
@@ -429,7 +518,8 @@ class FeedCache:
                         logger.error("feed: an item of %s left out: %s", engagement, error)
                         continue
                 pieces.append(piece)
-        return FeedVersion.of(assemble(pieces, meta), last_modified, len(pieces), gzipper)
+        parts = tuple(assemble_parts(pieces, meta))
+        return FeedVersion.of(b"".join(parts), last_modified, len(pieces), gzipper, parts)
 
     def _render(self, item: FeedItem, meta: FeedMeta) -> RenderedItem:
         piece = render_item(item, meta, self._directory)

@@ -153,20 +153,24 @@ def assemble(pieces: Iterable[RenderedItem], meta: FeedMeta) -> bytes:
     """The feed from rendered pieces, in any order: calendar properties, a VTIMEZONE for each
     zone used (sorted by TZID), then the events by start and UID. Raises ValueError when two
     pieces share a UID."""
+    return b"".join(assemble_parts(pieces, meta))
+
+
+def assemble_parts(pieces: Iterable[RenderedItem], meta: FeedMeta) -> list[bytes]:
+    """`assemble`'s bytes as the parts it joins (the head, each VTIMEZONE, each piece's
+    bytes object as it was given, the end): what `with_token` may fill one part at a time."""
     ordered = sorted(pieces, key=lambda piece: piece.sort_key)
     uids = [piece.uid for piece in ordered]
     if len(set(uids)) != len(uids):
         duplicate = next(uid for uid in uids if uids.count(uid) > 1)
         raise ValueError(f"two feed items share the UID {duplicate}")
     tzids = sorted(set().union(*(piece.tzids for piece in ordered)))
-    return b"".join(
-        (
-            _calendar_head(meta),
-            *(_vtimezone(tzid) for tzid in tzids),
-            *(piece.ical for piece in ordered),
-            _END,
-        )
-    )
+    return [
+        _calendar_head(meta),
+        *(_vtimezone(tzid) for tzid in tzids),
+        *(piece.ical for piece in ordered),
+        _END,
+    ]
 
 
 def render_calendar(
@@ -561,6 +565,7 @@ __all__ = [
     "FeedMeta",
     "RenderedItem",
     "assemble",
+    "assemble_parts",
     "calendar_component",
     "clean_text",
     "event_component",

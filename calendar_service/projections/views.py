@@ -76,6 +76,12 @@ class ViewStore(Protocol):
         """The live checkpoint of `name`; 0 if it was never projected. Creates nothing."""
         ...
 
+    def marks(self, names: Sequence[str]) -> list[tuple[int, int]]:
+        """(live generation, its checkpoint) of each of `names`, read at once; (0, 0) for one
+        never projected. Creates nothing. Rows change only with a mark: a cache of rows keyed
+        by it is current while the mark is."""
+        ...
+
     def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
         """Write `changes` and set the checkpoint to `new`, atomically, if the generation is
         still live or being built and its checkpoint is still `expected`; else write nothing
@@ -207,6 +213,14 @@ class MemoryViewStore:
         with self._lock:
             number = self._live.get(name)
             return 0 if number is None else self._generations[number].checkpoint
+
+    def marks(self, names: Sequence[str]) -> list[tuple[int, int]]:
+        with self._lock:
+            found = [self._live.get(name) for name in names]
+            return [
+                (0, 0) if number is None else (number, self._generations[number].checkpoint)
+                for number in found
+            ]
 
     def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
         with self._lock:

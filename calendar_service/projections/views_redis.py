@@ -66,6 +66,21 @@ if not gen then return '0' end
 return redis.call('GET', ARGV[1] .. ':g:' .. gen .. ':cp') or '0'
 """
 
+_MARKS = """
+local out = {}
+for i = 1, #ARGV do
+  local gen = redis.call('GET', ARGV[i] .. ':live')
+  if gen then
+    out[#out + 1] = gen
+    out[#out + 1] = redis.call('GET', ARGV[i] .. ':g:' .. gen .. ':cp') or '0'
+  else
+    out[#out + 1] = '0'
+    out[#out + 1] = '0'
+  end
+end
+return out
+"""
+
 _COMMIT = """
 -- ARGV: base, generation, expected, new, then (op, table, key, sort, doc) per row.
 local g = ARGV[1] .. ':g:' .. ARGV[2]
@@ -187,6 +202,7 @@ class RedisViewStore:
         )
         script = self._redis.client.register_script
         self._live, self._checkpoint = script(_LIVE), script(_CHECKPOINT)
+        self._marks = script(_MARKS)
         self._commit, self._get, self._range = script(_COMMIT), script(_GET), script(_RANGE)
         self._resolve = script(_RESOLVE_ONLY)
         self._begin, self._swap, self._discard = (
@@ -203,6 +219,11 @@ class RedisViewStore:
     def checkpoint(self, name: str) -> int:
         with self._redis.errors_named("read of a checkpoint"):
             return int(self._checkpoint(args=[self._key(name)]))
+
+    def marks(self, names: Sequence[str]) -> list[tuple[int, int]]:
+        with self._redis.errors_named("read of checkpoints"):
+            found = self._marks(args=[self._key(name) for name in names])
+        return [(int(found[i]), int(found[i + 1])) for i in range(0, len(found), 2)]
 
     def commit(self, generation: Generation, expected: int, new: int, changes: Changes) -> bool:
         args: list[Any] = [self._key(generation.name), generation.number, expected, new]

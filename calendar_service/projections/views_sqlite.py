@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS leases (
 )
 """
 _LIVE = "(SELECT generation FROM projections WHERE name = ?)"
+_MARKS = (
+    "SELECT p.name, g.generation, g.checkpoint FROM projections p "
+    "JOIN generations g ON g.generation = p.generation WHERE p.name IN ({})"
+)
 _CHECKPOINT = (
     "SELECT checkpoint FROM generations "
     "WHERE generation = (SELECT generation FROM projections WHERE name = ?)"
@@ -109,6 +113,13 @@ class SqliteViewStore:
         with self._file.errors_named():
             row = self._file.conn().execute(_CHECKPOINT, (name,)).fetchone()
         return 0 if row is None else int(row[0])
+
+    def marks(self, names: Sequence[str]) -> list[tuple[int, int]]:
+        query = _MARKS.format(", ".join("?" * len(names)))
+        with self._file.errors_named():
+            rows = self._file.conn().execute(query, tuple(names)).fetchall()
+        found = {name: (int(generation), int(checkpoint)) for name, generation, checkpoint in rows}
+        return [found.get(name, (0, 0)) for name in names]
 
     def commit(
         self, generation: views.Generation, expected: int, new: int, changes: views.Changes

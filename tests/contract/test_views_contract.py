@@ -220,6 +220,21 @@ def test_a_shadow_is_invisible_until_swapped_in_whole(views: ViewStore) -> None:
     assert not views.commit(live, 3, 4, {("t", "late"): (None, "{}")}), "retired: refused"
 
 
+def test_marks_move_with_every_commit_and_swap_and_create_nothing(views: ViewStore) -> None:
+    assert views.marks(["p", "q"]) == [(0, 0), (0, 0)]
+    live = views.live("p")
+    assert views.marks(["p", "q"]) == [(live.number, 0), (0, 0)]
+    assert views.commit(live, 0, 3, {("t", "old"): (None, _doc(0))})
+    assert views.marks(["q", "p"]) == [(0, 0), (live.number, 3)]
+
+    shadow = views.begin_shadow("p")
+    assert views.commit(shadow, 0, 3, {("t", "new"): (None, _doc(1))})
+    assert views.marks(["p"]) == [(live.number, 3)], "a shadow is not live"
+    assert views.swap(Generation("p", shadow.number, 3))
+    assert views.marks(["p"]) == [(shadow.number, 3)], "same checkpoint, other rows: other mark"
+    assert views.checkpoint("q") == 0
+
+
 def test_a_discarded_shadow_leaves_nothing_and_cannot_be_swapped_in(views: ViewStore) -> None:
     shadow = views.begin_shadow("p")
     views.commit(shadow, 0, 1, {("t", "x"): (None, "{}")})

@@ -76,6 +76,7 @@ def test_the_modules_export_exactly_their_public_names() -> None:
             "FeedMeta",
             "RenderedItem",
             "assemble",
+            "assemble_parts",
             "calendar_component",
             "clean_text",
             "event_component",

@@ -341,6 +341,11 @@ def open_inviter(settings: Settings, link_key: bytes) -> Inviter:
         raise ConfigError(f"{name}: {error}") from None
 
 
+RETRY_WITHIN_SECONDS = 8.0
+"""A delivery whose channel fails transiently tries again itself after 1, 2 and 4 s (with
+jitter) before it hands the reminder back to the scheduler's refire (issues 13 and 15)."""
+
+
 def reminder_delivery(
     container: Container, *, after_record: Callable[[], None] | None = None
 ) -> Deliverer:
@@ -371,6 +376,7 @@ def reminder_delivery(
         claim_ttl=settings.reminder_claim_ttl,
         retries=settings.reminder_retries,
         retry_cap=settings.reminder_retry_cap,
+        retry_within=RETRY_WITHIN_SECONDS,
         clock=container.clock,
         catch_up=container.projector.catch_up,
         after_record=after_record or (lambda: nudger.nudge(["reminders_due"])),

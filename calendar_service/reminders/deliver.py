@@ -16,8 +16,9 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
    for a change notice, `reminders.notices`: whom the change concerns, and what each is told)
    not reached by an earlier attempt, marking each one reached (`Claims.mark`), so a retry
    sends only to those still waiting. A transient failure of a channel, while the grace is
-   not spent, marks the next attempt (`RETRY_MARK`: capped exponential backoff with jitter)
-   and ends the call (`RETRYING`); the scheduler hands the reminder on again, and a call before
+   not spent, is tried again in the call after a pause (capped exponential backoff with
+   jitter), the claim still held, while the pauses fit in `retry_within`; after that it marks
+   the next attempt (`RETRY_MARK`) and ends the call (`RETRYING`); the scheduler hands the reminder on again, and a call before
    that attempt's time does nothing (`WAITING`). Once the grace is spent, what still fails is
    failed for good;
 6. records the outcomes through the write path (`service.handle` with
@@ -180,6 +181,10 @@ class Deliverer:
     subscriptions_ttl: float = 1.0
     senders: int = 8
     """Messages of one delivery sent at once (threads, each with its own connection)."""
+    retry_within: float = 0.0
+    """Seconds of backoff a delivery may wait for itself, holding its claim, before it hands a
+    transient failure on to the scheduler (the pauses 1, 2, 4 s fit in 8)."""
+    sleep: Callable[[float], None] = time.sleep
     _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -255,6 +260,7 @@ class Deliverer:
             deadline = due + self.grace
         attempt = 1 if backoff is None else backoff.attempt + 1
         final = now >= deadline  # the grace is spent: a transient failure is final now
+        waited = 0.0
         info = ReminderInfo(rid, row["offset"], due, row.get("rule"))
         last_modified = _moment(plan["updated_at"]) if plan.get("updated_at") else now
         channels = set(retry["channels"]) if generation else None
@@ -266,7 +272,6 @@ class Deliverer:
         targets = [
             target for target in recipients if channels is None or target.channel in channels
         ]
-        waiting = []
         todo = [target for target in targets if not _settled(marks.get(target.key), generation)]
 
         def send(target: Target) -> tuple[Target, str | None, str | None]:
@@ -283,14 +288,29 @@ class Deliverer:
                 value = _sent(target, self.clock(), generation, told)
             return target, self._mark(rid, target.key, value), None
 
-        for target, mark, wait in self._each(send, todo):
-            if mark is not None:
-                marks[target.key] = mark
-            if wait is not None:
-                waiting.append(wait)
-        if waiting:
+        while True:
+            waiting: list[str] = []
+            again: list[Target] = []
+            for target, mark, wait in self._each(send, todo):
+                if mark is not None:
+                    marks[target.key] = mark
+                if wait is not None:
+                    waiting.append(wait)
+                    again.append(target)
+            if not waiting:
+                break
             pause = _pause(attempt, self.retry_cap)
             next_at = min(self.clock() + timedelta(seconds=pause), deadline)
+            if waited + pause > self.retry_within:
+                break
+            # Tried again here, the claim still held: no wait for the scheduler's hand-on.
+            logger.info("reminder %s: attempt %d failed, again in %.1f s", rid, attempt, pause)
+            self.sleep(max(0.0, (next_at - self.clock()).total_seconds()))
+            waited += pause
+            attempt += 1
+            final = self.clock() >= deadline
+            todo = again
+        if waiting:
             value = {"gen": generation, "attempt": attempt, "next_at": next_at.isoformat()}
             self._mark(rid, RETRY_MARK, value)
             detail = f"attempt {attempt}, next at {next_at.isoformat()}: " + "; ".join(waiting)

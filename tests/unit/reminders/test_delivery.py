@@ -244,6 +244,47 @@ def test_a_transient_failure_is_retried_for_the_recipients_still_waiting_only(
     assert world.outcomes() == ["ReminderSent"]
 
 
+def test_a_transient_failure_is_retried_within_the_delivery_holding_its_claim(
+    world: World,
+) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        assert world.claims.holder(rid) == "task-1"  # nobody else may take it meanwhile
+        world.now += timedelta(seconds=seconds)
+
+    world.deliverer.retry_within, world.deliverer.sleep = 8.0, sleep
+    world.webhook.errors += [TransientDeliveryError("500 from the chat server")] * 2
+    result = world.deliverer.deliver(rid, owner="task-1")
+    assert result.state is State.SENT  # one call: no wait for the scheduler's hand-on
+    assert len(slept) == 2 and sum(slept) <= 3.0  # about 1 s, then about 2 s
+    assert len(world.email.sent) == 2  # the email that went out at once is not sent again
+    assert len(world.webhook.sent) == 1
+    assert world.outcomes() == ["ReminderSent"]
+
+
+def test_a_failure_outlasting_the_retries_within_a_delivery_is_handed_on(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+
+    def sleep(seconds: float) -> None:
+        world.now += timedelta(seconds=seconds)
+
+    world.deliverer.retry_within, world.deliverer.sleep = 8.0, sleep
+    world.webhook.errors += [TransientDeliveryError("500 from the chat server")] * 10
+    result = world.deliverer.deliver(rid, owner="task-1")
+    assert result.state is State.RETRYING
+    # The pauses (about 1, 2, 4 s, with jitter) that fit in 8 s are waited here, the rest not.
+    assert result.detail.startswith(("attempt 4,", "attempt 5,"))
+    assert world.outcomes() == []
+    assert world.claims.holder(rid) is None
+
+
 def test_each_channel_is_retried_until_the_grace_is_spent_then_fails_alone(world: World) -> None:
     row = world.reminder()
     rid = str(row["reminder_id"])

@@ -96,11 +96,15 @@ class SmtpTarget:
 
 class SmtpNotifier:
     """Sends each message on a connection of the calling thread's, opened on first use and
-    kept for `IDLE_SECONDS` (a NOOP checks it before reuse): a burst of reminders does not pay
-    a TCP and TLS handshake, EHLO and login per message. Safe from any thread."""
+    kept for `IDLE_SECONDS`: a burst of reminders does not pay a TCP and TLS handshake, EHLO
+    and login per message. A connection used within `LIVENESS_AFTER` seconds is reused as it
+    is; one idle for longer is checked with a NOOP first. If a reused connection turns out
+    closed before the server took the message, it is sent once more on a new one.
+    Safe from any thread."""
 
     channel = "email"
     IDLE_SECONDS = 20.0
+    LIVENESS_AFTER = 5.0
 
     def __init__(self, url: str, mail_from: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.target = SmtpTarget.parse(url)
@@ -114,9 +118,21 @@ class SmtpNotifier:
     def send(self, notification: Notification) -> None:
         message = self.message(notification)
         try:
-            smtp = self._connection()
+            smtp, reused = self._connection()
             try:
                 refused = smtp.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                self._drop(smtp)
+                if not reused:
+                    raise
+                # Closed by the server while it sat between two sends (no NOOP checked it):
+                # smtplib finds that out at MAIL FROM, before any message is handed over.
+                smtp, _ = self._connection()
+                try:
+                    refused = smtp.send_message(message)
+                except BaseException:
+                    self._drop(smtp)
+                    raise
             except BaseException:
                 self._drop(smtp)
                 raise
@@ -187,22 +203,25 @@ class SmtpNotifier:
                 smtp.quit()
             smtp.close()
 
-    def _connection(self) -> smtplib.SMTP:
-        """This thread's connection, checked with a NOOP if it has been idle, else a new one."""
+    def _connection(self) -> tuple[smtplib.SMTP, bool]:
+        """This thread's connection (checked with a NOOP if it has idled for more than
+        `LIVENESS_AFTER`), else a new one; and whether it was reused."""
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
         if smtp is not None:
             idle = time.monotonic() - getattr(self._local, "last_used", 0.0)
             try:
-                if idle > self.IDLE_SECONDS or smtp.noop()[0] != 250:
+                if idle > self.IDLE_SECONDS or (
+                    idle > self.LIVENESS_AFTER and smtp.noop()[0] != 250
+                ):
                     raise smtplib.SMTPServerDisconnected("idle")
-                return smtp
+                return smtp, True
             except (smtplib.SMTPException, OSError):
                 self._drop(smtp)
         smtp = self._connect()
         self._local.smtp = smtp
         with self._lock:
             self._open.append(smtp)
-        return smtp
+        return smtp, False
 
     def _drop(self, smtp: smtplib.SMTP) -> None:
         self._local.smtp = None

@@ -230,3 +230,19 @@ def test_a_webhook_that_is_down_is_a_transient_failure() -> None:
     with pytest.raises(TransientDeliveryError, match="unreachable"):
         notifier.send(_notification(channel="webhook"))
     notifier.close()
+
+
+def test_a_connection_the_server_closed_between_two_sends_is_replaced_and_the_mail_arrives(
+    smtp: SmtpSink,
+) -> None:
+    notifier = SmtpNotifier(smtp.url, "calendar@gg.go.kr", timeout=5)
+    notifier.send(_notification())
+    smtp.stop()  # the server goes away, closing the kept connection, and comes back
+    again = SmtpSink(port=smtp.port).start()
+    try:
+        notifier.send(_notification())  # reused at once, without a NOOP: found closed
+        notifier.close()
+        assert len(smtp.messages) == 1
+        assert len(again.messages) == 1
+    finally:
+        again.stop()

@@ -10,7 +10,8 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
    a redelivered task, a second scheduler's job or a retry after a crash finds it (`DONE`);
 3. claims the reminder id (`Claims.claim`, SET NX with a ttl): one sender at a time; another
    caller gets `BUSY`. The claim is a lease, renewed every third of its ttl while the delivery
-   runs (`_Lease`), so a crashed holder's claim lapses within the ttl however long sends take;
+   runs (`_Renewer`: one thread per process for every claim held), so a crashed holder's
+   claim lapses within the ttl however long sends take;
 4. judges its timing: more than `grace` late with nothing sent yet -> `ReminderMissed`;
 5. sends to each recipient (`reminders.targets`: staff subscriptions, the engagement's channels;
    for a change notice, `reminders.notices`: whom the change concerns, and what each is told)
@@ -188,10 +189,13 @@ class Deliverer:
     _subscriptions: tuple[float, list[Any]] = field(default=(-1e9, []), repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _renewals: _Renewer | None = field(default=None, repr=False)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        if self._renewals is not None:
+            self._renewals.close()
         for notifier in self.notifiers.values():
             notifier.close()
         self.claims.close()
@@ -226,12 +230,19 @@ class Deliverer:
                 return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
         except _INFRA as error:
             raise DeliveryDeferred(f"reminder {reminder_id}: {error}") from error
-        lease = _Lease(self.claims, reminder_id, owner, self.claim_ttl)
+        renewer = self._renewer()
+        renewer.hold(reminder_id, owner)
         try:
             return self._claimed(key, row, plan)
         finally:
-            lease.stop()
+            renewer.drop(reminder_id, owner)
             self._quietly(lambda: self.claims.release(reminder_id, owner))
+
+    def _renewer(self) -> _Renewer:
+        with self._pool_lock:
+            if self._renewals is None:
+                self._renewals = _Renewer(self.claims, self.claim_ttl)
+            return self._renewals
 
     def _claimed(self, key: ReminderKey, row: Doc, plan: Doc) -> Delivered:
         rid = str(key)
@@ -557,27 +568,54 @@ def _settled(text: str | None, generation: int) -> bool:
     return bool(mark["state"] in ("sent", "skipped") or int(mark.get("gen", 0)) == generation)
 
 
-class _Lease:
-    """Renews a delivery's claim every third of its ttl while the send runs (a heartbeat), so
-    a claim outlives a dead worker by at most its ttl, however long a live send takes."""
+class _Renewer:
+    """Renews every claim this process's deliveries hold, every third of its ttl, from one
+    thread (a heartbeat), so a claim outlives a dead worker by at most its ttl, however long
+    a live send takes, and a delivery starts no thread of its own."""
 
-    def __init__(self, claims: Claims, key: str, owner: str, ttl: float) -> None:
-        self._claims, self._key, self._owner, self._ttl = claims, key, owner, ttl
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease {key}", daemon=True)
-        self._thread.start()
+    def __init__(self, claims: Claims, ttl: float) -> None:
+        self._claims, self._ttl = claims, ttl
+        self._held: dict[tuple[str, str], float] = {}
+        """(key, owner) -> when (monotonic) its claim was last taken or renewed."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def hold(self, key: str, owner: str) -> None:
+        with self._lock:
+            self._held[(key, owner)] = time.monotonic()
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="claims", daemon=True)
+                self._thread.start()
+
+    def drop(self, key: str, owner: str) -> None:
+        with self._lock:
+            self._held.pop((key, owner), None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, thread = True, self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._ttl / 3):
-            try:
-                if not self._claims.claim(self._key, self._owner, self._ttl):
-                    logger.warning("reminder %s: claim lost to another delivery", self._key)
-            except Exception as error:  # a claim not renewed expires; the send goes on
-                logger.warning("reminder %s: claim not renewed: %s", self._key, error)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        every = self._ttl / 3
+        while not self._wake.wait(every / 4):
+            now = time.monotonic()
+            with self._lock:
+                due = [held for held, at in self._held.items() if now - at >= every]
+            for key, owner in due:
+                try:
+                    if not self._claims.claim(key, owner, self._ttl):
+                        logger.warning("reminder %s: claim lost to another delivery", key)
+                except Exception as error:  # a claim not renewed expires; the send goes on
+                    logger.warning("reminder %s: claim not renewed: %s", key, error)
+                    continue
+                with self._lock:
+                    if (key, owner) in self._held:
+                        self._held[(key, owner)] = now
 
 
 def _moment(text: str) -> datetime:

@@ -3,6 +3,8 @@ that record (or fail) and a clock moved by hand."""
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -283,6 +285,32 @@ def test_a_failure_outlasting_the_retries_within_a_delivery_is_handed_on(world: 
     assert result.detail.startswith(("attempt 4,", "attempt 5,"))
     assert world.outcomes() == []
     assert world.claims.holder(rid) is None
+
+
+def test_a_claim_outlives_its_ttl_while_a_slow_send_runs_and_lapses_after(world: World) -> None:
+    row = world.reminder()
+    rid = str(row["reminder_id"])
+    world.now = _due(row)
+    world.deliverer.claim_ttl = 0.3
+    holders: list[str | None] = []
+    send = world.webhook.send
+
+    def slow(notification: Notification) -> None:
+        for _ in range(4):  # 1.2 s: four times the ttl
+            time.sleep(0.3)
+            holders.append(world.claims.holder(rid))
+        send(notification)
+
+    world.webhook.send = slow  # type: ignore[method-assign]
+    try:
+        assert world.deliverer.deliver(rid, owner="slow").state is State.SENT
+    finally:
+        world.deliverer.close()
+    assert holders == ["slow"] * 4  # renewed by the process's one renewer all along
+    assert world.claims.holder(rid) is None  # released at the end
+    assert world.claims.claim("another", "x", 0.1)
+    time.sleep(0.3)
+    assert world.claims.holder("another") is None
 
 
 def test_each_channel_is_retried_until_the_grace_is_spent_then_fails_alone(world: World) -> None:

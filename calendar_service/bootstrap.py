@@ -55,7 +55,7 @@ from calendar_service.service import ENGAGEMENT, EngagementOutcome, Envelope, ha
 if TYPE_CHECKING:
     from calendar_service.feed.cache import FeedCache
     from calendar_service.reminders.deliver import Deliverer
-    from calendar_service.reminders.leases import Claims
+    from calendar_service.reminders.leases import Admissions, Claims
     from calendar_service.reminders.notify import Notifier
     from calendar_service.reminders.notify.invitation import Inviter
 
@@ -289,6 +289,29 @@ def open_claims(settings: Settings) -> Claims:
     ).open(settings.location)
 
 
+def open_admissions(settings: Settings) -> Admissions | None:
+    """Where the log, the views and the claims share one Redis: the delivery's re-check and
+    claim in one script there (`RedisAdmissions`); elsewhere None (`LogAdmissions`)."""
+    from calendar_service.eventstore.redis import stream_key
+    from calendar_service.projections.views_redis import view_key
+    from calendar_service.reminders.leases import ClaimsUnavailable
+    from calendar_service.reminders.leases.redis import RedisAdmissions
+
+    location = settings.location
+    if not isinstance(location, RedisLocation):
+        return None
+    prefix = location.prefix
+    try:
+        return RedisAdmissions(
+            location.url,
+            prefix=prefix,
+            view_key=lambda name: view_key(prefix, name),
+            stream_key=lambda stream: stream_key(prefix, stream),
+        )
+    except ClaimsUnavailable as error:
+        raise ConfigError(f"CALENDAR_STORE: {error}") from None
+
+
 def open_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The channels this deployment can send by: the log always; email with
     CALENDAR_SMTP_URL, and calendar invitations (`invite`) by the same SMTP notifier; the
@@ -368,6 +391,7 @@ def reminder_delivery(
         store=container.store,
         views=container.views,
         claims=open_claims(settings),
+        admissions=open_admissions(settings),
         notifiers=open_notifiers(settings),
         composer=composer,
         notice_words=NoticeComposer(composer),

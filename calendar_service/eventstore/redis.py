@@ -266,7 +266,7 @@ class RedisEventStore:
         self._where = mask_url(url)
         self._upcasters = upcasters
         self._log, self._head, self._ids = f"{prefix}:log", f"{prefix}:head", f"{prefix}:ids"
-        self._stream_prefix = f"{prefix}:s:"
+        self._stream_prefix = stream_key(prefix, "")
         self._client = _connect(url, self._where)
         try:
             if not allow_ephemeral:
@@ -632,3 +632,9 @@ def _config(client: redis.Redis, name: str) -> str:
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def stream_key(prefix: str, stream: str) -> str:
+    """The key of `stream`'s positions in the log under `prefix` (a LIST; version = index +
+    1): what a script of another store reading it in place needs."""
+    return f"{prefix}:s:{stream}"

@@ -306,6 +306,12 @@ class RedisViewStore:
         return self._redis.key(check_name("projection", name))
 
 
+def view_key(prefix: str, name: str) -> str:
+    """The base key of projection `name`'s views in the store under `prefix` (`{prefix}:views:
+    {name}`): what a script of another store reading them in place needs."""
+    return f"{prefix}:views:{check_name('projection', name)}"
+
+
 def _gen(generation: int | None) -> str:
     return "" if generation is None else str(generation)
 

@@ -19,9 +19,9 @@ What `calendar.deliver_reminder` (and the embedded scheduler's job) calls. One c
    sends only to those still waiting. A transient failure of a channel, while the grace is
    not spent, is tried again in the call after a pause (capped exponential backoff with
    jitter), the claim still held, while the pauses fit in `retry_within`; after that it marks
-   the next attempt (`RETRY_MARK`) and ends the call (`RETRYING`); the scheduler hands the reminder on again, and a call before
-   that attempt's time does nothing (`WAITING`). Once the grace is spent, what still fails is
-   failed for good;
+   the next attempt (`RETRY_MARK`) and ends the call (`RETRYING`); the scheduler hands the
+   reminder on again, and a call before that attempt's time does nothing (`WAITING`). Once
+   the grace is spent, what still fails is failed for good;
 6. records the outcomes through the write path (`service.handle` with
    `service.REMINDER_OUTCOMES`): `ReminderSent` for whoever was reached and a `ReminderFailed`
    per channel that failed someone, in one append, under a command id derived from the
@@ -38,6 +38,7 @@ crash can make a recipient get a reminder twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -78,7 +79,7 @@ from calendar_service.projections.reminders_due import (
 )
 from calendar_service.projections.subscriptions import active_subscriptions
 from calendar_service.projections.views import Doc, ViewStore
-from calendar_service.reminders.leases import Claims, ClaimsError
+from calendar_service.reminders.leases import Admission, Admissions, Claims, ClaimsError, Gate
 from calendar_service.reminders.notices import (
     Digest,
     Invitations,
@@ -182,6 +183,9 @@ class Deliverer:
     subscriptions_ttl: float = 1.0
     senders: int = 8
     """Messages of one delivery sent at once (threads, each with its own connection)."""
+    admissions: Admissions | None = None
+    """The schedule re-check and the claim in one step (`RedisAdmissions`: one round trip);
+    None: `LogAdmissions` over the store, the views and the claims."""
     retry_within: float = 0.0
     """Seconds of backoff a delivery may wait for itself, holding its claim, before it hands a
     transient failure on to the scheduler (the pauses 1, 2, 4 s fit in 8)."""
@@ -196,6 +200,8 @@ class Deliverer:
             self._pool.shutdown(wait=True)
         if self._renewals is not None:
             self._renewals.close()
+        if self.admissions is not None:
+            self.admissions.close()
         for notifier in self.notifiers.values():
             notifier.close()
         self.claims.close()
@@ -218,22 +224,35 @@ class Deliverer:
             key = ReminderKey.parse(reminder_id)
         except InvalidValue as error:
             return Delivered(reminder_id, State.SKIPPED, str(error))
+        owner = owner or uuid4().hex
+        recorded: int | None = None
+        marks: dict[str, str] | None = None
         try:
-            found = self._scheduled(key)
-            if found is None:
-                return Delivered(reminder_id, State.SKIPPED, "no longer scheduled")
-            row, plan = found
-            if row["status"] != "pending":
-                return Delivered(reminder_id, State.DONE, str(row["status"]))
-            owner = owner or uuid4().hex
-            if not self.claims.claim(reminder_id, owner, self.claim_ttl):
-                return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
+            if key.engagement_id.startswith(STAFF_ROWS):
+                found = self._scheduled(key)
+                if found is None:
+                    return Delivered(reminder_id, State.SKIPPED, "no longer scheduled")
+                row, plan = found
+                if row["status"] != "pending":
+                    return Delivered(reminder_id, State.DONE, str(row["status"]))
+                if not self.claims.claim(reminder_id, owner, self.claim_ttl):
+                    return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
+            else:
+                admission = self._admit(key, owner)
+                if admission is None:
+                    return Delivered(reminder_id, State.SKIPPED, "no longer scheduled")
+                row, plan, recorded, marks = admission
+                if row["status"] != "pending":
+                    self._quietly(lambda: self.claims.release(reminder_id, owner))
+                    return Delivered(reminder_id, State.DONE, str(row["status"]))
+                if marks is None:
+                    return Delivered(reminder_id, State.BUSY, "claimed by another delivery")
         except _INFRA as error:
             raise DeliveryDeferred(f"reminder {reminder_id}: {error}") from error
         renewer = self._renewer()
         renewer.hold(reminder_id, owner)
         try:
-            return self._claimed(key, row, plan)
+            return self._claimed(key, row, plan, recorded, marks)
         finally:
             renewer.drop(reminder_id, owner)
             self._quietly(lambda: self.claims.release(reminder_id, owner))
@@ -244,14 +263,24 @@ class Deliverer:
                 self._renewals = _Renewer(self.claims, self.claim_ttl)
             return self._renewals
 
-    def _claimed(self, key: ReminderKey, row: Doc, plan: Doc) -> Delivered:
+    def _claimed(
+        self,
+        key: ReminderKey,
+        row: Doc,
+        plan: Doc,
+        recorded: int | None = None,
+        marks: dict[str, str] | None = None,
+    ) -> Delivered:
+        """`recorded`: the events of the outcome stream, if known (0: no outcome yet, nothing
+        to look for); `marks`: the claim's marks, if already read."""
         rid = str(key)
         retry = row.get("retry") or {}
         generation = int(retry.get("attempt", 0))
         try:
-            if (found := self._outcome(key)) is not None:
+            if recorded != 0 and (found := self._outcome(key)) is not None:
                 return Delivered(rid, State.DONE, found)
-            marks = self.claims.marks(rid)
+            if marks is None:
+                marks = self.claims.marks(rid)
         except _INFRA as error:
             raise DeliveryDeferred(f"reminder {rid}: {error}") from error
         due = _moment(row["due_at"])
@@ -338,35 +367,50 @@ class Deliverer:
     # -- reading -------------------------------------------------------------------------
 
     def _scheduled(self, key: ReminderKey) -> tuple[Doc, Doc] | None:
-        """The reminder's row and its engagement's plan, once the schedule has applied every
-        event of the engagement; None if the reminder is not (or no longer) scheduled. A
-        digest or an invitation catch-up has no engagement: its row once the schedule has caught
-        up, and no plan."""
-        if key.engagement_id.startswith(STAFF_ROWS):
-            self.catch_up(SCHEDULE)
-            row = reminder(self.views, str(key))
-            return None if row is None else (row, {})
+        """A digest's or an invitation catch-up's row once the schedule has caught up, and no
+        plan (they have no engagement); None if it is not (or no longer) scheduled."""
+        self.catch_up(SCHEDULE)
+        row = reminder(self.views, str(key))
+        return None if row is None else (row, {})
+
+    def _admit(
+        self, key: ReminderKey, owner: str
+    ) -> tuple[Doc, Doc, int, dict[str, str] | None] | None:
+        """The reminder's row, its engagement's plan, the events of its outcome stream and
+        the claim's marks (None: another holds the claim), once the schedule has applied
+        every event of the engagement; None if the reminder is not (or no longer) scheduled.
+        Claimed if pending and free: see `Admissions`."""
+        gate = Gate(
+            key=str(key),
+            owner=owner,
+            ttl=self.claim_ttl,
+            projection=SCHEDULE,
+            row=(REMINDERS, str(key)),
+            plan=(PLANS, key.engagement_id),
+            stream=stream_of(key.engagement_id),
+            outcomes=REMINDER_OUTCOMES.stream(key.engagement_id),
+        )
+        admissions = self._gate()
         deadline = time.monotonic() + SCHEDULE_PATIENCE
         while True:
-            # The checkpoint first: rows read after it reflect at least every event up to it.
-            checkpoint = self.views.checkpoint(SCHEDULE)
-            row = reminder(self.views, str(key))
-            if row is None:
+            found = admissions.admit(gate)
+            if found.row is None or found.plan is None:
                 return None
-            text = self.views.get(SCHEDULE, PLANS, [key.engagement_id]).get(key.engagement_id)
-            if text is None:
-                return None
-            plan = json.loads(text)
-            newer = self.store.read_stream(stream_of(key.engagement_id), plan["version"])
-            if not newer or checkpoint >= newer[-1].position:
-                return row, plan
+            if found.current:
+                marks = found.marks if found.claimed else None
+                return json.loads(found.row), json.loads(found.plan), found.outcomes, marks
             if time.monotonic() > deadline:
                 raise DeliveryDeferred(
-                    f"the reminder schedule has not applied event {newer[-1].position} "
-                    f"of {key.engagement_id}"
+                    f"the reminder schedule has not applied the last event of {gate.stream}"
                 )
             self.catch_up(SCHEDULE)
             time.sleep(0.02)
+
+    def _gate(self) -> Admissions:
+        with self._pool_lock:
+            if self.admissions is None:
+                self.admissions = LogAdmissions(self.store, self.views, self.claims)
+            return self.admissions
 
     def _outcome(self, key: ReminderKey) -> str | None:
         """The type of the reminder's recorded outcome, or None."""
@@ -566,6 +610,39 @@ def _settled(text: str | None, generation: int) -> bool:
         return False
     mark = json.loads(text)
     return bool(mark["state"] in ("sent", "skipped") or int(mark.get("gen", 0)) == generation)
+
+
+class LogAdmissions:
+    """`Admissions` through the ports, one read after another: the embedded mode's (SQLite)
+    and the reference the Redis script is held to (tests/contract)."""
+
+    def __init__(self, store: EventStore, views: ViewStore, claims: Claims) -> None:
+        self._store, self._views, self._claims = store, views, claims
+
+    def admit(self, gate: Gate) -> Admission:
+        # The checkpoint first: rows read after it reflect at least every event up to it.
+        checkpoint = self._views.checkpoint(gate.projection)
+        (row_table, row_key), (plan_table, plan_key) = gate.row, gate.plan
+        row = self._views.get(gate.projection, row_table, [row_key]).get(row_key)
+        plan = self._views.get(gate.projection, plan_table, [plan_key]).get(plan_key)
+        if row is None or plan is None:
+            return Admission(row, plan, current=False, claimed=False)
+        newer = self._store.read_stream(gate.stream, json.loads(plan)["version"])
+        if newer and checkpoint < newer[-1].position:
+            return Admission(row, plan, current=False, claimed=False)
+        if not self._claims.claim(gate.key, gate.owner, gate.ttl):
+            return Admission(row, plan, current=True, claimed=False)
+        try:
+            outcomes = self._store.stream_version(gate.outcomes)
+            marks = self._claims.marks(gate.key)
+        except BaseException:
+            with contextlib.suppress(Exception):  # else it lapses within its ttl
+                self._claims.release(gate.key, gate.owner)
+            raise
+        return Admission(row, plan, current=True, claimed=True, outcomes=outcomes, marks=marks)
+
+    def close(self) -> None:
+        pass  # the ports are the deliverer's
 
 
 class _Renewer:

@@ -14,10 +14,21 @@ The port `Claims` and its memory twin live here; `sqlite.SqliteClaims` (embedded
 """
 
 from calendar_service.reminders.leases.base import (
+    Admission,
+    Admissions,
     Claims,
     ClaimsError,
     ClaimsUnavailable,
+    Gate,
     MemoryClaims,
 )
 
-__all__ = ["Claims", "ClaimsError", "ClaimsUnavailable", "MemoryClaims"]
+__all__ = [
+    "Admission",
+    "Admissions",
+    "Claims",
+    "ClaimsError",
+    "ClaimsUnavailable",
+    "Gate",
+    "MemoryClaims",
+]

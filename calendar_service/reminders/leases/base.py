@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from calendar_service.plumbing.leases import MemoryLeases
@@ -47,6 +48,51 @@ class Claims(Protocol):
     def marks(self, key: str) -> dict[str, str]:
         """Every mark recorded under `key` and not yet expired."""
         ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a delivery checks, then claims, in one `Admissions.admit`. Tables and streams are
+    named as the views store and the event log name them."""
+
+    key: str
+    """The claim: the reminder id."""
+    owner: str
+    ttl: float
+    projection: str
+    """The reminder schedule projection, whose checkpoint says what it has applied."""
+    row: tuple[str, str]
+    """(table, key) of the reminder's row in it."""
+    plan: tuple[str, str]
+    """(table, key) of its engagement's plan in it."""
+    stream: str
+    """The engagement's stream: the schedule must have applied its last event."""
+    outcomes: str
+    """The stream the reminder's outcome would be recorded in."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What `Admissions.admit` found; it claimed only if `row` and `plan` exist and `current`."""
+
+    row: str | None
+    plan: str | None
+    current: bool
+    """The schedule had applied the engagement stream's last event."""
+    claimed: bool
+    outcomes: int = 0
+    """Events in the outcome stream (read once claimed): 0 means no outcome recorded yet."""
+    marks: dict[str, str] = field(default_factory=dict)
+    """The claim's marks (read once claimed)."""
+
+
+class Admissions(Protocol):
+    """The schedule re-check, the claim and what an outcome check needs, read together (on
+    Redis: one script, one round trip)."""
+
+    def admit(self, gate: Gate) -> Admission: ...
 
     def close(self) -> None: ...
 

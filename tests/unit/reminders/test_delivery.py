@@ -4,7 +4,6 @@ that record (or fail) and a clock moved by hand."""
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -263,7 +262,8 @@ def test_a_transient_failure_is_retried_within_the_delivery_holding_its_claim(
     world.webhook.errors += [TransientDeliveryError("500 from the chat server")] * 2
     result = world.deliverer.deliver(rid, owner="task-1")
     assert result.state is State.SENT  # one call: no wait for the scheduler's hand-on
-    assert len(slept) == 2 and sum(slept) <= 3.0  # about 1 s, then about 2 s
+    assert len(slept) == 2
+    assert sum(slept) <= 3.0
     assert len(world.email.sent) == 2  # the email that went out at once is not sent again
     assert len(world.webhook.sent) == 1
     assert world.outcomes() == ["ReminderSent"]

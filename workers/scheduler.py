@@ -7,7 +7,8 @@ job delivers the reminder itself instead of publishing a task.
 - Jobs: one `DateTrigger` job per pending reminder, id = the reminder id, `replace_existing`,
   an explicit `misfire_grace_time` (= CALENDAR_REMINDER_GRACE; APScheduler's default of one
   second drops jobs that start late under load), `coalesce`. A job only hands the reminder on
-  (`fire`): `send_task("calendar.deliver_reminder", [reminder_id])`, or in the embedded mode
+  (`fire`): `send_task("calendar.deliver_reminder", [reminder_ids])` (`Batches`: the reminders
+  handed on within 20 ms of each other, up to 32, in one task), or in the embedded mode
   `deliver_with_retries`. No Celery ETA or countdown, no celery beat.
 - Job store: persistent, and only a cache (`calendar_service.reminders.schedule.Reconciler`
   rebuilds it from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL
@@ -72,6 +73,10 @@ STANDBY_POLL_SECONDS = 1.0
 scheduler's death, or at once after its clean shutdown (which releases the lock)."""
 REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
+BATCH_WINDOW_SECONDS = 0.02
+"""Reminders handed on within this many seconds of the first go out in one task."""
+BATCH_MOST = 32
+"""Reminder ids one task carries at most: a burst still spreads over every worker thread."""
 _SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 PUBLISH_PATIENCE = 30.0
 """Seconds a job keeps trying to publish its reminder to a broker that fails (any error: kombu
@@ -292,12 +297,61 @@ def _redis_connection(url: str) -> dict[str, Any]:
     return connect
 
 
+class Batches:
+    """Reminders handed on within `window` seconds of each other (those due in the same
+    instant of a burst) published as one task carrying up to `most` ids, so the task's own
+    cost is paid once for them. A publish that fails for PUBLISH_PATIENCE is logged, and its
+    reminders are handed on again by the refire."""
+
+    def __init__(
+        self,
+        publish: Callable[[list[str]], None],
+        *,
+        window: float = BATCH_WINDOW_SECONDS,
+        most: int = BATCH_MOST,
+    ) -> None:
+        self._publish, self._window, self._most = publish, window, most
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
+        self._thread.start()
+
+    def __call__(self, reminder_id: str) -> None:
+        with self._lock:
+            self._pending.append(reminder_id)
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if not self._closed:
+                time.sleep(self._window)  # the rest of the instant's reminders join in
+            with self._lock:
+                batch, self._pending = self._pending, []
+                self._wake.clear()
+            for start in range(0, len(batch), self._most):
+                chunk = batch[start : start + self._most]
+                try:
+                    self._publish(chunk)
+                except Exception as error:  # the refire hands them on again
+                    logger.warning("%d reminders not published: %s", len(chunk), error)
+            if self._closed:
+                return
+
+
 def _publisher(
     settings: Settings,
     *,
     patience: float = PUBLISH_PATIENCE,
     sleep: Callable[[float], None] = time.sleep,
-) -> Callable[[str], None]:
+) -> Callable[[str | list[str]], None]:
     queue = queue_name(settings)
     current = [producer_app(settings)]
     lock = threading.Lock()
@@ -309,7 +363,8 @@ def _publisher(
                     failed.close()
                 current[0] = producer_app(settings)
 
-    def publish(reminder_id: str) -> None:
+    def publish(reminder_id: str | list[str]) -> None:
+        """One task for one reminder id, or for a list of them."""
         deadline, pause = time.monotonic() + patience, 0.2
         while True:
             producer = current[0]
@@ -367,11 +422,14 @@ def run_process(settings: Settings) -> None:
         hand_on = _delivering(deliverer)
     else:
         container = build(settings, nudger=celery_nudger(settings, PROJECTION_NAMES))
-        hand_on = _publisher(settings)
+        batches = Batches(_publisher(settings))
+        hand_on = batches
     claims = open_claims(settings)
     try:
         ReminderScheduler(container, claims, hand_on, jobstore_for(settings)).run(stop)
     finally:
+        if settings.broker is not None:
+            batches.close()
         if deliverer is not None:
             deliverer.close()
         claims.close()

@@ -120,13 +120,24 @@ class _AtMostEvery:
     retry_jitter=True,
     max_retries=5,
 )
-def deliver_reminder(self: Task, reminder_id: str) -> None:
-    """Deliver one reminder exactly once (re-checked, claimed, sent, recorded); safe to run
-    twice or at once. A channel that fails transiently is tried again when the scheduler hands
-    the reminder on again (with capped backoff, until the grace period is spent); only a log,
-    views or claims store that cannot be read is retried here, CALENDAR_REMINDER_RETRIES
-    times, and then by the scheduler as well."""
+def deliver_reminder(self: Task, reminder_id: str | list[str]) -> None:
+    """Deliver one reminder, or each of a list (the scheduler's `Batches`: those due at once),
+    exactly once (re-checked, claimed, sent, recorded); safe to run twice or at once. A channel
+    that fails transiently is tried again within the delivery for a few seconds, then when the
+    scheduler hands the reminder on again (with capped backoff, until the grace period is
+    spent); only a log, views or claims store that cannot be read is retried here,
+    CALENDAR_REMINDER_RETRIES times (the whole list: what was done is found done), and then by
+    the scheduler as well."""
     deliverer = delivery()
     self.max_retries = deliverer.retries
-    result = deliverer.deliver(reminder_id, owner=self.request.id)
-    logger.info("reminder %s: %s %s", reminder_id, result.state, result.detail)
+    ids = [reminder_id] if isinstance(reminder_id, str) else list(reminder_id)
+    deferred: DeliveryDeferred | None = None
+    for n, rid in enumerate(ids):
+        try:
+            result = deliverer.deliver(rid, owner=f"{self.request.id}:{n}")
+        except DeliveryDeferred as error:
+            deferred = error  # the others still go out now; this one with the retry
+            continue
+        logger.debug("reminder %s: %s %s", rid, result.state, result.detail)
+    if deferred is not None:
+        raise deferred

@@ -522,7 +522,7 @@ class Deliverer:
             lambda: handle(self.store, REMINDER_OUTCOMES, command, envelope, self.clock)
         )
         kinds = ", ".join(outcome.event_type for outcome in outcomes)
-        logger.info("reminder %s: %s recorded", key, kinds)
+        logger.debug("reminder %s: %s recorded", key, kinds)
         self._quietly(self.after_record)
 
     def _patiently(self, action: Callable[[], T]) -> T:

@@ -175,3 +175,36 @@ def test_a_reminder_the_broker_fails_to_take_is_published_again_never_dropped(
     stubborn = scheduler._publisher(settings, patience=0.0, sleep=pauses.append)
     with pytest.raises(OperationalError):  # then the scheduler's refire hands it on again
         stubborn("talks|start-P1D|v1")
+
+
+def test_reminders_handed_on_together_go_out_in_one_task_and_a_later_one_in_its_own() -> None:
+    """A burst's reminders (handed on within the window) share a task, up to its size; one
+    handed on later is not held back for company."""
+    import threading
+
+    from workers.scheduler import Batches
+
+    published: list[list[str]] = []
+    done = threading.Event()
+
+    def publish(ids: list[str]) -> None:
+        published.append(ids)
+        if sum(len(batch) for batch in published) == 41:
+            done.set()
+
+    batches = Batches(publish, window=0.05, most=32)
+    try:
+        for n in range(40):
+            batches(f"e{n}|start-P1D|v1")
+        deadline = time.monotonic() + 5
+        while sum(len(batch) for batch in published) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        batches("late|start-P1D|v1")
+        assert done.wait(5)
+    finally:
+        batches.close()
+    assert [len(batch) for batch in published] == [32, 8, 1]
+    assert [rid for batch in published for rid in batch][:40] == [
+        f"e{n}|start-P1D|v1" for n in range(40)
+    ]

@@ -55,6 +55,10 @@ class KeyValueFormatter(logging.Formatter):
         return " ".join(parts)
 
 
+PER_MESSAGE_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
+"""Loggers that say a line per reminder at INFO: shown only when the level is DEBUG."""
+
+
 def configure_logging(settings: Settings | None = None, *, force: bool = False) -> None:
     """Send every logger's records, INFO and up (CALENDAR_LOG_LEVEL or LOG_LEVEL to change),
     to stderr as one key=value line each. Idempotent unless `force`."""
@@ -76,6 +80,12 @@ def configure_logging(settings: Settings | None = None, *, force: bool = False) 
         each = logging.getLogger(name)
         each.handlers.clear()
         each.propagate = True
+    # APScheduler says four INFO lines per reminder (added, running, executed, removed): at
+    # DEBUG only, so a burst of reminders is not a burst of log lines.
+    for name in PER_MESSAGE_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else "WARNING"
+        )
 
 
 def log_fields(

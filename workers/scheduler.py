@@ -8,7 +8,7 @@ job delivers the reminder itself instead of publishing a task.
   an explicit `misfire_grace_time` (= CALENDAR_REMINDER_GRACE; APScheduler's default of one
   second drops jobs that start late under load), `coalesce`. A job only hands the reminder on
   (`fire`): `send_task("calendar.deliver_reminder", [reminder_ids])` (`Batches`: the reminders
-  handed on within 20 ms of each other, up to 32, in one task), or in the embedded mode
+  handed on within 20 ms of each other, up to 8, in one task), or in the embedded mode
   `deliver_with_retries`. No Celery ETA or countdown, no celery beat.
 - Job store: persistent, and only a cache (`calendar_service.reminders.schedule.Reconciler`
   rebuilds it from the projection at start-up and every CALENDAR_SCHEDULER_RECONCILE_INTERVAL
@@ -75,7 +75,7 @@ REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
 BATCH_WINDOW_SECONDS = 0.02
 """Reminders handed on within this many seconds of the first go out in one task."""
-BATCH_MOST = 32
+BATCH_MOST = 8
 """Reminder ids one task carries at most: a burst still spreads over every worker thread."""
 _SEND_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 PUBLISH_PATIENCE = 30.0

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchmarks._deployment import Deployment, PeakMemory, knob, percentile, worker_pool
+from benchmarks._deployment import Deployment, PeakMemory, cpu_s, knob, percentile, worker_pool
 from benchmarks._harness import Benchmark, Check, Config, Figures, progress, rnd
 from benchmarks.celery_noop import NoopPeer
 from benchmarks.smtp_sink import SmtpSinkProcess
@@ -139,6 +139,7 @@ def _run(
         setup_s = time.monotonic() - started
         progress(f"   {count} + {burst} reminders recorded and projected in {setup_s:.1f} s")
         memory.start()
+        scheduler_before = _cpu(rig.scheduler)
         cpu_before = rig.worker_cpu_s()
         _wait(inbox, even, max(even.values()) + timedelta(seconds=CUTOFF_S))
         cpu_even = _spent(rig, cpu_before)
@@ -151,6 +152,7 @@ def _run(
         if burst:
             _wait(inbox, bursting, burst_at + timedelta(seconds=CUTOFF_S))
         cpu_burst = _spent(rig, cpu_before)
+        scheduler_spent = _cpu(rig.scheduler) - scheduler_before
         progress(f"   burst: {inbox.count(bursting)} of {burst} received")
         if burst:
             noop_s.append(peer.round_trips(burst))
@@ -193,6 +195,7 @@ def _run(
             "even": rnd(sum(cpu_even.values()) * 1000 / max(1, count)),
             "burst": rnd(sum(cpu_burst.values()) * 1000 / max(1, burst)),
         },
+        "scheduler_cpu_ms_per_reminder": rnd(scheduler_spent * 1000 / max(1, count + burst)),
         "rss_mb": {name: rnd(mb) for name, mb in peak.items()},
         "worker": rig.worker_command(pool, threads),
         "limit_p99_ms": 1000,
@@ -249,6 +252,10 @@ def _record(container: Any, wanted: dict[str, datetime]) -> dict[str, datetime]:
 def _wait(inbox: Inbox, eids: dict[str, datetime], cutoff: datetime) -> None:
     while datetime.now(UTC) < cutoff and inbox.count(eids) < len(eids):
         time.sleep(0.25)
+
+
+def _cpu(proc: Any) -> float:
+    return cpu_s(proc.process.pid) if proc.process is not None else 0.0
 
 
 def _spent(rig: Deployment, before: dict[str, float]) -> dict[str, float]:

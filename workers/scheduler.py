@@ -73,6 +73,9 @@ STANDBY_POLL_SECONDS = 1.0
 scheduler's death, or at once after its clean shutdown (which releases the lock)."""
 REFIRE_CHECK_SECONDS = 2.0
 """How often overdue, still pending reminders are looked at even if the schedule did not move."""
+SLOT_SECONDS = 0.1
+"""Reminders due within one such slot share a job, run at the slot's end: at most this late."""
+SLOT_PREFIX = "slot:"
 BATCH_WINDOW_SECONDS = 0.02
 """Reminders handed on within this many seconds of the first go out in one task."""
 BATCH_MOST = 8
@@ -93,35 +96,99 @@ def fire(reminder_id: str) -> None:
     _hand_on(reminder_id)
 
 
+def fire_many(items: list[list[str]]) -> None:
+    """The job of one slot (`ApsJobTable`): each reminder's [id, due] handed on, in order."""
+    for reminder_id, _due in items:
+        fire(reminder_id)
+
+
 class ApsJobTable:
-    """`JobTable` over an APScheduler scheduler's default job store."""
+    """`JobTable` over an APScheduler scheduler's default job store, in slots: the reminders
+    due within one SLOT_SECONDS share one date job (`slot:<instant>`, run at the slot's end),
+    so a burst costs the scheduler one job per slot, not one per reminder. Jobs of one reminder
+    each (`fire`, id = the reminder id; from before the slots) are read and removed as well."""
 
     def __init__(self, scheduler: BackgroundScheduler, misfire_grace: int) -> None:
         self._scheduler, self._misfire = scheduler, misfire_grace
+        self._slots: dict[str, dict[str, datetime]] = {}
+        """Slot job id -> its reminders' due instants, as this table last wrote them."""
+        self._slot_of: dict[str, str] = {}
+        self._puts = 0
 
     def jobs(self) -> dict[str, datetime]:
-        return {
-            job.id: job.next_run_time.astimezone(UTC)
-            for job in self._scheduler.get_jobs()
-            if job.next_run_time is not None
-        }
+        found: dict[str, datetime] = {}
+        self._slots, self._slot_of = {}, {}
+        for job in self._scheduler.get_jobs():
+            if job.next_run_time is None:
+                continue
+            if job.id.startswith(SLOT_PREFIX) and job.args:
+                members = {rid: datetime.fromisoformat(due) for rid, due in job.args[0]}
+                self._slots[job.id] = members
+                for rid, due in members.items():
+                    self._slot_of[rid] = job.id
+                    found[rid] = due
+            else:
+                found[job.id] = job.next_run_time.astimezone(UTC)
+        return found
 
     def put(self, job_id: str, run_at: datetime) -> None:
+        self._puts += 1
+        if self._puts % 1000 == 0:
+            self._forget_past()
+        end = _slot_end(run_at)
+        slot = f"{SLOT_PREFIX}{end.isoformat()}"
+        if self._slot_of.get(job_id) not in (None, slot):
+            self.remove(job_id)
+        members = self._slots.setdefault(slot, {})
+        members[job_id] = run_at
+        self._slot_of[job_id] = slot
+        self._write(slot, end, members)
+
+    def remove(self, job_id: str) -> None:
+        slot = self._slot_of.pop(job_id, None)
+        if slot is not None:
+            members = self._slots.get(slot, {})
+            members.pop(job_id, None)
+            if members:
+                self._write(slot, _slot_end(min(members.values())), members)
+            else:
+                self._slots.pop(slot, None)
+                with contextlib.suppress(JobLookupError):
+                    self._scheduler.remove_job(slot)
+        with contextlib.suppress(JobLookupError):  # a job of one reminder, from before slots
+            self._scheduler.remove_job(job_id)
+
+    def _forget_past(self) -> None:
+        """Slots that ended a minute ago have run: no longer this table's to write."""
+        gone = datetime.now(UTC) - timedelta(seconds=60)
+        for slot, members in list(self._slots.items()):
+            if members and _slot_end(max(members.values())) < gone:
+                del self._slots[slot]
+                for rid in members:
+                    if self._slot_of.get(rid) == slot:
+                        del self._slot_of[rid]
+
+    def _write(self, slot: str, end: datetime, members: dict[str, datetime]) -> None:
         self._scheduler.add_job(
-            fire,
-            trigger=DateTrigger(run_date=run_at, timezone=UTC),
-            args=[job_id],
-            id=job_id,
-            name=job_id,
+            fire_many,
+            trigger=DateTrigger(run_date=end, timezone=UTC),
+            args=[[[rid, due.isoformat()] for rid, due in sorted(members.items())]],
+            id=slot,
+            name=slot,
             replace_existing=True,
             misfire_grace_time=self._misfire,
             coalesce=True,
             max_instances=1,
         )
 
-    def remove(self, job_id: str) -> None:
-        with contextlib.suppress(JobLookupError):
-            self._scheduler.remove_job(job_id)
+
+def _slot_end(at: datetime) -> datetime:
+    """The end of the SLOT_SECONDS slot `at` falls in (`at` itself on a boundary)."""
+    step = timedelta(seconds=SLOT_SECONDS)
+    return _EPOCH + -(-(at - _EPOCH) // step) * step
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ReminderScheduler:

@@ -208,3 +208,36 @@ def test_reminders_handed_on_together_go_out_in_one_task_and_a_later_one_in_its_
     assert [rid for batch in published for rid in batch][:40] == [
         f"e{n}|start-P1D|v1" for n in range(40)
     ]
+
+
+def test_reminders_due_within_one_slot_share_a_job_which_hands_each_on_at_the_slots_end() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    import workers.scheduler as scheduler
+
+    aps = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+    aps.start()
+    handed: list[tuple[str, datetime]] = []
+    scheduler._hand_on = lambda rid: handed.append((rid, datetime.now(UTC)))
+    try:
+        table = scheduler.ApsJobTable(aps, 60)
+        base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        dues = {f"e{n}|start-P1D|v1": base + timedelta(milliseconds=10 + 20 * n) for n in range(4)}
+        for rid, due in dues.items():
+            table.put(rid, due)
+        table.put("later|start-P1D|v1", base + timedelta(seconds=30))
+        table.remove("e3|start-P1D|v1")  # cancelled
+        assert len(aps.get_jobs()) == 2  # one slot for the four (three left), one for later
+        expected = {rid: due for rid, due in dues.items() if not rid.startswith("e3")}
+        assert table.jobs() == {**expected, "later|start-P1D|v1": base + timedelta(seconds=30)}
+        deadline = time.monotonic() + 10
+        while len(handed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        aps.shutdown(wait=True)
+        scheduler._hand_on = None
+    assert [rid for rid, _ in handed] == sorted(expected)
+    assert all(at >= max(expected.values()) for _, at in handed)  # none before it is due

@@ -99,14 +99,33 @@ def delivery() -> Deliverer:
 
 
 class _AtMostEvery:
+    """`action` at most once every `seconds`: a call within that of the last runs it once at
+    the window's end (one trailing run for all of them), so a burst's last outcomes are
+    projected within `seconds`, not at the scheduler's next safety-net nudge."""
+
     def __init__(self, action: Callable[[], None], seconds: float) -> None:
         self._action, self._seconds, self._last = action, seconds, -1e9
+        self._lock = threading.Lock()
+        self._trailing: threading.Timer | None = None
 
     def __call__(self) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._seconds:
-            self._last = now
-            self._action()
+        with self._lock:
+            now = time.monotonic()
+            wait = self._last + self._seconds - now
+            if wait <= 0:
+                self._last = now
+            else:
+                if self._trailing is None:
+                    self._trailing = threading.Timer(wait, self._trail)
+                    self._trailing.daemon = True
+                    self._trailing.start()
+                return
+        self._action()
+
+    def _trail(self) -> None:
+        with self._lock:
+            self._trailing, self._last = None, time.monotonic()
+        self._action()
 
 
 @app.task(  # type: ignore[untyped-decorator]

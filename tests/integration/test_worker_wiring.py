@@ -137,3 +137,19 @@ def test_the_scheduler_command_runs_the_scheduler_process_with_its_flags(
     assert result.exit_code == 0, result.output
     [settings] = ran
     assert (settings.store, settings.broker) == ("memory://", "redis://127.0.0.1:6379/15")
+
+
+def test_nudges_within_the_window_are_run_once_at_its_end_not_dropped() -> None:
+    import time
+
+    from workers.tasks import _AtMostEvery
+
+    calls: list[float] = []
+    nudge = _AtMostEvery(lambda: calls.append(time.monotonic()), 0.3)
+    started = time.monotonic()
+    for _ in range(50):  # a burst of outcomes
+        nudge()
+    assert len(calls) == 1  # the first at once
+    time.sleep(0.5)
+    assert len(calls) == 2  # the rest, once, at the window's end: the last outcome is shown
+    assert calls[1] - started >= 0.29

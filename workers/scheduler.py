@@ -114,6 +114,7 @@ class ApsJobTable:
         """Slot job id -> its reminders' due instants, as this table last wrote them."""
         self._slot_of: dict[str, str] = {}
         self._puts = 0
+        self._dirty: set[str] = set()
 
     def jobs(self) -> dict[str, datetime]:
         found: dict[str, datetime] = {}
@@ -142,19 +143,26 @@ class ApsJobTable:
         members = self._slots.setdefault(slot, {})
         members[job_id] = run_at
         self._slot_of[job_id] = slot
-        self._write(slot, end, members)
+        self._dirty.add(slot)
 
-    def remove(self, job_id: str) -> None:
-        slot = self._slot_of.pop(job_id, None)
-        if slot is not None:
-            members = self._slots.get(slot, {})
-            members.pop(job_id, None)
+    def flush(self) -> None:
+        """Write each slot changed since the last flush once (the reconciler calls this after
+        each pass): a slot of a thousand reminders is not rewritten a thousand times."""
+        dirty, self._dirty = self._dirty, set()
+        for slot in sorted(dirty):
+            members = self._slots.get(slot)
             if members:
-                self._write(slot, _slot_end(min(members.values())), members)
+                self._write(slot, _slot_end(max(members.values())), members)
             else:
                 self._slots.pop(slot, None)
                 with contextlib.suppress(JobLookupError):
                     self._scheduler.remove_job(slot)
+
+    def remove(self, job_id: str) -> None:
+        slot = self._slot_of.pop(job_id, None)
+        if slot is not None:
+            self._slots.get(slot, {}).pop(job_id, None)
+            self._dirty.add(slot)
         with contextlib.suppress(JobLookupError):  # a job of one reminder, from before slots
             self._scheduler.remove_job(job_id)
 

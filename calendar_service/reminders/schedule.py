@@ -56,6 +56,10 @@ class JobTable(Protocol):
 
     def remove(self, job_id: str) -> None: ...
 
+    def flush(self) -> None:
+        """Write what `put` and `remove` changed (a table may hold them until then)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Pass:
@@ -106,6 +110,7 @@ class Reconciler:
         for rid in wanted:
             self._by_engagement.setdefault(rid.split("|", 1)[0], set()).add(rid)
         self._position = max(self._position, checkpoint)
+        self.table.flush()
         return Pass(counts.put, counts.refired, counts.removed + removed)
 
     def incremental(self, *, force: bool = False) -> Pass | None:
@@ -138,6 +143,7 @@ class Reconciler:
         if force:
             again = self._refire(now)
             refired, removed = refired + again.refired, removed + again.removed
+        self.table.flush()
         return Pass(put, refired, removed)
 
     def _engagement(self, engagement_id: str, now: datetime) -> Pass:

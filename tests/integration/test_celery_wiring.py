@@ -230,6 +230,7 @@ def test_reminders_due_within_one_slot_share_a_job_which_hands_each_on_at_the_sl
             table.put(rid, due)
         table.put("later|start-P1D|v1", base + timedelta(seconds=30))
         table.remove("e3|start-P1D|v1")  # cancelled
+        table.flush()
         assert len(aps.get_jobs()) == 2  # one slot for the four (three left), one for later
         expected = {rid: due for rid, due in dues.items() if not rid.startswith("e3")}
         assert table.jobs() == {**expected, "later|start-P1D|v1": base + timedelta(seconds=30)}

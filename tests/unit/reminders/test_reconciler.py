@@ -41,6 +41,9 @@ class Table:
     def remove(self, job_id: str) -> None:
         self.rows.pop(job_id, None)
 
+    def flush(self) -> None:
+        pass
+
     def run_due(self, now: datetime) -> list[str]:
         """What the scheduler does: date jobs run once and disappear."""
         ran = sorted(job for job, at in self.rows.items() if at <= now)

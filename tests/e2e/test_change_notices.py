@@ -12,7 +12,6 @@ coalescing window is 3 s (CALENDAR_CHANGE_WINDOW=PT3S), so a notice is due 3 s a
 from __future__ import annotations
 
 import functools
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +23,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 import vobject
 from icalendar import Calendar
 
@@ -53,6 +51,7 @@ from calendar_service.read.wording import describe_when
 from calendar_service.service import Envelope
 from calendar_service.staff.subscriptions import subscribe
 from tests.e2e.server import served
+from tests.e2e.test_reminders import _env, _forget
 from tests.reminders_support import (
     DALIAN,
     SCHEDULER_ACTIVE,
@@ -226,21 +225,6 @@ def _text(received: Received) -> str:
     body = received.message.get_body(("plain",))
     assert body is not None
     return str(body.get_content())
-
-
-def _env(values: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALENDAR_")}
-    env.update({f"CALENDAR_{k}": v for k, v in values.items()})
-    return env
-
-
-def _forget(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        for key in client.scan_iter(match=f"*{prefix}*", count=1000):
-            client.delete(key)
-    finally:
-        client.close()
 
 
 @contextmanager
